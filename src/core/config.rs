@@ -1,0 +1,268 @@
+//! Node configuration and its validation.
+//!
+//! The defaults follow the Raft paper's example (§5.2, §5.6): heartbeats every 50 ms and election
+//! timeouts drawn from 150–300 ms. The timeout is three heartbeat intervals at its shortest, so a
+//! follower survives two lost heartbeats in a row before it suspects the leader, and the range is
+//! as wide as its minimum, which the paper's Figure 16 shows is enough to make split votes rare.
+//! Both are far above a LAN round trip (well under 1 ms), which keeps the pattern's rule:
+//! timeout > heartbeat interval > round-trip time.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use super::time::duration_nanos;
+use super::types::NodeId;
+
+/// How one node behaves. Build it, adjust fields, then hand it to
+/// [`Node::new`](crate::core::Node::new), which validates it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// This node's id; must be one of `members`.
+    pub id: NodeId,
+    /// Every voting member of the cluster, this node included.
+    pub members: Vec<NodeId>,
+    /// How often the leader sends a round of heartbeats.
+    pub heartbeat_interval: Duration,
+    /// Shortest election timeout. Also the silence after which the leader suspects a follower,
+    /// the window of check quorum (thesis §6.2), and of leader stickiness (thesis §4.2.3).
+    pub election_timeout_min: Duration,
+    /// Longest election timeout. Each timeout is drawn uniformly from
+    /// `[election_timeout_min, election_timeout_max]`; equal bounds mean no randomization.
+    pub election_timeout_max: Duration,
+    /// Ask for a pre-vote before raising the term (thesis §9.6). On by default.
+    pub pre_vote: bool,
+    /// The leader steps down when a minimum election timeout passes without hearing from a
+    /// majority (thesis §6.2). On by default.
+    pub check_quorum: bool,
+    /// Refuse votes while a current leader has been heard within the minimum election timeout
+    /// (thesis §4.2.3). On by default; the leader lease depends on it.
+    pub leader_stickiness: bool,
+    /// Let the leader hold a lease (thesis §6.4.1). Requires `leader_stickiness`.
+    pub leader_lease: bool,
+    /// Bound on how far two clocks' rates may differ, as a fraction: a duration measured as `d`
+    /// on one node lasts at least `d * (1 - max_clock_drift)` on any other. The lease lasts
+    /// `election_timeout_min * (1 - max_clock_drift)`. Must be in `[0, 1)`.
+    pub max_clock_drift: f64,
+    /// Seed of this node's random generator (ChaCha8, stream = node id). Same seed and same
+    /// inputs give the same timeouts, always.
+    pub seed: u64,
+}
+
+impl Config {
+    /// A configuration with the defaults for node `id` of a cluster of `members`.
+    pub fn new(id: NodeId, members: impl IntoIterator<Item = NodeId>) -> Self {
+        Config {
+            id,
+            members: members.into_iter().collect(),
+            ..Config::default()
+        }
+    }
+
+    /// Checks every rule and names the first one broken.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.heartbeat_interval.is_zero() {
+            return Err(ConfigError::ZeroHeartbeatInterval);
+        }
+        if self.election_timeout_min <= self.heartbeat_interval {
+            return Err(ConfigError::TimeoutNotAboveHeartbeat {
+                election_timeout_min: self.election_timeout_min,
+                heartbeat_interval: self.heartbeat_interval,
+            });
+        }
+        if self.election_timeout_min > self.election_timeout_max {
+            return Err(ConfigError::TimeoutRangeInverted {
+                min: self.election_timeout_min,
+                max: self.election_timeout_max,
+            });
+        }
+        if self.members.is_empty() {
+            return Err(ConfigError::NoMembers);
+        }
+        let mut sorted = self.members.clone();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ConfigError::DuplicateMember(pair[0]));
+        }
+        if !self.members.contains(&self.id) {
+            return Err(ConfigError::SelfNotMember(self.id));
+        }
+        if !(self.max_clock_drift.is_finite() && (0.0..1.0).contains(&self.max_clock_drift)) {
+            return Err(ConfigError::ClockDriftOutOfRange(self.max_clock_drift));
+        }
+        if self.leader_lease && !self.leader_stickiness {
+            return Err(ConfigError::LeaseWithoutStickiness);
+        }
+        if self.leader_lease && self.lease_duration().is_zero() {
+            return Err(ConfigError::NoPositiveLease {
+                election_timeout_min: self.election_timeout_min,
+                max_clock_drift: self.max_clock_drift,
+            });
+        }
+        Ok(())
+    }
+
+    /// How long a lease lasts from the send time of a round acknowledged by a majority.
+    pub fn lease_duration(&self) -> Duration {
+        let min = duration_nanos(self.election_timeout_min) as f64;
+        // The float product is below `min`, so the cast back cannot overflow.
+        Duration::from_nanos((min * (1.0 - self.max_clock_drift)).floor() as u64)
+    }
+
+    /// How many votes (or acknowledgements) make a majority of the members.
+    pub fn quorum(&self) -> usize {
+        self.members.len() / 2 + 1
+    }
+}
+
+impl Default for Config {
+    /// Node 1 alone, with the timing of the Raft paper's example: see the module docs.
+    fn default() -> Self {
+        Config {
+            id: NodeId(1),
+            members: vec![NodeId(1)],
+            heartbeat_interval: Duration::from_millis(50),
+            election_timeout_min: Duration::from_millis(150),
+            election_timeout_max: Duration::from_millis(300),
+            pre_vote: true,
+            check_quorum: true,
+            leader_stickiness: true,
+            leader_lease: true,
+            max_clock_drift: 0.05,
+            seed: 0,
+        }
+    }
+}
+
+/// A rule of [`Config::validate`] that a configuration breaks.
+#[derive(Clone, Debug, PartialEq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A leader must send heartbeats at some positive interval.
+    #[error("heartbeat_interval must be greater than zero")]
+    ZeroHeartbeatInterval,
+    /// Followers would time out between two heartbeats of a healthy leader.
+    #[error(
+        "election_timeout_min ({election_timeout_min:?}) must be greater than heartbeat_interval \
+         ({heartbeat_interval:?}): otherwise followers time out between two heartbeats"
+    )]
+    TimeoutNotAboveHeartbeat {
+        /// The configured minimum election timeout.
+        election_timeout_min: Duration,
+        /// The configured heartbeat interval.
+        heartbeat_interval: Duration,
+    },
+    /// The timeout range is empty.
+    #[error("election_timeout_min ({min:?}) must not exceed election_timeout_max ({max:?})")]
+    TimeoutRangeInverted {
+        /// The configured minimum.
+        min: Duration,
+        /// The configured maximum.
+        max: Duration,
+    },
+    /// A cluster needs at least one member.
+    #[error("members must not be empty")]
+    NoMembers,
+    /// A member is listed twice, which would let it count twice towards a majority.
+    #[error("member {0} is listed more than once")]
+    DuplicateMember(NodeId),
+    /// This node is not one of the members.
+    #[error("this node's id {0} is not among the members")]
+    SelfNotMember(NodeId),
+    /// The drift bound is negative, not finite, or 1 and above.
+    #[error("max_clock_drift must be a fraction in [0, 1), got {0}")]
+    ClockDriftOutOfRange(f64),
+    /// A lease is only safe when voters refuse to vote while they hear from a leader.
+    #[error("leader_lease requires leader_stickiness: without it a new leader can be elected while the old lease runs")]
+    LeaseWithoutStickiness,
+    /// The drift bound leaves no time for a lease.
+    #[error(
+        "election_timeout_min ({election_timeout_min:?}) reduced by max_clock_drift \
+         ({max_clock_drift}) leaves no positive lease"
+    )]
+    NoPositiveLease {
+        /// The configured minimum election timeout.
+        election_timeout_min: Duration,
+        /// The configured drift bound.
+        max_clock_drift: f64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> Config {
+        Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)])
+    }
+
+    #[test]
+    fn defaults_are_valid_and_follow_the_paper_example() {
+        let c = three();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.heartbeat_interval, Duration::from_millis(50));
+        assert_eq!(c.election_timeout_min, Duration::from_millis(150));
+        assert_eq!(c.election_timeout_max, Duration::from_millis(300));
+        assert!(c.pre_vote && c.check_quorum && c.leader_stickiness && c.leader_lease);
+        assert_eq!(Config::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn zero_heartbeat_is_rejected() {
+        let c = Config { heartbeat_interval: Duration::ZERO, ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::ZeroHeartbeatInterval));
+    }
+
+    #[test]
+    fn timeout_must_exceed_heartbeat_interval() {
+        let c = Config { election_timeout_min: Duration::from_millis(50), ..three() };
+        assert!(matches!(c.validate(), Err(ConfigError::TimeoutNotAboveHeartbeat { .. })));
+    }
+
+    #[test]
+    fn inverted_range_is_rejected_but_equal_bounds_are_allowed() {
+        let c = Config { election_timeout_max: Duration::from_millis(149), ..three() };
+        assert!(matches!(c.validate(), Err(ConfigError::TimeoutRangeInverted { .. })));
+        let c = Config { election_timeout_max: Duration::from_millis(150), ..three() };
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn membership_rules_are_checked() {
+        let c = Config { members: vec![], ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::NoMembers));
+        let c = Config { members: vec![NodeId(1), NodeId(2), NodeId(2)], ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::DuplicateMember(NodeId(2))));
+        let c = Config { id: NodeId(9), ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::SelfNotMember(NodeId(9))));
+    }
+
+    #[test]
+    fn drift_must_leave_a_positive_lease() {
+        for bad in [-0.1, 1.0, 2.0, f64::NAN, f64::INFINITY] {
+            let c = Config { max_clock_drift: bad, ..three() };
+            assert!(matches!(c.validate(), Err(ConfigError::ClockDriftOutOfRange(_))), "{bad}");
+        }
+        let c = Config { max_clock_drift: 0.999_999_999_99, ..three() };
+        assert!(matches!(c.validate(), Err(ConfigError::NoPositiveLease { .. })));
+        let c = Config { max_clock_drift: 0.1, ..three() };
+        assert_eq!(c.lease_duration(), Duration::from_millis(135));
+    }
+
+    #[test]
+    fn lease_needs_stickiness() {
+        let c = Config { leader_stickiness: false, ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::LeaseWithoutStickiness));
+        let c = Config { leader_stickiness: false, leader_lease: false, ..three() };
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn quorum_is_a_strict_majority() {
+        let sizes = [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3)];
+        for (n, q) in sizes {
+            let c = Config::new(NodeId(1), (1..=n).map(NodeId));
+            assert_eq!(c.quorum(), q, "cluster of {n}");
+        }
+    }
+}

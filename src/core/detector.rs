@@ -1,0 +1,146 @@
+//! The leader's failure detector for its followers, shaped after the HeartBeat pattern: it has
+//! exactly two operations, *heartbeat received* and *periodic check*.
+//!
+//! The followers' detector for the leader is the randomized election timer in
+//! [`Node`](crate::core::Node); this trait covers the other direction, so that other detectors
+//! (phi accrual, Lifeguard-style adaptive timeouts) can replace the fixed timeout.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::time::Instant;
+use super::types::NodeId;
+
+/// A change in a detector's verdict on one peer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Verdict {
+    /// The peer is now suspected of having failed; it has been silent this long.
+    Suspected(Duration),
+    /// A suspected peer was heard from again.
+    Recovered,
+}
+
+/// A failure detector over a fixed set of peers.
+pub trait FailureDetector: fmt::Debug + Send {
+    /// Starts watching `peers` afresh at `now`, as if each had just been heard from.
+    fn reset(&mut self, peers: &[NodeId], now: Instant);
+
+    /// Operation one: proof of life from `peer` arrived at `now`. Returns the verdict change,
+    /// if the peer was suspected until now.
+    fn heartbeat_received(&mut self, peer: NodeId, now: Instant) -> Option<Verdict>;
+
+    /// Operation two: the periodic check at `now`. Reports every peer whose verdict changed.
+    fn check(&mut self, now: Instant, report: &mut dyn FnMut(NodeId, Verdict));
+
+    /// The earliest instant at which [`check`](Self::check) could change a verdict.
+    fn next_check(&self) -> Option<Instant>;
+
+    /// Whether `peer` is currently suspected.
+    fn is_suspected(&self, peer: NodeId) -> bool;
+}
+
+/// Suspects a peer once it has been silent for a fixed timeout (the pattern's detector).
+#[derive(Clone, Debug)]
+pub struct TimeoutDetector {
+    timeout: Duration,
+    peers: Vec<Watched>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Watched {
+    id: NodeId,
+    last_heard: Instant,
+    suspected: bool,
+}
+
+impl TimeoutDetector {
+    /// A detector that suspects a peer after `timeout` of silence.
+    pub fn new(timeout: Duration) -> Self {
+        TimeoutDetector { timeout, peers: Vec::new() }
+    }
+
+    fn find(&mut self, peer: NodeId) -> Option<&mut Watched> {
+        self.peers.iter_mut().find(|w| w.id == peer)
+    }
+}
+
+impl FailureDetector for TimeoutDetector {
+    fn reset(&mut self, peers: &[NodeId], now: Instant) {
+        self.peers.clear();
+        self.peers
+            .extend(peers.iter().map(|&id| Watched { id, last_heard: now, suspected: false }));
+    }
+
+    fn heartbeat_received(&mut self, peer: NodeId, now: Instant) -> Option<Verdict> {
+        let watched = self.find(peer)?;
+        watched.last_heard = watched.last_heard.max(now);
+        if watched.suspected {
+            watched.suspected = false;
+            Some(Verdict::Recovered)
+        } else {
+            None
+        }
+    }
+
+    fn check(&mut self, now: Instant, report: &mut dyn FnMut(NodeId, Verdict)) {
+        for w in self.peers.iter_mut().filter(|w| !w.suspected) {
+            let silence = now - w.last_heard;
+            if silence >= self.timeout {
+                w.suspected = true;
+                report(w.id, Verdict::Suspected(silence));
+            }
+        }
+    }
+
+    fn next_check(&self) -> Option<Instant> {
+        self.peers
+            .iter()
+            .filter(|w| !w.suspected)
+            .map(|w| w.last_heard + self.timeout)
+            .min()
+    }
+
+    fn is_suspected(&self, peer: NodeId) -> bool {
+        self.peers.iter().any(|w| w.id == peer && w.suspected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Instant {
+        Instant::from_millis(n)
+    }
+
+    fn checked(d: &mut TimeoutDetector, now: Instant) -> Vec<(NodeId, Verdict)> {
+        let mut out = Vec::new();
+        d.check(now, &mut |p, v| out.push((p, v)));
+        out
+    }
+
+    #[test]
+    fn silent_peer_is_suspected_once_the_timeout_passes_and_recovers_when_heard() {
+        let mut d = TimeoutDetector::new(Duration::from_millis(150));
+        d.reset(&[NodeId(2), NodeId(3)], ms(0));
+        assert_eq!(d.next_check(), Some(ms(150)));
+        assert_eq!(d.heartbeat_received(NodeId(3), ms(100)), None);
+        assert!(checked(&mut d, ms(149)).is_empty());
+        let verdicts = checked(&mut d, ms(150));
+        assert_eq!(verdicts, vec![(NodeId(2), Verdict::Suspected(Duration::from_millis(150)))]);
+        assert!(d.is_suspected(NodeId(2)));
+        assert!(checked(&mut d, ms(200)).is_empty(), "a suspicion is reported once");
+        assert_eq!(d.next_check(), Some(ms(250)));
+        assert_eq!(d.heartbeat_received(NodeId(2), ms(210)), Some(Verdict::Recovered));
+        assert!(!d.is_suspected(NodeId(2)));
+    }
+
+    #[test]
+    fn unknown_peer_and_stale_time_change_nothing() {
+        let mut d = TimeoutDetector::new(Duration::from_millis(10));
+        d.reset(&[NodeId(2)], ms(100));
+        assert_eq!(d.heartbeat_received(NodeId(7), ms(105)), None);
+        assert_eq!(d.heartbeat_received(NodeId(2), ms(50)), None);
+        assert_eq!(d.next_check(), Some(ms(110)));
+    }
+}

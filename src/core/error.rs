@@ -1,0 +1,29 @@
+//! Errors of the core's inputs. Each one means the input was dropped, counted in
+//! [`Counters`](crate::core::Counters), and left the node's state untouched.
+
+use thiserror::Error;
+
+use super::types::NodeId;
+
+/// Why the core refused an input from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The sender is not a member of this cluster.
+    #[error("message from {from}, which is not a member of this cluster: dropped")]
+    NotAMember {
+        /// The claimed sender.
+        from: NodeId,
+    },
+    /// The message is addressed to another node.
+    #[error("message addressed to {to} arrived at {this}: dropped")]
+    Misaddressed {
+        /// The addressee named in the envelope.
+        to: NodeId,
+        /// This node.
+        this: NodeId,
+    },
+    /// The message claims to come from this node itself.
+    #[error("message claims to come from this node ({0}) itself: dropped")]
+    FromSelf(NodeId),
+}

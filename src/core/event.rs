@@ -1,0 +1,76 @@
+//! What the core tells its host, drained with [`Node::poll_event`](crate::core::Node::poll_event).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{NodeId, Role, Term};
+
+/// Something that happened inside the node that its host may want to act on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Event {
+    /// The node's role changed.
+    RoleChanged {
+        /// The term in which the new role holds.
+        term: Term,
+        /// The previous role.
+        from: Role,
+        /// The new role.
+        to: Role,
+    },
+    /// The node moved to a later term.
+    TermChanged {
+        /// The previous term.
+        from: Term,
+        /// The new term.
+        to: Term,
+    },
+    /// The node learned of a leader, or (with `None`) stopped believing in one.
+    LeaderChanged {
+        /// The term of the leader.
+        term: Term,
+        /// The leader, or `None` when it is lost.
+        leader: Option<NodeId>,
+    },
+    /// The election timer fired: the node suspects its leader (or its election failed) and
+    /// campaigns. `silence` is the time since the last valid contact from a leader, if any.
+    ElectionTimeout {
+        /// The term in which the timer fired.
+        term: Term,
+        /// Time since this node last heard from a leader.
+        silence: Option<Duration>,
+    },
+    /// The leader has not heard from a follower for a minimum election timeout.
+    PeerSuspected {
+        /// The silent follower.
+        peer: NodeId,
+        /// How long it has been silent.
+        silence: Duration,
+    },
+    /// A suspected follower answered again.
+    PeerRecovered {
+        /// The follower.
+        peer: NodeId,
+    },
+    /// The leader went a minimum election timeout without hearing from a majority and stepped
+    /// down (check quorum, thesis §6.2).
+    QuorumLost {
+        /// The term it led.
+        term: Term,
+    },
+    /// The leader's lease ran out before a newer round was acknowledged by a majority.
+    LeaseExpired {
+        /// The leader's term.
+        term: Term,
+    },
+    /// The leader's commit index, as a follower last heard it, advanced.
+    LeaderCommit {
+        /// The leader's commit index.
+        index: u64,
+    },
+    /// An input carried a `now` earlier than a previous one; the node used the previous one.
+    ClockWentBackwards {
+        /// How far back the input's `now` was.
+        by: Duration,
+    },
+}

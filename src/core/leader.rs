@@ -1,0 +1,221 @@
+//! What a leader tracks about its followers: which heartbeat round each acknowledged and when,
+//! from which it derives the last time a majority was heard (check quorum, thesis §6.2) and the
+//! start of its lease (thesis §6.4.1).
+
+use std::time::Duration;
+
+use super::time::Instant;
+
+/// The leader's bookkeeping, kept allocated across terms so that steady state never allocates.
+#[derive(Clone, Debug)]
+pub(crate) struct LeaderState {
+    /// When this node became leader; peers not yet heard from count as heard at this instant
+    /// for check quorum, which gives a new leader one full window to gather acks.
+    pub(crate) since: Instant,
+    /// When the next heartbeat round is due.
+    pub(crate) next_heartbeat: Instant,
+    next_round: u64,
+    rounds: RoundLog,
+    peers: Vec<PeerAcks>,
+    scratch: Vec<Instant>,
+    /// The latest instant by which a majority (this node included) had been heard from;
+    /// `None` when this node alone is a majority.
+    pub(crate) quorum_contact: Option<Instant>,
+    /// The send time of the latest round acknowledged by a majority, if any.
+    pub(crate) lease_start: Option<Instant>,
+    /// Whether the lease was valid when last looked at, so its expiry is reported once.
+    pub(crate) lease_held: bool,
+}
+
+/// One follower's acknowledgements.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PeerAcks {
+    /// When this follower's latest acknowledgement arrived.
+    pub(crate) last_ack_at: Option<Instant>,
+    /// The send time of the latest round (or replicated request) it acknowledged.
+    pub(crate) acked_sent_at: Option<Instant>,
+}
+
+impl LeaderState {
+    pub(crate) fn new(peers: usize, rounds_kept: usize) -> Self {
+        LeaderState {
+            since: Instant::ZERO,
+            next_heartbeat: Instant::ZERO,
+            next_round: 1,
+            rounds: RoundLog::new(rounds_kept),
+            peers: vec![PeerAcks::default(); peers],
+            scratch: Vec::with_capacity(peers),
+            quorum_contact: None,
+            lease_start: None,
+            lease_held: false,
+        }
+    }
+
+    /// Starts a new leadership at `now`: nothing is acknowledged yet.
+    pub(crate) fn reset(&mut self, now: Instant, quorum: usize) {
+        self.since = now;
+        self.next_heartbeat = now;
+        self.rounds.clear();
+        self.peers.fill(PeerAcks::default());
+        self.lease_held = false;
+        self.recompute(quorum);
+    }
+
+    /// Records that a round is sent at `now` and returns its number.
+    pub(crate) fn start_round(&mut self, now: Instant, quorum: usize) -> u64 {
+        let round = self.next_round;
+        self.next_round += 1;
+        self.rounds.record(round, now);
+        if quorum == 1 {
+            self.recompute(quorum);
+        }
+        round
+    }
+
+    /// The send time of `round`, if it is recent enough to be remembered.
+    pub(crate) fn sent_at(&self, round: u64) -> Option<Instant> {
+        self.rounds.sent_at(round)
+    }
+
+    /// The acknowledgements of the peer at `index`.
+    pub(crate) fn peer(&self, index: usize) -> PeerAcks {
+        self.peers.get(index).copied().unwrap_or_default()
+    }
+
+    /// The peer at `index` acknowledged, at `now`, something sent at `sent_at`.
+    pub(crate) fn ack(&mut self, index: usize, now: Instant, sent_at: Option<Instant>, quorum: usize) {
+        let Some(p) = self.peers.get_mut(index) else { return };
+        p.last_ack_at = Some(p.last_ack_at.map_or(now, |t| t.max(now)));
+        if let Some(sent) = sent_at.map(|s| s.min(now)) {
+            p.acked_sent_at = Some(p.acked_sent_at.map_or(sent, |t| t.max(sent)));
+        }
+        self.recompute(quorum);
+    }
+
+    /// When the lease ends, if the leader holds one.
+    pub(crate) fn lease_end(&self, lease: Duration) -> Option<Instant> {
+        self.lease_start.map(|s| s + lease)
+    }
+
+    /// Recomputes `quorum_contact` and `lease_start`: the `quorum - 1`-th most recent among
+    /// the peers, since this node always counts itself.
+    fn recompute(&mut self, quorum: usize) {
+        let needed = quorum.saturating_sub(1);
+        if needed == 0 {
+            self.quorum_contact = None;
+            self.lease_start = self.rounds.latest();
+            return;
+        }
+        let since = self.since;
+        self.scratch.clear();
+        self.scratch.extend(self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since)));
+        self.quorum_contact = nth_latest(&mut self.scratch, needed);
+        self.scratch.clear();
+        self.scratch.extend(self.peers.iter().filter_map(|p| p.acked_sent_at));
+        self.lease_start = nth_latest(&mut self.scratch, needed);
+    }
+}
+
+/// The `n`-th latest instant (1-based), or `None` if there are fewer than `n`.
+fn nth_latest(times: &mut [Instant], n: usize) -> Option<Instant> {
+    if n == 0 || times.len() < n {
+        return None;
+    }
+    let (_, nth, _) = times.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
+    Some(*nth)
+}
+
+/// The send times of the most recent rounds, in a ring indexed by round number.
+#[derive(Clone, Debug)]
+struct RoundLog {
+    slots: Vec<Option<(u64, Instant)>>,
+}
+
+impl RoundLog {
+    fn new(kept: usize) -> Self {
+        RoundLog { slots: vec![None; kept.max(1)] }
+    }
+
+    fn clear(&mut self) {
+        self.slots.fill(None);
+    }
+
+    fn slot(&self, round: u64) -> usize {
+        (round % self.slots.len() as u64) as usize
+    }
+
+    fn record(&mut self, round: u64, now: Instant) {
+        let i = self.slot(round);
+        self.slots[i] = Some((round, now));
+    }
+
+    fn sent_at(&self, round: u64) -> Option<Instant> {
+        match self.slots[self.slot(round)] {
+            Some((r, at)) if r == round => Some(at),
+            _ => None,
+        }
+    }
+
+    fn latest(&self) -> Option<Instant> {
+        self.slots.iter().flatten().max_by_key(|(r, _)| *r).map(|(_, at)| *at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Instant {
+        Instant::from_millis(n)
+    }
+
+    #[test]
+    fn quorum_contact_is_the_latest_time_a_majority_was_heard() {
+        // Five nodes: the leader plus two of its four peers make a majority.
+        let mut s = LeaderState::new(4, 8);
+        s.reset(ms(0), 3);
+        assert_eq!(s.quorum_contact, Some(ms(0)), "a new leader gets a full window");
+        s.ack(0, ms(30), None, 3);
+        s.ack(1, ms(20), None, 3);
+        s.ack(2, ms(10), None, 3);
+        assert_eq!(s.quorum_contact, Some(ms(20)));
+    }
+
+    #[test]
+    fn lease_starts_at_the_send_time_of_the_latest_round_a_majority_acked() {
+        let mut s = LeaderState::new(4, 8);
+        s.reset(ms(0), 3);
+        let r1 = s.start_round(ms(0), 3);
+        let r2 = s.start_round(ms(50), 3);
+        s.ack(0, ms(52), s.sent_at(r2), 3);
+        assert_eq!(s.lease_start, None, "one peer is not a majority");
+        s.ack(1, ms(53), s.sent_at(r1), 3);
+        assert_eq!(s.lease_start, Some(ms(0)));
+        s.ack(1, ms(54), s.sent_at(r2), 3);
+        assert_eq!(s.lease_start, Some(ms(50)));
+        s.ack(1, ms(55), s.sent_at(r1), 3);
+        assert_eq!(s.lease_start, Some(ms(50)), "a late ack of an old round moves nothing back");
+    }
+
+    #[test]
+    fn rounds_older_than_the_ring_are_forgotten() {
+        let mut s = LeaderState::new(2, 3);
+        s.reset(ms(0), 2);
+        let first = s.start_round(ms(0), 2);
+        for i in 1..=3 {
+            s.start_round(ms(50 * i), 2);
+        }
+        assert_eq!(s.sent_at(first), None);
+        assert_eq!(s.sent_at(first + 3), Some(ms(150)));
+        assert_eq!(s.sent_at(first + 99), None, "a round not yet sent is unknown");
+    }
+
+    #[test]
+    fn a_single_node_is_its_own_majority() {
+        let mut s = LeaderState::new(0, 3);
+        s.reset(ms(0), 1);
+        assert_eq!(s.quorum_contact, None);
+        s.start_round(ms(40), 1);
+        assert_eq!(s.lease_start, Some(ms(40)));
+    }
+}

@@ -1,0 +1,675 @@
+//! The state machine of one node: heartbeats, failure detection and leader election.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::config::{Config, ConfigError};
+use super::detector::{FailureDetector, TimeoutDetector, Verdict};
+use super::error::InputError;
+use super::event::Event;
+use super::leader::LeaderState;
+use super::message::{Envelope, Heartbeat, HeartbeatResponse, Message, VoteRequest, VoteResponse};
+use super::status::{Counters, PeerStatus, Status};
+use super::time::{duration_nanos, Instant};
+use super::types::{HardState, LogPosition, NodeId, Role, Term};
+use super::votes::VoteTally;
+
+/// Most heartbeat rounds a leader remembers the send time of. Rounds older than the minimum
+/// election timeout are useless for the lease anyway; this caps memory for odd configurations.
+const MAX_ROUNDS_KEPT: usize = 4096;
+
+/// One cluster member's heartbeat, failure-detection and election logic. See the
+/// [module docs](crate::core) for the calling contract.
+#[derive(Debug)]
+pub struct Node {
+    config: Config,
+    /// Every member but this one, sorted; a peer's index here is its index everywhere.
+    peers: Vec<NodeId>,
+    quorum: usize,
+    lease: Duration,
+    rng: ChaCha8Rng,
+
+    hard: HardState,
+    persisted: HardState,
+    offered: Option<HardState>,
+
+    role: Role,
+    leader: Option<NodeId>,
+    now: Instant,
+    election_deadline: Instant,
+    last_leader_contact: Option<Instant>,
+    votes: VoteTally,
+    lead: LeaderState,
+    detector: Box<dyn FailureDetector>,
+
+    last_log: LogPosition,
+    commit_index: u64,
+    leader_commit: u64,
+
+    outbox: VecDeque<Envelope>,
+    events: VecDeque<Event>,
+    counters: Counters,
+}
+
+impl Node {
+    /// A brand-new member at `now`: term zero, no vote, follower, no leader known.
+    pub fn new(config: Config, now: Instant) -> Result<Node, ConfigError> {
+        Node::restart(config, HardState::default(), now)
+    }
+
+    /// A member coming back at `now` with the hard state it persisted before it stopped.
+    pub fn restart(config: Config, hard_state: HardState, now: Instant) -> Result<Node, ConfigError> {
+        let detector = Box::new(TimeoutDetector::new(config.election_timeout_min));
+        Node::with_detector(config, hard_state, detector, now)
+    }
+
+    /// Like [`restart`](Self::restart), with another detector for the leader's view of its
+    /// followers.
+    pub fn with_detector(
+        config: Config,
+        hard_state: HardState,
+        detector: Box<dyn FailureDetector>,
+        now: Instant,
+    ) -> Result<Node, ConfigError> {
+        config.validate()?;
+        let mut peers: Vec<NodeId> =
+            config.members.iter().copied().filter(|&m| m != config.id).collect();
+        peers.sort_unstable();
+        let rounds_kept = usize::try_from(
+            duration_nanos(config.election_timeout_min) / duration_nanos(config.heartbeat_interval),
+        )
+        .unwrap_or(MAX_ROUNDS_KEPT)
+        .saturating_add(2)
+        .min(MAX_ROUNDS_KEPT);
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        rng.set_stream(config.id.0);
+        let mut node = Node {
+            quorum: config.quorum(),
+            lease: config.lease_duration(),
+            rng,
+            hard: hard_state,
+            persisted: hard_state,
+            offered: None,
+            role: Role::Follower,
+            leader: None,
+            now,
+            election_deadline: now,
+            last_leader_contact: None,
+            votes: VoteTally::new(peers.len()),
+            lead: LeaderState::new(peers.len(), rounds_kept),
+            detector,
+            last_log: LogPosition::default(),
+            commit_index: 0,
+            leader_commit: 0,
+            outbox: VecDeque::with_capacity(2 * peers.len() + 4),
+            events: VecDeque::with_capacity(16),
+            counters: Counters::default(),
+            peers,
+            config,
+        };
+        node.reset_election_timer(now);
+        Ok(node)
+    }
+
+    // ----- inputs -------------------------------------------------------------------------
+
+    /// Handles one message from a peer, received at `now`.
+    ///
+    /// Messages from non-members or addressed elsewhere are dropped, counted and reported as
+    /// an error; the node's state is untouched. Stale and duplicate messages are harmless.
+    pub fn handle_message(&mut self, now: Instant, envelope: Envelope) -> Result<(), InputError> {
+        let now = self.observe(now);
+        let from = envelope.from;
+        self.check_sender(from, envelope.to)?;
+        match envelope.message {
+            Message::Heartbeat(m) => self.on_heartbeat(now, from, m),
+            Message::HeartbeatResponse(m) => self.on_heartbeat_response(now, from, m),
+            Message::VoteRequest(m) => self.on_vote_request(now, from, m),
+            Message::VoteResponse(m) => self.on_vote_response(now, from, m),
+        }
+        Ok(())
+    }
+
+    /// Fires every timer due at `now`: the election timeout of a follower or candidate; the
+    /// heartbeat round, check quorum, failure detector and lease of a leader. Calling it early
+    /// or twice is harmless.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.observe(now);
+        if self.role != Role::Leader {
+            if now >= self.election_deadline {
+                self.on_election_timeout(now);
+            }
+            return;
+        }
+        if let Some(deadline) = self.check_quorum_deadline() {
+            if now >= deadline {
+                self.events.push_back(Event::QuorumLost { term: self.hard.term });
+                tracing::warn!(node = %self.config.id, term = %self.hard.term, "no majority heard within the minimum election timeout: stepping down (thesis §6.2)");
+                self.become_follower(now, self.hard.term, None);
+                return;
+            }
+        }
+        let events = &mut self.events;
+        self.detector.check(now, &mut |peer, verdict| {
+            if let Verdict::Suspected(silence) = verdict {
+                events.push_back(Event::PeerSuspected { peer, silence });
+            }
+        });
+        self.note_lease(now);
+        if now >= self.lead.next_heartbeat {
+            self.broadcast_heartbeat(now);
+        }
+    }
+
+    /// The host received its own AppendEntries (with entries) from `from` in `term`, and
+    /// answers it itself: this counts as a heartbeat, so busy replication keeps followers quiet.
+    pub fn leader_contact(
+        &mut self,
+        now: Instant,
+        from: NodeId,
+        term: Term,
+        leader_commit: u64,
+    ) -> Result<(), InputError> {
+        let now = self.observe(now);
+        self.check_sender(from, self.config.id)?;
+        if term < self.hard.term {
+            self.counters.stale += 1;
+            return Ok(());
+        }
+        self.accept_leader(now, from, term, leader_commit);
+        Ok(())
+    }
+
+    /// As leader, the host's own AppendEntries sent at `sent_at` was acknowledged by `from` in
+    /// `term`: this counts as a heartbeat acknowledgement for check quorum, the lease and the
+    /// failure detector.
+    pub fn append_acknowledged(
+        &mut self,
+        now: Instant,
+        from: NodeId,
+        term: Term,
+        sent_at: Instant,
+    ) -> Result<(), InputError> {
+        let now = self.observe(now);
+        self.check_sender(from, self.config.id)?;
+        if term > self.hard.term {
+            self.become_follower(now, term, None);
+        } else if term < self.hard.term || self.role != Role::Leader {
+            self.counters.stale += 1;
+        } else {
+            self.record_ack(now, from, Some(sent_at));
+        }
+        Ok(())
+    }
+
+    /// The host's log now ends at `last_log`. Votes compare it (Raft §5.4.1) and heartbeats
+    /// carry it.
+    pub fn set_last_log(&mut self, last_log: LogPosition) {
+        self.last_log = last_log;
+    }
+
+    /// The host's commit index, carried in this node's heartbeats while it leads.
+    pub fn set_commit_index(&mut self, index: u64) {
+        self.commit_index = index;
+    }
+
+    /// The driver made `hard_state` durable. Messages held back for it are released.
+    pub fn hard_state_persisted(&mut self, now: Instant, hard_state: HardState) {
+        let now = self.observe(now);
+        self.persisted = hard_state;
+        if self.is_durable() {
+            self.offered = None;
+            self.try_win(now);
+        }
+    }
+
+    // ----- outputs ------------------------------------------------------------------------
+
+    /// Hard state the driver must persist, then confirm with
+    /// [`hard_state_persisted`](Self::hard_state_persisted). Each new hard state is handed out
+    /// once. Until it is confirmed, [`poll_transmit`](Self::poll_transmit) returns `None`, so
+    /// no vote or term can leave the node before it would survive a crash.
+    pub fn take_hard_state(&mut self) -> Option<HardState> {
+        if self.is_durable() || self.offered == Some(self.hard) {
+            return None;
+        }
+        self.offered = Some(self.hard);
+        Some(self.hard)
+    }
+
+    /// The next message to send, unless hard state is waiting to be persisted.
+    pub fn poll_transmit(&mut self) -> Option<Envelope> {
+        if !self.is_durable() {
+            return None;
+        }
+        self.outbox.pop_front()
+    }
+
+    /// The next event for the host.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.role != Role::Leader {
+            return Some(self.election_deadline);
+        }
+        let lease_end = self.lead.lease_end(self.lease).filter(|_| self.lead.lease_held);
+        [
+            Some(self.lead.next_heartbeat),
+            self.check_quorum_deadline(),
+            self.detector.next_check(),
+            lease_end,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ----- queries ------------------------------------------------------------------------
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The current role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current term.
+    pub fn term(&self) -> Term {
+        self.hard.term
+    }
+
+    /// The leader this node follows (itself when leading), if any.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    /// The current hard state, persisted or not.
+    pub fn hard_state(&self) -> HardState {
+        self.hard
+    }
+
+    /// The instant at which this node will time out and campaign, unless it leads.
+    pub fn election_deadline(&self) -> Option<Instant> {
+        (self.role != Role::Leader).then_some(self.election_deadline)
+    }
+
+    /// How long this node's lease still lasts at `now` (thesis §6.4.1): `None` unless it leads,
+    /// leases are enabled, and a majority acknowledged a round sent less than a lease ago.
+    pub fn lease_remaining(&self, now: Instant) -> Option<Duration> {
+        if self.role != Role::Leader || !self.config.leader_lease {
+            return None;
+        }
+        let end = self.lead.lease_end(self.lease)?;
+        (now < end).then(|| end - now)
+    }
+
+    /// Whether this node may serve lease-based reads at `now`.
+    pub fn lease_valid(&self, now: Instant) -> bool {
+        self.lease_remaining(now).is_some()
+    }
+
+    /// A snapshot of the node at `now`.
+    pub fn status(&self, now: Instant) -> Status {
+        let leading = self.role == Role::Leader;
+        let peers = if leading {
+            self.peers
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| PeerStatus {
+                    id,
+                    last_ack_age: self.lead.peer(i).last_ack_at.map(|t| now - t),
+                    suspected: self.detector.is_suspected(id),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Status {
+            id: self.config.id,
+            role: self.role,
+            term: self.hard.term,
+            leader: self.leader,
+            since_leader_contact: self.last_leader_contact.map(|t| now - t),
+            peers,
+            majority_ack_age: self.lead.quorum_contact.filter(|_| leading).map(|t| now - t),
+            lease_remaining: self.lease_remaining(now),
+            counters: self.counters,
+        }
+    }
+
+    // ----- time and validation -------------------------------------------------------------
+
+    /// Applies the rule for time going backwards: an earlier `now` than already seen is
+    /// replaced by the latest seen, reported once as [`Event::ClockWentBackwards`] and counted.
+    fn observe(&mut self, now: Instant) -> Instant {
+        if now < self.now {
+            self.counters.clock_regressions += 1;
+            self.events.push_back(Event::ClockWentBackwards { by: self.now - now });
+            return self.now;
+        }
+        self.now = now;
+        now
+    }
+
+    fn check_sender(&mut self, from: NodeId, to: NodeId) -> Result<(), InputError> {
+        if to != self.config.id {
+            self.counters.misaddressed += 1;
+            return Err(InputError::Misaddressed { to, this: self.config.id });
+        }
+        if from == self.config.id {
+            self.counters.misaddressed += 1;
+            return Err(InputError::FromSelf(from));
+        }
+        if self.peer_index(from).is_none() {
+            self.counters.from_strangers += 1;
+            return Err(InputError::NotAMember { from });
+        }
+        Ok(())
+    }
+
+    fn peer_index(&self, id: NodeId) -> Option<usize> {
+        self.peers.binary_search(&id).ok()
+    }
+
+    fn is_durable(&self) -> bool {
+        self.hard == self.persisted
+    }
+
+    // ----- follower side ----------------------------------------------------------------------
+
+    fn on_heartbeat(&mut self, now: Instant, from: NodeId, m: Heartbeat) {
+        let success = if m.term < self.hard.term {
+            // Raft §5.1: reject a stale leader and tell it the current term.
+            self.counters.stale += 1;
+            false
+        } else {
+            self.accept_leader(now, from, m.term, m.leader_commit)
+        };
+        let reply = HeartbeatResponse { term: self.hard.term, success, round: m.round };
+        self.send(from, Message::HeartbeatResponse(reply));
+    }
+
+    /// Valid contact from `from`, the leader of `term >= self.term`. Returns whether it was
+    /// accepted; it is not when another leader of the same term is already known.
+    fn accept_leader(&mut self, now: Instant, from: NodeId, term: Term, leader_commit: u64) -> bool {
+        if term > self.hard.term {
+            self.become_follower(now, term, None);
+        }
+        let conflict = match self.leader {
+            Some(known) => known != from,
+            None => self.role == Role::Leader,
+        };
+        if conflict {
+            self.counters.conflicting_leaders += 1;
+            tracing::error!(node = %self.config.id, term = %term, claimant = %from, known = ?self.leader, "two leaders claim one term");
+            return false;
+        }
+        if self.role != Role::Follower {
+            // Raft §5.2: a candidate that hears from a leader of its term steps down.
+            self.set_role(Role::Follower);
+        }
+        self.set_leader(Some(from));
+        self.last_leader_contact = Some(now);
+        self.reset_election_timer(now);
+        if leader_commit > self.leader_commit {
+            self.leader_commit = leader_commit;
+            self.events.push_back(Event::LeaderCommit { index: leader_commit });
+        }
+        true
+    }
+
+    fn on_election_timeout(&mut self, now: Instant) {
+        let silence = self.last_leader_contact.map(|t| now - t);
+        self.events.push_back(Event::ElectionTimeout { term: self.hard.term, silence });
+        tracing::info!(node = %self.config.id, term = %self.hard.term, ?silence, "election timeout");
+        self.set_leader(None);
+        if self.config.pre_vote {
+            self.campaign(now, Role::PreCandidate);
+        } else {
+            self.campaign(now, Role::Candidate);
+        }
+    }
+
+    /// Whether this node heard from a current leader within the minimum election timeout
+    /// (thesis §4.2.3, §9.6). A leader counts itself while it hears from a majority.
+    fn heard_from_leader_recently(&self, now: Instant) -> bool {
+        let min = self.config.election_timeout_min;
+        match (self.role, self.leader) {
+            (Role::Leader, _) => self.lead.quorum_contact.is_none_or(|t| now - t < min),
+            (_, Some(_)) => self.last_leader_contact.is_some_and(|t| now - t < min),
+            (_, None) => false,
+        }
+    }
+
+    // ----- elections ----------------------------------------------------------------------
+
+    /// Starts a pre-vote (thesis §9.6) or a real election (Raft §5.2) with a fresh timeout.
+    fn campaign(&mut self, now: Instant, role: Role) {
+        let term = if role == Role::Candidate {
+            let next = self.hard.term.next();
+            self.set_term(next);
+            self.hard.voted_for = Some(self.config.id);
+            next
+        } else {
+            self.hard.term.next()
+        };
+        self.set_role(role);
+        self.votes.clear();
+        self.reset_election_timer(now);
+        let request = VoteRequest {
+            term,
+            last_log: self.last_log,
+            pre_vote: role == Role::PreCandidate,
+        };
+        for i in 0..self.peers.len() {
+            self.send(self.peers[i], Message::VoteRequest(request));
+        }
+        self.try_win(now);
+    }
+
+    fn on_vote_request(&mut self, now: Instant, from: NodeId, m: VoteRequest) {
+        let recent_leader = self.heard_from_leader_recently(now);
+        let log_ok = m.last_log >= self.last_log;
+        if m.pre_vote {
+            // Thesis §9.6: agree only to a later term, an up-to-date log, and no live leader.
+            let granted = m.term > self.hard.term && log_ok && !recent_leader;
+            let term = if granted { m.term } else { self.hard.term };
+            self.send(from, Message::VoteResponse(VoteResponse { term, granted, pre_vote: true }));
+            return;
+        }
+        if m.term > self.hard.term && self.config.leader_stickiness && recent_leader {
+            // Thesis §4.2.3: neither update the term nor grant the vote.
+            self.counters.sticky_refusals += 1;
+            let reply = VoteResponse { term: self.hard.term, granted: false, pre_vote: false };
+            self.send(from, Message::VoteResponse(reply));
+            return;
+        }
+        if m.term > self.hard.term {
+            self.become_follower(now, m.term, None);
+        }
+        let granted = m.term == self.hard.term
+            && self.hard.voted_for.is_none_or(|v| v == from)
+            && log_ok;
+        if m.term < self.hard.term {
+            self.counters.stale += 1;
+        }
+        if granted {
+            self.hard.voted_for = Some(from);
+            self.reset_election_timer(now);
+        }
+        let reply = VoteResponse { term: self.hard.term, granted, pre_vote: false };
+        self.send(from, Message::VoteResponse(reply));
+    }
+
+    fn on_vote_response(&mut self, now: Instant, from: NodeId, m: VoteResponse) {
+        let Some(index) = self.peer_index(from) else { return };
+        let expected = match (m.pre_vote, self.role) {
+            (true, Role::PreCandidate) => self.hard.term.next(),
+            (false, Role::Candidate) => self.hard.term,
+            _ if m.term > self.hard.term && !(m.pre_vote && m.granted) => {
+                self.become_follower(now, m.term, None);
+                return;
+            }
+            _ => {
+                self.counters.stale += 1;
+                return;
+            }
+        };
+        if m.granted && m.term == expected {
+            self.votes.record(index, true);
+            self.try_win(now);
+        } else if !m.granted && m.term > self.hard.term {
+            self.become_follower(now, m.term, None);
+        } else if !m.granted && m.term == self.hard.term {
+            self.votes.record(index, false);
+            if self.votes.refused() >= self.quorum {
+                // This campaign cannot win; wait for the timer as a follower.
+                self.become_follower(now, self.hard.term, None);
+            }
+        } else {
+            self.counters.stale += 1;
+        }
+    }
+
+    /// Moves on if the campaign has a majority: a pre-candidate starts the real election, a
+    /// candidate becomes leader once its own vote is durable.
+    fn try_win(&mut self, now: Instant) {
+        if self.votes.granted() < self.quorum {
+            return;
+        }
+        match self.role {
+            Role::PreCandidate => self.campaign(now, Role::Candidate),
+            Role::Candidate if self.is_durable() => self.become_leader(now),
+            _ => {}
+        }
+    }
+
+    // ----- leader side ------------------------------------------------------------------------
+
+    fn become_leader(&mut self, now: Instant) {
+        self.set_role(Role::Leader);
+        self.set_leader(Some(self.config.id));
+        self.lead.reset(now, self.quorum);
+        self.detector.reset(&self.peers, now);
+        self.broadcast_heartbeat(now);
+    }
+
+    fn broadcast_heartbeat(&mut self, now: Instant) {
+        let round = self.lead.start_round(now, self.quorum);
+        let heartbeat = Heartbeat {
+            term: self.hard.term,
+            prev_log: self.last_log,
+            leader_commit: self.commit_index,
+            round,
+        };
+        for i in 0..self.peers.len() {
+            self.send(self.peers[i], Message::Heartbeat(heartbeat));
+        }
+        self.lead.next_heartbeat = now + self.config.heartbeat_interval;
+        self.note_lease(now);
+    }
+
+    fn on_heartbeat_response(&mut self, now: Instant, from: NodeId, m: HeartbeatResponse) {
+        if m.term > self.hard.term {
+            self.become_follower(now, m.term, None);
+        } else if m.term < self.hard.term || self.role != Role::Leader || !m.success {
+            self.counters.stale += 1;
+        } else {
+            let sent_at = self.lead.sent_at(m.round);
+            self.record_ack(now, from, sent_at);
+        }
+    }
+
+    fn record_ack(&mut self, now: Instant, from: NodeId, sent_at: Option<Instant>) {
+        let Some(index) = self.peer_index(from) else { return };
+        self.lead.ack(index, now, sent_at, self.quorum);
+        if let Some(Verdict::Recovered) = self.detector.heartbeat_received(from, now) {
+            self.events.push_back(Event::PeerRecovered { peer: from });
+        }
+        self.note_lease(now);
+    }
+
+    fn check_quorum_deadline(&self) -> Option<Instant> {
+        if !self.config.check_quorum {
+            return None;
+        }
+        self.lead.quorum_contact.map(|t| t + self.config.election_timeout_min)
+    }
+
+    /// Tracks whether the lease is held, reporting [`Event::LeaseExpired`] when it lapses.
+    fn note_lease(&mut self, now: Instant) {
+        let held = self.lease_valid(now);
+        if self.lead.lease_held && !held {
+            self.events.push_back(Event::LeaseExpired { term: self.hard.term });
+        }
+        self.lead.lease_held = held;
+    }
+
+    // ----- state changes --------------------------------------------------------------------
+
+    /// Becomes a follower of `term` (which may be the current one) following `leader`.
+    fn become_follower(&mut self, now: Instant, term: Term, leader: Option<NodeId>) {
+        self.set_term(term);
+        if self.role != Role::Follower {
+            self.set_role(Role::Follower);
+            self.reset_election_timer(now);
+        }
+        self.set_leader(leader);
+    }
+
+    fn set_term(&mut self, term: Term) {
+        if term <= self.hard.term {
+            return;
+        }
+        tracing::info!(node = %self.config.id, from = %self.hard.term, to = %term, "term changed");
+        self.events.push_back(Event::TermChanged { from: self.hard.term, to: term });
+        self.hard = HardState { term, voted_for: None };
+        self.set_leader(None);
+    }
+
+    fn set_role(&mut self, role: Role) {
+        if role == self.role {
+            return;
+        }
+        tracing::info!(node = %self.config.id, term = %self.hard.term, from = %self.role, to = %role, "role changed");
+        self.events.push_back(Event::RoleChanged { term: self.hard.term, from: self.role, to: role });
+        if self.role == Role::Leader {
+            self.lead.lease_held = false;
+        }
+        self.role = role;
+    }
+
+    fn set_leader(&mut self, leader: Option<NodeId>) {
+        if leader == self.leader {
+            return;
+        }
+        self.leader = leader;
+        self.events.push_back(Event::LeaderChanged { term: self.hard.term, leader });
+    }
+
+    /// Draws a fresh timeout uniformly from `[min, max]` (Raft §5.2), counted from `now`.
+    fn reset_election_timer(&mut self, now: Instant) {
+        let min = duration_nanos(self.config.election_timeout_min);
+        let max = duration_nanos(self.config.election_timeout_max);
+        let timeout = self.rng.random_range(min..=max);
+        self.election_deadline = now + Duration::from_nanos(timeout);
+    }
+
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.outbox.push_back(Envelope { from: self.config.id, to, message });
+    }
+}

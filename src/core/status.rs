@@ -1,0 +1,58 @@
+//! A read-only snapshot of a node, for dashboards, tests and the simulator's checks.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{NodeId, Role, Term};
+
+/// What a node knows about itself and, when it leads, its followers.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Status {
+    /// This node.
+    pub id: NodeId,
+    /// Its role.
+    pub role: Role,
+    /// Its current term.
+    pub term: Term,
+    /// The leader it follows (itself when leading), if it knows one.
+    pub leader: Option<NodeId>,
+    /// Time since the last valid heartbeat (or reported replication) from a leader.
+    pub since_leader_contact: Option<Duration>,
+    /// Per follower, when this node leads; empty otherwise.
+    pub peers: Vec<PeerStatus>,
+    /// When leading: time since a majority was last heard from (`None` in a one-node cluster).
+    pub majority_ack_age: Option<Duration>,
+    /// When leading with a lease: how long the lease still lasts (`None` if not held).
+    pub lease_remaining: Option<Duration>,
+    /// Inputs dropped or ignored, by reason.
+    pub counters: Counters,
+}
+
+/// A leader's view of one follower.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PeerStatus {
+    /// The follower.
+    pub id: NodeId,
+    /// Time since its last acknowledgement, if it sent one in this term.
+    pub last_ack_age: Option<Duration>,
+    /// Whether the failure detector suspects it.
+    pub suspected: bool,
+}
+
+/// Counts of inputs the node dropped or declined, so misbehaviour is visible.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Counters {
+    /// Messages from senders that are not members.
+    pub from_strangers: u64,
+    /// Messages addressed to another node, or claiming to come from this one.
+    pub misaddressed: u64,
+    /// Messages of an older term, or answers to a campaign or round no longer running.
+    pub stale: u64,
+    /// Heartbeats from a second leader of the current term (a safety bug elsewhere if ever seen).
+    pub conflicting_leaders: u64,
+    /// Vote requests of a higher term ignored because a leader was heard recently (thesis §4.2.3).
+    pub sticky_refusals: u64,
+    /// Inputs whose `now` was earlier than an earlier input's.
+    pub clock_regressions: u64,
+}

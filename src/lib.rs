@@ -1,0 +1,18 @@
+//! Leader heartbeats and failure detection for Raft-style consensus.
+//!
+//! A leader sends empty AppendEntries heartbeats at a fixed interval; followers reset a
+//! randomized election timeout on each valid one and, when it fires, detect the leader's
+//! failure and start an election, with pre-vote, leader stickiness, check quorum and a leader
+//! lease as Ongaro's thesis describes them.
+//!
+//! The crate is layered so that each layer can be taken alone:
+//!
+//! - [`core`]: the sans-IO state machine. No IO, no clock, no OS randomness; builds with
+//!   `--no-default-features` and needs only serde, rand and tracing.
+//!
+//! The pattern implemented is the HeartBeat pattern of *Patterns of Distributed Systems*: the
+//! timeout exceeds the heartbeat interval, which exceeds the network round trip.
+
+#![warn(missing_docs)]
+
+pub mod core;
