@@ -54,6 +54,15 @@ impl Add<Duration> for Instant {
     }
 }
 
+impl Sub<Duration> for Instant {
+    type Output = Instant;
+
+    /// Saturates at the origin instead of underflowing.
+    fn sub(self, rhs: Duration) -> Instant {
+        Instant(self.0.saturating_sub(duration_nanos(rhs)))
+    }
+}
+
 impl Sub<Instant> for Instant {
     type Output = Duration;
 

@@ -1,1 +1,5 @@
-//! placeholder
+//! Behaviour tests of the core, named after the rule they check and citing the Raft paper
+//! (§N) or Ongaro's thesis (thesis §N).
+
+mod harness;
+mod paper;
