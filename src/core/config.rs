@@ -104,9 +104,11 @@ impl Config {
 
     /// How long a lease lasts from the send time of a round acknowledged by a majority.
     pub fn lease_duration(&self) -> Duration {
-        let min = duration_nanos(self.election_timeout_min) as f64;
-        // The float product is below `min`, so the cast back cannot overflow.
-        Duration::from_nanos((min * (1.0 - self.max_clock_drift)).floor() as u64)
+        let min = duration_nanos(self.election_timeout_min);
+        // Round the margin up, so the lease errs on the short side. The float-to-int cast
+        // saturates, so an absurd drift gives a zero lease, which `validate` rejects.
+        let margin = (min as f64 * self.max_clock_drift).ceil() as u64;
+        Duration::from_nanos(min.saturating_sub(margin))
     }
 
     /// How many votes (or acknowledgements) make a majority of the members.

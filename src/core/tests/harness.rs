@@ -11,6 +11,10 @@ pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+pub(crate) fn us(n: u64) -> Duration {
+    Duration::from_micros(n)
+}
+
 pub(crate) fn at(n: u64) -> Instant {
     Instant::from_millis(n)
 }
