@@ -4,3 +4,4 @@
 mod harness;
 mod paper;
 mod thesis;
+mod contract;
