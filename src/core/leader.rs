@@ -83,8 +83,16 @@ impl LeaderState {
     }
 
     /// The peer at `index` acknowledged, at `now`, something sent at `sent_at`.
-    pub(crate) fn ack(&mut self, index: usize, now: Instant, sent_at: Option<Instant>, quorum: usize) {
-        let Some(p) = self.peers.get_mut(index) else { return };
+    pub(crate) fn ack(
+        &mut self,
+        index: usize,
+        now: Instant,
+        sent_at: Option<Instant>,
+        quorum: usize,
+    ) {
+        let Some(p) = self.peers.get_mut(index) else {
+            return;
+        };
         p.last_ack_at = Some(p.last_ack_at.map_or(now, |t| t.max(now)));
         if let Some(sent) = sent_at.map(|s| s.min(now)) {
             p.acked_sent_at = Some(p.acked_sent_at.map_or(sent, |t| t.max(sent)));
@@ -108,10 +116,12 @@ impl LeaderState {
         }
         let since = self.since;
         self.scratch.clear();
-        self.scratch.extend(self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since)));
+        self.scratch
+            .extend(self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since)));
         self.quorum_contact = nth_latest(&mut self.scratch, needed);
         self.scratch.clear();
-        self.scratch.extend(self.peers.iter().filter_map(|p| p.acked_sent_at));
+        self.scratch
+            .extend(self.peers.iter().filter_map(|p| p.acked_sent_at));
         self.lease_start = nth_latest(&mut self.scratch, needed);
     }
 }
@@ -133,7 +143,9 @@ struct RoundLog {
 
 impl RoundLog {
     fn new(kept: usize) -> Self {
-        RoundLog { slots: vec![None; kept.max(1)] }
+        RoundLog {
+            slots: vec![None; kept.max(1)],
+        }
     }
 
     fn clear(&mut self) {
@@ -157,7 +169,11 @@ impl RoundLog {
     }
 
     fn latest(&self) -> Option<Instant> {
-        self.slots.iter().flatten().max_by_key(|(r, _)| *r).map(|(_, at)| *at)
+        self.slots
+            .iter()
+            .flatten()
+            .max_by_key(|(r, _)| *r)
+            .map(|(_, at)| *at)
     }
 }
 
@@ -174,7 +190,11 @@ mod tests {
         // Five nodes: the leader plus two of its four peers make a majority.
         let mut s = LeaderState::new(4, 8);
         s.reset(ms(0), 3);
-        assert_eq!(s.quorum_contact, Some(ms(0)), "a new leader gets a full window");
+        assert_eq!(
+            s.quorum_contact,
+            Some(ms(0)),
+            "a new leader gets a full window"
+        );
         s.ack(0, ms(30), None, 3);
         s.ack(1, ms(20), None, 3);
         s.ack(2, ms(10), None, 3);
@@ -194,7 +214,11 @@ mod tests {
         s.ack(1, ms(54), s.sent_at(r2), 3);
         assert_eq!(s.lease_start, Some(ms(50)));
         s.ack(1, ms(55), s.sent_at(r1), 3);
-        assert_eq!(s.lease_start, Some(ms(50)), "a late ack of an old round moves nothing back");
+        assert_eq!(
+            s.lease_start,
+            Some(ms(50)),
+            "a late ack of an old round moves nothing back"
+        );
     }
 
     #[test]
@@ -207,7 +231,11 @@ mod tests {
         }
         assert_eq!(s.sent_at(first), None);
         assert_eq!(s.sent_at(first + 3), Some(ms(150)));
-        assert_eq!(s.sent_at(first + 99), None, "a round not yet sent is unknown");
+        assert_eq!(
+            s.sent_at(first + 99),
+            None,
+            "a round not yet sent is unknown"
+        );
     }
 
     #[test]

@@ -61,7 +61,11 @@ impl Node {
     }
 
     /// A member coming back at `now` with the hard state it persisted before it stopped.
-    pub fn restart(config: Config, hard_state: HardState, now: Instant) -> Result<Node, ConfigError> {
+    pub fn restart(
+        config: Config,
+        hard_state: HardState,
+        now: Instant,
+    ) -> Result<Node, ConfigError> {
         let detector = Box::new(TimeoutDetector::new(config.election_timeout_min));
         Node::with_detector(config, hard_state, detector, now)
     }
@@ -75,8 +79,12 @@ impl Node {
         now: Instant,
     ) -> Result<Node, ConfigError> {
         config.validate()?;
-        let mut peers: Vec<NodeId> =
-            config.members.iter().copied().filter(|&m| m != config.id).collect();
+        let mut peers: Vec<NodeId> = config
+            .members
+            .iter()
+            .copied()
+            .filter(|&m| m != config.id)
+            .collect();
         peers.sort_unstable();
         let rounds_kept = usize::try_from(
             duration_nanos(config.election_timeout_min) / duration_nanos(config.heartbeat_interval),
@@ -146,7 +154,9 @@ impl Node {
         }
         if let Some(deadline) = self.check_quorum_deadline() {
             if now >= deadline {
-                self.events.push_back(Event::QuorumLost { term: self.hard.term });
+                self.events.push_back(Event::QuorumLost {
+                    term: self.hard.term,
+                });
                 tracing::warn!(node = %self.config.id, term = %self.hard.term, "no majority heard within the minimum election timeout: stepping down (thesis §6.2)");
                 self.become_follower(now, self.hard.term, None);
                 return;
@@ -258,7 +268,10 @@ impl Node {
         if self.role != Role::Leader {
             return Some(self.election_deadline);
         }
-        let lease_end = self.lead.lease_end(self.lease).filter(|_| self.lead.lease_held);
+        let lease_end = self
+            .lead
+            .lease_end(self.lease)
+            .filter(|_| self.lead.lease_held);
         [
             Some(self.lead.next_heartbeat),
             self.check_quorum_deadline(),
@@ -345,7 +358,11 @@ impl Node {
             leader: self.leader,
             since_leader_contact: self.last_leader_contact.map(|t| now - t),
             peers,
-            majority_ack_age: self.lead.quorum_contact.filter(|_| leading).map(|t| now - t),
+            majority_ack_age: self
+                .lead
+                .quorum_contact
+                .filter(|_| leading)
+                .map(|t| now - t),
             lease_remaining: self.lease_remaining(now),
             counters: self.counters,
         }
@@ -358,7 +375,8 @@ impl Node {
     fn observe(&mut self, now: Instant) -> Instant {
         if now < self.now {
             self.counters.clock_regressions += 1;
-            self.events.push_back(Event::ClockWentBackwards { by: self.now - now });
+            self.events
+                .push_back(Event::ClockWentBackwards { by: self.now - now });
             return self.now;
         }
         self.now = now;
@@ -368,7 +386,10 @@ impl Node {
     fn check_sender(&mut self, from: NodeId, to: NodeId) -> Result<(), InputError> {
         if to != self.config.id {
             self.counters.misaddressed += 1;
-            return Err(InputError::Misaddressed { to, this: self.config.id });
+            return Err(InputError::Misaddressed {
+                to,
+                this: self.config.id,
+            });
         }
         if from == self.config.id {
             self.counters.misaddressed += 1;
@@ -399,13 +420,23 @@ impl Node {
         } else {
             self.accept_leader(now, from, m.term, m.leader_commit)
         };
-        let reply = HeartbeatResponse { term: self.hard.term, success, round: m.round };
+        let reply = HeartbeatResponse {
+            term: self.hard.term,
+            success,
+            round: m.round,
+        };
         self.send(from, Message::HeartbeatResponse(reply));
     }
 
     /// Valid contact from `from`, the leader of `term >= self.term`. Returns whether it was
     /// accepted; it is not when another leader of the same term is already known.
-    fn accept_leader(&mut self, now: Instant, from: NodeId, term: Term, leader_commit: u64) -> bool {
+    fn accept_leader(
+        &mut self,
+        now: Instant,
+        from: NodeId,
+        term: Term,
+        leader_commit: u64,
+    ) -> bool {
         if term > self.hard.term {
             self.become_follower(now, term, None);
         }
@@ -427,14 +458,19 @@ impl Node {
         self.reset_election_timer(now);
         if leader_commit > self.leader_commit {
             self.leader_commit = leader_commit;
-            self.events.push_back(Event::LeaderCommit { index: leader_commit });
+            self.events.push_back(Event::LeaderCommit {
+                index: leader_commit,
+            });
         }
         true
     }
 
     fn on_election_timeout(&mut self, now: Instant) {
         let silence = self.last_leader_contact.map(|t| now - t);
-        self.events.push_back(Event::ElectionTimeout { term: self.hard.term, silence });
+        self.events.push_back(Event::ElectionTimeout {
+            term: self.hard.term,
+            silence,
+        });
         tracing::info!(node = %self.config.id, term = %self.hard.term, ?silence, "election timeout");
         self.set_leader(None);
         if self.config.pre_vote {
@@ -488,22 +524,32 @@ impl Node {
             // Thesis §9.6: agree only to a later term, an up-to-date log, and no live leader.
             let granted = m.term > self.hard.term && log_ok && !recent_leader;
             let term = if granted { m.term } else { self.hard.term };
-            self.send(from, Message::VoteResponse(VoteResponse { term, granted, pre_vote: true }));
+            self.send(
+                from,
+                Message::VoteResponse(VoteResponse {
+                    term,
+                    granted,
+                    pre_vote: true,
+                }),
+            );
             return;
         }
         if m.term > self.hard.term && self.config.leader_stickiness && recent_leader {
             // Thesis §4.2.3: neither update the term nor grant the vote.
             self.counters.sticky_refusals += 1;
-            let reply = VoteResponse { term: self.hard.term, granted: false, pre_vote: false };
+            let reply = VoteResponse {
+                term: self.hard.term,
+                granted: false,
+                pre_vote: false,
+            };
             self.send(from, Message::VoteResponse(reply));
             return;
         }
         if m.term > self.hard.term {
             self.become_follower(now, m.term, None);
         }
-        let granted = m.term == self.hard.term
-            && self.hard.voted_for.is_none_or(|v| v == from)
-            && log_ok;
+        let granted =
+            m.term == self.hard.term && self.hard.voted_for.is_none_or(|v| v == from) && log_ok;
         if m.term < self.hard.term {
             self.counters.stale += 1;
         }
@@ -511,12 +557,18 @@ impl Node {
             self.hard.voted_for = Some(from);
             self.reset_election_timer(now);
         }
-        let reply = VoteResponse { term: self.hard.term, granted, pre_vote: false };
+        let reply = VoteResponse {
+            term: self.hard.term,
+            granted,
+            pre_vote: false,
+        };
         self.send(from, Message::VoteResponse(reply));
     }
 
     fn on_vote_response(&mut self, now: Instant, from: NodeId, m: VoteResponse) {
-        let Some(index) = self.peer_index(from) else { return };
+        let Some(index) = self.peer_index(from) else {
+            return;
+        };
         let expected = match (m.pre_vote, self.role) {
             (true, Role::PreCandidate) => self.hard.term.next(),
             (false, Role::Candidate) => self.hard.term,
@@ -595,7 +647,9 @@ impl Node {
     }
 
     fn record_ack(&mut self, now: Instant, from: NodeId, sent_at: Option<Instant>) {
-        let Some(index) = self.peer_index(from) else { return };
+        let Some(index) = self.peer_index(from) else {
+            return;
+        };
         self.lead.ack(index, now, sent_at, self.quorum);
         if let Some(Verdict::Recovered) = self.detector.heartbeat_received(from, now) {
             self.events.push_back(Event::PeerRecovered { peer: from });
@@ -607,14 +661,18 @@ impl Node {
         if !self.config.check_quorum {
             return None;
         }
-        self.lead.quorum_contact.map(|t| t + self.config.election_timeout_min)
+        self.lead
+            .quorum_contact
+            .map(|t| t + self.config.election_timeout_min)
     }
 
     /// Tracks whether the lease is held, reporting [`Event::LeaseExpired`] when it lapses.
     fn note_lease(&mut self, now: Instant) {
         let held = self.lease_valid(now);
         if self.lead.lease_held && !held {
-            self.events.push_back(Event::LeaseExpired { term: self.hard.term });
+            self.events.push_back(Event::LeaseExpired {
+                term: self.hard.term,
+            });
         }
         self.lead.lease_held = held;
     }
@@ -636,8 +694,14 @@ impl Node {
             return;
         }
         tracing::info!(node = %self.config.id, from = %self.hard.term, to = %term, "term changed");
-        self.events.push_back(Event::TermChanged { from: self.hard.term, to: term });
-        self.hard = HardState { term, voted_for: None };
+        self.events.push_back(Event::TermChanged {
+            from: self.hard.term,
+            to: term,
+        });
+        self.hard = HardState {
+            term,
+            voted_for: None,
+        };
         self.set_leader(None);
     }
 
@@ -646,7 +710,11 @@ impl Node {
             return;
         }
         tracing::info!(node = %self.config.id, term = %self.hard.term, from = %self.role, to = %role, "role changed");
-        self.events.push_back(Event::RoleChanged { term: self.hard.term, from: self.role, to: role });
+        self.events.push_back(Event::RoleChanged {
+            term: self.hard.term,
+            from: self.role,
+            to: role,
+        });
         if self.role == Role::Leader {
             self.lead.lease_held = false;
         }
@@ -658,7 +726,10 @@ impl Node {
             return;
         }
         self.leader = leader;
-        self.events.push_back(Event::LeaderChanged { term: self.hard.term, leader });
+        self.events.push_back(Event::LeaderChanged {
+            term: self.hard.term,
+            leader,
+        });
     }
 
     /// Draws a fresh timeout uniformly from `[min, max]` (Raft §5.2), counted from `now`.
@@ -670,6 +741,10 @@ impl Node {
     }
 
     fn send(&mut self, to: NodeId, message: Message) {
-        self.outbox.push_back(Envelope { from: self.config.id, to, message });
+        self.outbox.push_back(Envelope {
+            from: self.config.id,
+            to,
+            message,
+        });
     }
 }

@@ -15,7 +15,9 @@ impl fmt::Display for NodeId {
 }
 
 /// A Raft term: a logical clock that fences stale leaders (Raft §5.1).
-#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
+)]
 pub struct Term(pub u64);
 
 impl Term {

@@ -1,7 +1,7 @@
 //! Behaviour tests of the core, named after the rule they check and citing the Raft paper
 //! (§N) or Ongaro's thesis (thesis §N).
 
+mod contract;
 mod harness;
 mod paper;
 mod thesis;
-mod contract;
