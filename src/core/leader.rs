@@ -94,10 +94,20 @@ impl LeaderState {
             return;
         };
         p.last_ack_at = Some(p.last_ack_at.map_or(now, |t| t.max(now)));
+        let contact_moved = self.quorum_contact.is_some_and(|q| now > q);
+        let mut lease_moved = false;
         if let Some(sent) = sent_at.map(|s| s.min(now)) {
             p.acked_sent_at = Some(p.acked_sent_at.map_or(sent, |t| t.max(sent)));
+            lease_moved = self.lease_start.is_none_or(|l| sent > l);
         }
-        self.recompute(quorum);
+        // An n-th latest instant only moves when one of the instants passes it.
+        let needed = quorum.saturating_sub(1);
+        if contact_moved {
+            self.recompute_contact(needed);
+        }
+        if lease_moved {
+            self.recompute_lease(needed);
+        }
     }
 
     /// When the lease ends, if the leader holds one.
@@ -114,11 +124,19 @@ impl LeaderState {
             self.lease_start = self.rounds.latest();
             return;
         }
+        self.recompute_contact(needed);
+        self.recompute_lease(needed);
+    }
+
+    fn recompute_contact(&mut self, needed: usize) {
         let since = self.since;
         self.scratch.clear();
         self.scratch
             .extend(self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since)));
         self.quorum_contact = nth_latest(&mut self.scratch, needed);
+    }
+
+    fn recompute_lease(&mut self, needed: usize) {
         self.scratch.clear();
         self.scratch
             .extend(self.peers.iter().filter_map(|p| p.acked_sent_at));
@@ -131,11 +149,13 @@ fn nth_latest(times: &mut [Instant], n: usize) -> Option<Instant> {
     if n == 0 || times.len() < n {
         return None;
     }
-    let (_, nth, _) = times.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
-    Some(*nth)
+    // Clusters are small: sorting a handful of instants beats a selection's set-up cost.
+    times.sort_unstable_by(|a, b| b.cmp(a));
+    Some(times[n - 1])
 }
 
-/// The send times of the most recent rounds, in a ring indexed by round number.
+/// The send times of the most recent rounds, in a ring indexed by round number. Its length is
+/// a power of two, so finding a round's slot is a mask, not a division.
 #[derive(Clone, Debug)]
 struct RoundLog {
     slots: Vec<Option<(u64, Instant)>>,
@@ -144,7 +164,7 @@ struct RoundLog {
 impl RoundLog {
     fn new(kept: usize) -> Self {
         RoundLog {
-            slots: vec![None; kept.max(1)],
+            slots: vec![None; kept.max(1).next_power_of_two()],
         }
     }
 
@@ -153,7 +173,7 @@ impl RoundLog {
     }
 
     fn slot(&self, round: u64) -> usize {
-        (round % self.slots.len() as u64) as usize
+        (round & (self.slots.len() as u64 - 1)) as usize
     }
 
     fn record(&mut self, round: u64, now: Instant) {
@@ -226,11 +246,16 @@ mod tests {
         let mut s = LeaderState::new(2, 3);
         s.reset(ms(0), 2);
         let first = s.start_round(ms(0), 2);
-        for i in 1..=3 {
+        for i in 1..=4 {
             s.start_round(ms(50 * i), 2);
         }
-        assert_eq!(s.sent_at(first), None);
-        assert_eq!(s.sent_at(first + 3), Some(ms(150)));
+        assert_eq!(
+            s.sent_at(first),
+            None,
+            "three kept rounds round up to a ring of four"
+        );
+        assert_eq!(s.sent_at(first + 1), Some(ms(50)));
+        assert_eq!(s.sent_at(first + 4), Some(ms(200)));
         assert_eq!(
             s.sent_at(first + 99),
             None,
