@@ -58,11 +58,7 @@ struct Follower {
 impl Follower {
     fn new() -> Self {
         let node = Node::new(Config::new(NodeId(2), MEMBERS), Instant::ZERO).unwrap();
-        Follower {
-            node,
-            now: Instant::ZERO,
-            round: 0,
-        }
+        Follower { node, now: Instant::ZERO, round: 0 }
     }
 
     fn step(&mut self) {
@@ -74,11 +70,7 @@ impl Follower {
             leader_commit: 0,
             round: self.round,
         };
-        let env = Envelope {
-            from: NodeId(1),
-            to: NodeId(2),
-            message: Message::Heartbeat(hb),
-        };
+        let env = Envelope { from: NodeId(1), to: NodeId(2), message: Message::Heartbeat(hb) };
         self.node.handle_message(self.now, env).unwrap();
         if let Some(hs) = self.node.take_hard_state() {
             self.node.hard_state_persisted(self.now, hs);
@@ -100,21 +92,14 @@ struct Leader {
 
 impl Leader {
     fn new() -> Self {
-        let config = Config {
-            pre_vote: false,
-            ..Config::new(NodeId(1), MEMBERS)
-        };
+        let config = Config { pre_vote: false, ..Config::new(NodeId(1), MEMBERS) };
         let mut node = Node::new(config, Instant::ZERO).unwrap();
         let t = node.poll_timeout().unwrap();
         node.handle_timeout(t);
         let hs = node.take_hard_state().unwrap();
         node.hard_state_persisted(t, hs);
         for peer in [2, 3] {
-            let vote = VoteResponse {
-                term: Term(1),
-                granted: true,
-                pre_vote: false,
-            };
+            let vote = VoteResponse { term: Term(1), granted: true, pre_vote: false };
             let env = Envelope {
                 from: NodeId(peer),
                 to: NodeId(1),
@@ -123,10 +108,7 @@ impl Leader {
             node.handle_message(t, env).unwrap();
         }
         assert_eq!(node.role(), Role::Leader);
-        let mut leader = Leader {
-            node,
-            sent: Vec::with_capacity(8),
-        };
+        let mut leader = Leader { node, sent: Vec::with_capacity(8) };
         leader.drain();
         leader
     }
@@ -150,11 +132,7 @@ impl Leader {
             let Message::Heartbeat(hb) = self.sent[i].message else {
                 continue;
             };
-            let reply = HeartbeatResponse {
-                term: hb.term,
-                success: true,
-                round: hb.round,
-            };
+            let reply = HeartbeatResponse { term: hb.term, success: true, round: hb.round };
             let env = Envelope {
                 from: self.sent[i].to,
                 to: NodeId(1),
@@ -184,14 +162,8 @@ fn allocations_per_op(mut op: impl FnMut()) -> f64 {
 fn bench(c: &mut Criterion) {
     let mut follower = Follower::new();
     let mut leader = Leader::new();
-    println!(
-        "allocations per follower heartbeat: {}",
-        allocations_per_op(|| follower.step())
-    );
-    println!(
-        "allocations per leader round of 5: {}",
-        allocations_per_op(|| leader.round())
-    );
+    println!("allocations per follower heartbeat: {}", allocations_per_op(|| follower.step()));
+    println!("allocations per leader round of 5: {}", allocations_per_op(|| leader.round()));
 
     c.bench_function("follower_heartbeat", |b| b.iter(|| follower.step()));
     c.bench_function("leader_round_5_nodes", |b| b.iter(|| leader.round()));

@@ -26,23 +26,11 @@ impl Cluster {
         let nodes = members
             .iter()
             .map(|&id| {
-                let config = Config {
-                    seed,
-                    ..Config::new(id, members.clone())
-                };
-                (
-                    id,
-                    Node::new(config, Instant::ZERO).expect("the defaults are valid"),
-                )
+                let config = Config { seed, ..Config::new(id, members.clone()) };
+                (id, Node::new(config, Instant::ZERO).expect("the defaults are valid"))
             })
             .collect();
-        Cluster {
-            nodes,
-            crashed: None,
-            in_flight: BTreeMap::new(),
-            seq: 0,
-            now: Instant::ZERO,
-        }
+        Cluster { nodes, crashed: None, in_flight: BTreeMap::new(), seq: 0, now: Instant::ZERO }
     }
 
     /// Advances to the next delivery or deadline and handles it; returns the events it caused.
@@ -54,10 +42,7 @@ impl Cluster {
             .filter(|(id, _)| Some(**id) != crashed)
             .filter_map(|(id, n)| n.poll_timeout().map(|t| (t, *id)))
             .min();
-        let next_message = self
-            .in_flight
-            .first_key_value()
-            .map(|((t, _), e)| (*t, e.to));
+        let next_message = self.in_flight.first_key_value().map(|((t, _), e)| (*t, e.to));
         let (now, id, message) = match (next_timer, next_message) {
             (Some(timer), Some(msg)) if timer.0 < msg.0 => (timer.0, timer.1, None),
             (_, Some((t, to))) => (t, to, self.in_flight.pop_first().map(|(_, e)| e)),
@@ -81,9 +66,7 @@ impl Cluster {
             self.seq += 1;
             self.in_flight.insert((now + LATENCY, self.seq), envelope);
         }
-        std::iter::from_fn(|| node.poll_event())
-            .map(|e| (id, e))
-            .collect()
+        std::iter::from_fn(|| node.poll_event()).map(|e| (id, e)).collect()
     }
 
     fn leader(&self) -> Option<NodeId> {
@@ -96,21 +79,14 @@ impl Cluster {
 }
 
 fn main() {
-    let seed = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let seed = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     println!("seed {seed}: 5 nodes, heartbeat 50 ms, election timeout 150-300 ms, latency 1 ms");
     let mut cluster = Cluster::new(seed);
     while cluster.leader().is_none() {
         cluster.step();
     }
     let first = cluster.leader().expect("elected");
-    println!(
-        "{}: {first} leads term {}",
-        cluster.now,
-        cluster.nodes[&first].term()
-    );
+    println!("{}: {first} leads term {}", cluster.now, cluster.nodes[&first].term());
 
     // Let it lead for a while, then crash it.
     let crash_at = cluster.now + Duration::from_secs(1);
@@ -124,10 +100,7 @@ fn main() {
         for (id, event) in cluster.step() {
             if let (Event::ElectionTimeout { silence, .. }, None) = (event, detected) {
                 detected = Some(cluster.now);
-                println!(
-                    "{}: {id} times out after {silence:?} of silence",
-                    cluster.now
-                );
+                println!("{}: {id} times out after {silence:?} of silence", cluster.now);
             }
         }
     }

@@ -27,14 +27,7 @@ enum Op {
     /// Fire a node's timers with a time earlier than the clock.
     Backwards { node: usize, back_ms: u16 },
     /// A made-up message, from a stranger or (never as a granted vote) from a member.
-    Forge {
-        from: u64,
-        to: usize,
-        kind: u8,
-        term: u64,
-        flag: bool,
-        round: u64,
-    },
+    Forge { from: u64, to: usize, kind: u8, term: u64, flag: bool, round: u64 },
     /// The host moves a node's last log position forward.
     Append { node: usize },
     /// Deliver everything in flight, newest first, including what the deliveries send.
@@ -87,10 +80,7 @@ impl World {
                 ..Config::new(id, members.clone())
             })
             .collect();
-        let nodes = configs
-            .iter()
-            .map(|c| Node::new(c.clone(), Instant::ZERO).unwrap())
-            .collect();
+        let nodes = configs.iter().map(|c| Node::new(c.clone(), Instant::ZERO).unwrap()).collect();
         World {
             n,
             configs,
@@ -126,15 +116,9 @@ impl World {
         match op {
             Op::Deliver { index, keep_copy } if !self.in_flight.is_empty() => {
                 let i = index % self.in_flight.len();
-                let env = if keep_copy {
-                    self.in_flight[i]
-                } else {
-                    self.in_flight.swap_remove(i)
-                };
+                let env = if keep_copy { self.in_flight[i] } else { self.in_flight.swap_remove(i) };
                 let to = env.to.0 as usize - 1;
-                self.nodes[to]
-                    .handle_message(self.now, env)
-                    .expect("honest traffic is accepted");
+                self.nodes[to].handle_message(self.now, env).expect("honest traffic is accepted");
                 self.collect(to);
             }
             Op::Drop { index } if !self.in_flight.is_empty() => {
@@ -179,14 +163,7 @@ impl World {
                 self.nodes[i].handle_timeout(self.now - Duration::from_millis(back_ms.into()));
                 self.collect(i);
             }
-            Op::Forge {
-                from,
-                to,
-                kind,
-                term,
-                flag,
-                round,
-            } => {
+            Op::Forge { from, to, kind, term, flag, round } => {
                 let term = Term(term);
                 let message = match kind {
                     0 => Message::Heartbeat(Heartbeat {
@@ -195,11 +172,9 @@ impl World {
                         leader_commit: round,
                         round,
                     }),
-                    1 => Message::HeartbeatResponse(HeartbeatResponse {
-                        term,
-                        success: flag,
-                        round,
-                    }),
+                    1 => {
+                        Message::HeartbeatResponse(HeartbeatResponse { term, success: flag, round })
+                    }
                     2 => Message::VoteRequest(VoteRequest {
                         term,
                         last_log: LogPosition::new(term, round),
@@ -213,16 +188,9 @@ impl World {
                     }),
                 };
                 let to = to % self.n;
-                let env = Envelope {
-                    from: NodeId(from),
-                    to: NodeId(to as u64 + 1),
-                    message,
-                };
+                let env = Envelope { from: NodeId(from), to: NodeId(to as u64 + 1), message };
                 let result = self.nodes[to].handle_message(self.now, env);
-                assert_eq!(
-                    result.is_err(),
-                    from as usize > self.n || from == to as u64 + 1
-                );
+                assert_eq!(result.is_err(), from as usize > self.n || from == to as u64 + 1);
                 self.collect(to);
             }
             Op::Append { node } => {
@@ -237,11 +205,7 @@ impl World {
 
     fn check(&mut self) -> Result<(), TestCaseError> {
         for (i, node) in self.nodes.iter().enumerate() {
-            prop_assert!(
-                node.term() >= self.terms[i],
-                "node {} term went down",
-                i + 1
-            );
+            prop_assert!(node.term() >= self.terms[i], "node {} term went down", i + 1);
             self.terms[i] = node.term();
             if node.role() == Role::Leader {
                 let first = *self.leaders.entry(node.term()).or_insert(node.id());
@@ -283,16 +247,9 @@ fn the_election_safety_check_catches_a_forged_vote() {
         let hs = world.nodes[i].take_hard_state().unwrap();
         world.nodes[i].hard_state_persisted(world.now, hs);
         let liar = NodeId(3);
-        let vote = VoteResponse {
-            term: Term(1),
-            granted: true,
-            pre_vote: false,
-        };
-        let env = Envelope {
-            from: liar,
-            to: NodeId(i as u64 + 1),
-            message: Message::VoteResponse(vote),
-        };
+        let vote = VoteResponse { term: Term(1), granted: true, pre_vote: false };
+        let env =
+            Envelope { from: liar, to: NodeId(i as u64 + 1), message: Message::VoteResponse(vote) };
         world.nodes[i].handle_message(world.now, env).unwrap();
     }
     assert!(world.check().is_err());

@@ -52,11 +52,7 @@ pub struct Config {
 impl Config {
     /// A configuration with the defaults for node `id` of a cluster of `members`.
     pub fn new(id: NodeId, members: impl IntoIterator<Item = NodeId>) -> Self {
-        Config {
-            id,
-            members: members.into_iter().collect(),
-            ..Config::default()
-        }
+        Config { id, members: members.into_iter().collect(), ..Config::default() }
     }
 
     /// Checks every rule and names the first one broken.
@@ -211,100 +207,51 @@ mod tests {
 
     #[test]
     fn zero_heartbeat_is_rejected() {
-        let c = Config {
-            heartbeat_interval: Duration::ZERO,
-            ..three()
-        };
+        let c = Config { heartbeat_interval: Duration::ZERO, ..three() };
         assert_eq!(c.validate(), Err(ConfigError::ZeroHeartbeatInterval));
     }
 
     #[test]
     fn timeout_must_exceed_heartbeat_interval() {
-        let c = Config {
-            election_timeout_min: Duration::from_millis(50),
-            ..three()
-        };
-        assert!(matches!(
-            c.validate(),
-            Err(ConfigError::TimeoutNotAboveHeartbeat { .. })
-        ));
+        let c = Config { election_timeout_min: Duration::from_millis(50), ..three() };
+        assert!(matches!(c.validate(), Err(ConfigError::TimeoutNotAboveHeartbeat { .. })));
     }
 
     #[test]
     fn inverted_range_is_rejected_but_equal_bounds_are_allowed() {
-        let c = Config {
-            election_timeout_max: Duration::from_millis(149),
-            ..three()
-        };
-        assert!(matches!(
-            c.validate(),
-            Err(ConfigError::TimeoutRangeInverted { .. })
-        ));
-        let c = Config {
-            election_timeout_max: Duration::from_millis(150),
-            ..three()
-        };
+        let c = Config { election_timeout_max: Duration::from_millis(149), ..three() };
+        assert!(matches!(c.validate(), Err(ConfigError::TimeoutRangeInverted { .. })));
+        let c = Config { election_timeout_max: Duration::from_millis(150), ..three() };
         assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]
     fn membership_rules_are_checked() {
-        let c = Config {
-            members: vec![],
-            ..three()
-        };
+        let c = Config { members: vec![], ..three() };
         assert_eq!(c.validate(), Err(ConfigError::NoMembers));
-        let c = Config {
-            members: vec![NodeId(1), NodeId(2), NodeId(2)],
-            ..three()
-        };
+        let c = Config { members: vec![NodeId(1), NodeId(2), NodeId(2)], ..three() };
         assert_eq!(c.validate(), Err(ConfigError::DuplicateMember(NodeId(2))));
-        let c = Config {
-            id: NodeId(9),
-            ..three()
-        };
+        let c = Config { id: NodeId(9), ..three() };
         assert_eq!(c.validate(), Err(ConfigError::SelfNotMember(NodeId(9))));
     }
 
     #[test]
     fn drift_must_leave_a_positive_lease() {
         for bad in [-0.1, 1.0, 2.0, f64::NAN, f64::INFINITY] {
-            let c = Config {
-                max_clock_drift: bad,
-                ..three()
-            };
-            assert!(
-                matches!(c.validate(), Err(ConfigError::ClockDriftOutOfRange(_))),
-                "{bad}"
-            );
+            let c = Config { max_clock_drift: bad, ..three() };
+            assert!(matches!(c.validate(), Err(ConfigError::ClockDriftOutOfRange(_))), "{bad}");
         }
-        let c = Config {
-            max_clock_drift: 0.999_999_999_99,
-            ..three()
-        };
-        assert!(matches!(
-            c.validate(),
-            Err(ConfigError::NoPositiveLease { .. })
-        ));
-        let c = Config {
-            max_clock_drift: 0.1,
-            ..three()
-        };
+        let c = Config { max_clock_drift: 0.999_999_999_99, ..three() };
+        assert!(matches!(c.validate(), Err(ConfigError::NoPositiveLease { .. })));
+        let c = Config { max_clock_drift: 0.1, ..three() };
         assert_eq!(c.lease_duration(), Duration::from_millis(135));
     }
 
     #[test]
     fn lease_needs_stickiness() {
-        let c = Config {
-            leader_stickiness: false,
-            ..three()
-        };
+        let c = Config { leader_stickiness: false, ..three() };
         assert_eq!(c.validate(), Err(ConfigError::LeaseWithoutStickiness));
-        let c = Config {
-            leader_stickiness: false,
-            leader_lease: false,
-            ..three()
-        };
+        let c = Config { leader_stickiness: false, leader_lease: false, ..three() };
         assert_eq!(c.validate(), Ok(()));
     }
 

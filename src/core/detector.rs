@@ -56,10 +56,7 @@ struct Watched {
 impl TimeoutDetector {
     /// A detector that suspects a peer after `timeout` of silence.
     pub fn new(timeout: Duration) -> Self {
-        TimeoutDetector {
-            timeout,
-            peers: Vec::new(),
-        }
+        TimeoutDetector { timeout, peers: Vec::new() }
     }
 
     fn find(&mut self, peer: NodeId) -> Option<&mut Watched> {
@@ -99,11 +96,7 @@ impl FailureDetector for TimeoutDetector {
     }
 
     fn next_check(&self) -> Option<Instant> {
-        self.peers
-            .iter()
-            .filter(|w| !w.suspected)
-            .map(|w| w.last_heard + self.timeout)
-            .min()
+        self.peers.iter().filter(|w| !w.suspected).map(|w| w.last_heard + self.timeout).min()
     }
 
     fn is_suspected(&self, peer: NodeId) -> bool {
@@ -133,20 +126,11 @@ mod tests {
         assert_eq!(d.heartbeat_received(NodeId(3), ms(100)), None);
         assert!(checked(&mut d, ms(149)).is_empty());
         let verdicts = checked(&mut d, ms(150));
-        assert_eq!(
-            verdicts,
-            vec![(NodeId(2), Verdict::Suspected(Duration::from_millis(150)))]
-        );
+        assert_eq!(verdicts, vec![(NodeId(2), Verdict::Suspected(Duration::from_millis(150)))]);
         assert!(d.is_suspected(NodeId(2)));
-        assert!(
-            checked(&mut d, ms(200)).is_empty(),
-            "a suspicion is reported once"
-        );
+        assert!(checked(&mut d, ms(200)).is_empty(), "a suspicion is reported once");
         assert_eq!(d.next_check(), Some(ms(250)));
-        assert_eq!(
-            d.heartbeat_received(NodeId(2), ms(210)),
-            Some(Verdict::Recovered)
-        );
+        assert_eq!(d.heartbeat_received(NodeId(2), ms(210)), Some(Verdict::Recovered));
         assert!(!d.is_suspected(NodeId(2)));
     }
 

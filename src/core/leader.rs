@@ -131,15 +131,13 @@ impl LeaderState {
     fn recompute_contact(&mut self, needed: usize) {
         let since = self.since;
         self.scratch.clear();
-        self.scratch
-            .extend(self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since)));
+        self.scratch.extend(self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since)));
         self.quorum_contact = nth_latest(&mut self.scratch, needed);
     }
 
     fn recompute_lease(&mut self, needed: usize) {
         self.scratch.clear();
-        self.scratch
-            .extend(self.peers.iter().filter_map(|p| p.acked_sent_at));
+        self.scratch.extend(self.peers.iter().filter_map(|p| p.acked_sent_at));
         self.lease_start = nth_latest(&mut self.scratch, needed);
     }
 }
@@ -163,9 +161,7 @@ struct RoundLog {
 
 impl RoundLog {
     fn new(kept: usize) -> Self {
-        RoundLog {
-            slots: vec![None; kept.max(1).next_power_of_two()],
-        }
+        RoundLog { slots: vec![None; kept.max(1).next_power_of_two()] }
     }
 
     fn clear(&mut self) {
@@ -189,11 +185,7 @@ impl RoundLog {
     }
 
     fn latest(&self) -> Option<Instant> {
-        self.slots
-            .iter()
-            .flatten()
-            .max_by_key(|(r, _)| *r)
-            .map(|(_, at)| *at)
+        self.slots.iter().flatten().max_by_key(|(r, _)| *r).map(|(_, at)| *at)
     }
 }
 
@@ -210,11 +202,7 @@ mod tests {
         // Five nodes: the leader plus two of its four peers make a majority.
         let mut s = LeaderState::new(4, 8);
         s.reset(ms(0), 3);
-        assert_eq!(
-            s.quorum_contact,
-            Some(ms(0)),
-            "a new leader gets a full window"
-        );
+        assert_eq!(s.quorum_contact, Some(ms(0)), "a new leader gets a full window");
         s.ack(0, ms(30), None, 3);
         s.ack(1, ms(20), None, 3);
         s.ack(2, ms(10), None, 3);
@@ -234,11 +222,7 @@ mod tests {
         s.ack(1, ms(54), s.sent_at(r2), 3);
         assert_eq!(s.lease_start, Some(ms(50)));
         s.ack(1, ms(55), s.sent_at(r1), 3);
-        assert_eq!(
-            s.lease_start,
-            Some(ms(50)),
-            "a late ack of an old round moves nothing back"
-        );
+        assert_eq!(s.lease_start, Some(ms(50)), "a late ack of an old round moves nothing back");
     }
 
     #[test]
@@ -249,18 +233,10 @@ mod tests {
         for i in 1..=4 {
             s.start_round(ms(50 * i), 2);
         }
-        assert_eq!(
-            s.sent_at(first),
-            None,
-            "three kept rounds round up to a ring of four"
-        );
+        assert_eq!(s.sent_at(first), None, "three kept rounds round up to a ring of four");
         assert_eq!(s.sent_at(first + 1), Some(ms(50)));
         assert_eq!(s.sent_at(first + 4), Some(ms(200)));
-        assert_eq!(
-            s.sent_at(first + 99),
-            None,
-            "a round not yet sent is unknown"
-        );
+        assert_eq!(s.sent_at(first + 99), None, "a round not yet sent is unknown");
     }
 
     #[test]

@@ -79,12 +79,8 @@ impl Node {
         now: Instant,
     ) -> Result<Node, ConfigError> {
         config.validate()?;
-        let mut peers: Vec<NodeId> = config
-            .members
-            .iter()
-            .copied()
-            .filter(|&m| m != config.id)
-            .collect();
+        let mut peers: Vec<NodeId> =
+            config.members.iter().copied().filter(|&m| m != config.id).collect();
         peers.sort_unstable();
         let rounds_kept = usize::try_from(
             duration_nanos(config.election_timeout_min) / duration_nanos(config.heartbeat_interval),
@@ -154,9 +150,7 @@ impl Node {
         }
         if let Some(deadline) = self.check_quorum_deadline() {
             if now >= deadline {
-                self.events.push_back(Event::QuorumLost {
-                    term: self.hard.term,
-                });
+                self.events.push_back(Event::QuorumLost { term: self.hard.term });
                 tracing::warn!(node = %self.config.id, term = %self.hard.term, "no majority heard within the minimum election timeout: stepping down (thesis §6.2)");
                 self.become_follower(now, self.hard.term, None);
                 return;
@@ -268,10 +262,7 @@ impl Node {
         if self.role != Role::Leader {
             return Some(self.election_deadline);
         }
-        let lease_end = self
-            .lead
-            .lease_end(self.lease)
-            .filter(|_| self.lead.lease_held);
+        let lease_end = self.lead.lease_end(self.lease).filter(|_| self.lead.lease_held);
         [
             Some(self.lead.next_heartbeat),
             self.check_quorum_deadline(),
@@ -358,11 +349,7 @@ impl Node {
             leader: self.leader,
             since_leader_contact: self.last_leader_contact.map(|t| now - t),
             peers,
-            majority_ack_age: self
-                .lead
-                .quorum_contact
-                .filter(|_| leading)
-                .map(|t| now - t),
+            majority_ack_age: self.lead.quorum_contact.filter(|_| leading).map(|t| now - t),
             lease_remaining: self.lease_remaining(now),
             counters: self.counters,
         }
@@ -375,8 +362,7 @@ impl Node {
     fn observe(&mut self, now: Instant) -> Instant {
         if now < self.now {
             self.counters.clock_regressions += 1;
-            self.events
-                .push_back(Event::ClockWentBackwards { by: self.now - now });
+            self.events.push_back(Event::ClockWentBackwards { by: self.now - now });
             return self.now;
         }
         self.now = now;
@@ -386,10 +372,7 @@ impl Node {
     fn check_sender(&mut self, from: NodeId, to: NodeId) -> Result<(), InputError> {
         if to != self.config.id {
             self.counters.misaddressed += 1;
-            return Err(InputError::Misaddressed {
-                to,
-                this: self.config.id,
-            });
+            return Err(InputError::Misaddressed { to, this: self.config.id });
         }
         if from == self.config.id {
             self.counters.misaddressed += 1;
@@ -420,11 +403,7 @@ impl Node {
         } else {
             self.accept_leader(now, from, m.term, m.leader_commit)
         };
-        let reply = HeartbeatResponse {
-            term: self.hard.term,
-            success,
-            round: m.round,
-        };
+        let reply = HeartbeatResponse { term: self.hard.term, success, round: m.round };
         self.send(from, Message::HeartbeatResponse(reply));
     }
 
@@ -458,19 +437,14 @@ impl Node {
         self.reset_election_timer(now);
         if leader_commit > self.leader_commit {
             self.leader_commit = leader_commit;
-            self.events.push_back(Event::LeaderCommit {
-                index: leader_commit,
-            });
+            self.events.push_back(Event::LeaderCommit { index: leader_commit });
         }
         true
     }
 
     fn on_election_timeout(&mut self, now: Instant) {
         let silence = self.last_leader_contact.map(|t| now - t);
-        self.events.push_back(Event::ElectionTimeout {
-            term: self.hard.term,
-            silence,
-        });
+        self.events.push_back(Event::ElectionTimeout { term: self.hard.term, silence });
         tracing::info!(node = %self.config.id, term = %self.hard.term, ?silence, "election timeout");
         self.set_leader(None);
         if self.config.pre_vote {
@@ -506,11 +480,8 @@ impl Node {
         self.set_role(role);
         self.votes.clear();
         self.reset_election_timer(now);
-        let request = VoteRequest {
-            term,
-            last_log: self.last_log,
-            pre_vote: role == Role::PreCandidate,
-        };
+        let request =
+            VoteRequest { term, last_log: self.last_log, pre_vote: role == Role::PreCandidate };
         for i in 0..self.peers.len() {
             self.send(self.peers[i], Message::VoteRequest(request));
         }
@@ -524,24 +495,13 @@ impl Node {
             // Thesis §9.6: agree only to a later term, an up-to-date log, and no live leader.
             let granted = m.term > self.hard.term && log_ok && !recent_leader;
             let term = if granted { m.term } else { self.hard.term };
-            self.send(
-                from,
-                Message::VoteResponse(VoteResponse {
-                    term,
-                    granted,
-                    pre_vote: true,
-                }),
-            );
+            self.send(from, Message::VoteResponse(VoteResponse { term, granted, pre_vote: true }));
             return;
         }
         if m.term > self.hard.term && self.config.leader_stickiness && recent_leader {
             // Thesis §4.2.3: neither update the term nor grant the vote.
             self.counters.sticky_refusals += 1;
-            let reply = VoteResponse {
-                term: self.hard.term,
-                granted: false,
-                pre_vote: false,
-            };
+            let reply = VoteResponse { term: self.hard.term, granted: false, pre_vote: false };
             self.send(from, Message::VoteResponse(reply));
             return;
         }
@@ -557,11 +517,7 @@ impl Node {
             self.hard.voted_for = Some(from);
             self.reset_election_timer(now);
         }
-        let reply = VoteResponse {
-            term: self.hard.term,
-            granted,
-            pre_vote: false,
-        };
+        let reply = VoteResponse { term: self.hard.term, granted, pre_vote: false };
         self.send(from, Message::VoteResponse(reply));
     }
 
@@ -661,18 +617,14 @@ impl Node {
         if !self.config.check_quorum {
             return None;
         }
-        self.lead
-            .quorum_contact
-            .map(|t| t + self.config.election_timeout_min)
+        self.lead.quorum_contact.map(|t| t + self.config.election_timeout_min)
     }
 
     /// Tracks whether the lease is held, reporting [`Event::LeaseExpired`] when it lapses.
     fn note_lease(&mut self, now: Instant) {
         let held = self.lease_valid(now);
         if self.lead.lease_held && !held {
-            self.events.push_back(Event::LeaseExpired {
-                term: self.hard.term,
-            });
+            self.events.push_back(Event::LeaseExpired { term: self.hard.term });
         }
         self.lead.lease_held = held;
     }
@@ -694,14 +646,8 @@ impl Node {
             return;
         }
         tracing::info!(node = %self.config.id, from = %self.hard.term, to = %term, "term changed");
-        self.events.push_back(Event::TermChanged {
-            from: self.hard.term,
-            to: term,
-        });
-        self.hard = HardState {
-            term,
-            voted_for: None,
-        };
+        self.events.push_back(Event::TermChanged { from: self.hard.term, to: term });
+        self.hard = HardState { term, voted_for: None };
         self.set_leader(None);
     }
 
@@ -726,10 +672,7 @@ impl Node {
             return;
         }
         self.leader = leader;
-        self.events.push_back(Event::LeaderChanged {
-            term: self.hard.term,
-            leader,
-        });
+        self.events.push_back(Event::LeaderChanged { term: self.hard.term, leader });
     }
 
     /// Draws a fresh timeout uniformly from `[min, max]` (Raft §5.2), counted from `now`.
@@ -741,10 +684,6 @@ impl Node {
     }
 
     fn send(&mut self, to: NodeId, message: Message) {
-        self.outbox.push_back(Envelope {
-            from: self.config.id,
-            to,
-            message,
-        });
+        self.outbox.push_back(Envelope { from: self.config.id, to, message });
     }
 }

@@ -81,12 +81,7 @@ impl fmt::Debug for Instant {
 impl fmt::Display for Instant {
     /// Milliseconds with microsecond precision, e.g. `t=150.250ms`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "t={}.{:03}ms",
-            self.0 / 1_000_000,
-            (self.0 / 1_000) % 1_000
-        )
+        write!(f, "t={}.{:03}ms", self.0 / 1_000_000, (self.0 / 1_000) % 1_000)
     }
 }
 
@@ -96,22 +91,13 @@ mod tests {
 
     #[test]
     fn adding_a_huge_duration_saturates_instead_of_panicking() {
-        assert_eq!(
-            Instant::from_nanos(5) + Duration::MAX,
-            Instant::from_nanos(u64::MAX)
-        );
+        assert_eq!(Instant::from_nanos(5) + Duration::MAX, Instant::from_nanos(u64::MAX));
     }
 
     #[test]
     fn subtracting_a_later_instant_gives_zero() {
-        assert_eq!(
-            Instant::from_millis(1) - Instant::from_millis(2),
-            Duration::ZERO
-        );
-        assert_eq!(
-            Instant::from_millis(3) - Instant::from_millis(1),
-            Duration::from_millis(2)
-        );
+        assert_eq!(Instant::from_millis(1) - Instant::from_millis(2), Duration::ZERO);
+        assert_eq!(Instant::from_millis(3) - Instant::from_millis(1), Duration::from_millis(2));
     }
 
     #[test]

@@ -8,9 +8,7 @@ pub(crate) struct VoteTally {
 
 impl VoteTally {
     pub(crate) fn new(peers: usize) -> Self {
-        VoteTally {
-            answers: vec![None; peers],
-        }
+        VoteTally { answers: vec![None; peers] }
     }
 
     /// Forgets every answer: a new campaign starts.

@@ -8,56 +8,28 @@ use crate::core::{
 };
 
 fn vote_request(from: u64, term: u64) -> Envelope {
-    let request = VoteRequest {
-        term: Term(term),
-        last_log: LogPosition::default(),
-        pre_vote: false,
-    };
-    Envelope {
-        from: NodeId(from),
-        to: NodeId(1),
-        message: Message::VoteRequest(request),
-    }
+    let request =
+        VoteRequest { term: Term(term), last_log: LogPosition::default(), pre_vote: false };
+    Envelope { from: NodeId(from), to: NodeId(1), message: Message::VoteRequest(request) }
 }
 
 fn heartbeat_from(from: u64, term: u64, leader_commit: u64) -> Envelope {
-    let hb = Heartbeat {
-        term: Term(term),
-        prev_log: LogPosition::default(),
-        leader_commit,
-        round: 1,
-    };
-    Envelope {
-        from: NodeId(from),
-        to: NodeId(1),
-        message: Message::Heartbeat(hb),
-    }
+    let hb =
+        Heartbeat { term: Term(term), prev_log: LogPosition::default(), leader_commit, round: 1 };
+    Envelope { from: NodeId(from), to: NodeId(1), message: Message::Heartbeat(hb) }
 }
 
 #[test]
 fn a_vote_leaves_the_node_only_after_it_is_persisted_raft_5_2() {
     let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
     node.handle_message(at(1), vote_request(2, 1)).unwrap();
-    assert_eq!(
-        node.poll_transmit(),
-        None,
-        "held back: the vote is not durable yet"
-    );
+    assert_eq!(node.poll_transmit(), None, "held back: the vote is not durable yet");
     let hs = node.take_hard_state().expect("term and vote to persist");
-    assert_eq!(
-        hs,
-        HardState {
-            term: Term(1),
-            voted_for: Some(NodeId(2))
-        }
-    );
+    assert_eq!(hs, HardState { term: Term(1), voted_for: Some(NodeId(2)) });
     assert_eq!(node.take_hard_state(), None, "handed out once");
     assert_eq!(node.poll_transmit(), None, "still held until confirmed");
     node.hard_state_persisted(at(2), hs);
-    assert!(matches!(
-        node.poll_transmit(),
-        Some(Envelope { to: NodeId(2), .. })
-    ));
+    assert!(matches!(node.poll_transmit(), Some(Envelope { to: NodeId(2), .. })));
 }
 
 #[test]
@@ -67,33 +39,16 @@ fn persisting_an_older_hard_state_releases_nothing() {
     let first = node.take_hard_state().unwrap();
     node.handle_message(at(2), vote_request(3, 2)).unwrap();
     node.hard_state_persisted(at(3), first);
-    assert_eq!(
-        node.poll_transmit(),
-        None,
-        "term 2's vote is not durable yet"
-    );
+    assert_eq!(node.poll_transmit(), None, "term 2's vote is not durable yet");
     let second = node.take_hard_state().unwrap();
-    assert_eq!(
-        second,
-        HardState {
-            term: Term(2),
-            voted_for: Some(NodeId(3))
-        }
-    );
+    assert_eq!(second, HardState { term: Term(2), voted_for: Some(NodeId(3)) });
     node.hard_state_persisted(at(4), second);
     assert_eq!(std::iter::from_fn(|| node.poll_transmit()).count(), 2);
 }
 
 #[test]
 fn a_lone_candidate_leads_only_once_its_own_vote_is_durable_raft_5_2() {
-    let mut node = Node::new(
-        Config {
-            pre_vote: false,
-            ..config(1, 1)
-        },
-        Instant::ZERO,
-    )
-    .unwrap();
+    let mut node = Node::new(Config { pre_vote: false, ..config(1, 1) }, Instant::ZERO).unwrap();
     let t = node.poll_timeout().unwrap();
     node.handle_timeout(t);
     assert_eq!(node.role(), Role::Candidate);
@@ -104,21 +59,12 @@ fn a_lone_candidate_leads_only_once_its_own_vote_is_durable_raft_5_2() {
 
 #[test]
 fn a_restarted_node_keeps_its_term_and_vote_raft_5_2() {
-    let hs = HardState {
-        term: Term(4),
-        voted_for: Some(NodeId(2)),
-    };
+    let hs = HardState { term: Term(4), voted_for: Some(NodeId(2)) };
     let mut node = Node::restart(config(1, 3), hs, at(10)).unwrap();
-    assert_eq!(
-        (node.term(), node.role(), node.take_hard_state()),
-        (Term(4), Role::Follower, None)
-    );
+    assert_eq!((node.term(), node.role(), node.take_hard_state()), (Term(4), Role::Follower, None));
     node.handle_message(at(11), vote_request(3, 4)).unwrap();
     let out = outbox(&mut node, at(11));
-    assert!(
-        matches!(out[0].message, Message::VoteResponse(r) if !r.granted),
-        "voted already"
-    );
+    assert!(matches!(out[0].message, Message::VoteResponse(r) if !r.granted), "voted already");
     node.handle_message(at(12), vote_request(2, 4)).unwrap();
     let out = outbox(&mut node, at(12));
     assert!(matches!(out[0].message, Message::VoteResponse(r) if r.granted));
@@ -136,22 +82,11 @@ fn a_crashed_leader_is_replaced_and_rejoins_without_raising_the_term_thesis_9_6(
     let new = cluster.leader().expect("the survivors elect a leader");
     assert_ne!(new, old);
     let new_term = cluster.node(new.0).term();
-    assert!(
-        cluster.now - crashed_at >= ms(150),
-        "no one times out before the minimum timeout"
-    );
+    assert!(cluster.now - crashed_at >= ms(150), "no one times out before the minimum timeout");
     cluster.restart(old.0);
-    assert_eq!(
-        cluster.node(old.0).term(),
-        term,
-        "the term survived the crash"
-    );
+    assert_eq!(cluster.node(old.0).term(), term, "the term survived the crash");
     cluster.run_for(ms(2000));
-    assert_eq!(
-        cluster.leaders(),
-        vec![(new, new_term)],
-        "the rejoining node disrupted nothing"
-    );
+    assert_eq!(cluster.leaders(), vec![(new, new_term)], "the rejoining node disrupted nothing");
     assert_eq!(cluster.node(old.0).leader(), Some(new));
 }
 
@@ -159,18 +94,10 @@ fn a_crashed_leader_is_replaced_and_rejoins_without_raising_the_term_thesis_9_6(
 fn messages_from_strangers_are_dropped_and_counted() {
     let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
     let before = node.poll_timeout();
-    let err = node
-        .handle_message(at(1), heartbeat_from(9, 5, 0))
-        .unwrap_err();
+    let err = node.handle_message(at(1), heartbeat_from(9, 5, 0)).unwrap_err();
     assert_eq!(err, InputError::NotAMember { from: NodeId(9) });
-    assert_eq!(
-        err.to_string(),
-        "message from n9, which is not a member of this cluster: dropped"
-    );
-    assert_eq!(
-        (node.term(), node.leader(), node.poll_timeout()),
-        (Term(0), None, before)
-    );
+    assert_eq!(err.to_string(), "message from n9, which is not a member of this cluster: dropped");
+    assert_eq!((node.term(), node.leader(), node.poll_timeout()), (Term(0), None, before));
     assert_eq!(node.poll_transmit(), None);
     assert_eq!(node.status(at(1)).counters.from_strangers, 1);
     assert_eq!(
@@ -187,10 +114,7 @@ fn misaddressed_and_self_sent_messages_are_rejected() {
     env.to = NodeId(3);
     assert_eq!(
         node.handle_message(at(1), env),
-        Err(InputError::Misaddressed {
-            to: NodeId(3),
-            this: NodeId(1)
-        })
+        Err(InputError::Misaddressed { to: NodeId(3), this: NodeId(1) })
     );
     assert_eq!(
         node.handle_message(at(1), heartbeat_from(1, 5, 0)),
@@ -203,31 +127,18 @@ fn misaddressed_and_self_sent_messages_are_rejected() {
 #[test]
 fn time_going_backwards_is_clamped_reported_and_loses_nothing() {
     let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
-    node.handle_message(at(1000), heartbeat_from(2, 1, 0))
-        .unwrap();
+    node.handle_message(at(1000), heartbeat_from(2, 1, 0)).unwrap();
     outbox(&mut node, at(1000));
     events(&mut node);
     let deadline = node.poll_timeout().unwrap();
-    node.handle_message(at(400), heartbeat_from(2, 1, 7))
-        .unwrap();
-    assert_eq!(
-        outbox(&mut node, at(400)).len(),
-        1,
-        "the heartbeat was still answered"
-    );
+    node.handle_message(at(400), heartbeat_from(2, 1, 7)).unwrap();
+    assert_eq!(outbox(&mut node, at(400)).len(), 1, "the heartbeat was still answered");
     let evs = events(&mut node);
     assert_eq!(evs[0], Event::ClockWentBackwards { by: ms(600) });
     assert!(evs.contains(&Event::LeaderCommit { index: 7 }));
-    assert!(
-        node.poll_timeout().unwrap() >= deadline,
-        "handled at t=1000, not t=400"
-    );
+    assert!(node.poll_timeout().unwrap() >= deadline, "handled at t=1000, not t=400");
     node.handle_timeout(Instant::ZERO);
-    assert_eq!(
-        node.role(),
-        Role::Follower,
-        "an early timer call is harmless"
-    );
+    assert_eq!(node.role(), Role::Follower, "an early timer call is harmless");
     assert_eq!(node.status(at(1000)).counters.clock_regressions, 2);
 }
 
@@ -242,11 +153,7 @@ fn the_timeout_is_redrawn_at_every_reset_raft_5_2() {
     }
     timeouts.sort();
     timeouts.dedup();
-    assert_eq!(
-        timeouts.len(),
-        20,
-        "twenty resets, twenty different timeouts"
-    );
+    assert_eq!(timeouts.len(), 20, "twenty resets, twenty different timeouts");
 }
 
 #[test]
@@ -260,11 +167,7 @@ fn each_new_campaign_draws_a_fresh_timeout_raft_5_2() {
         node.handle_timeout(next);
         t = next;
     }
-    assert_eq!(
-        node.role(),
-        Role::PreCandidate,
-        "no answers: it keeps asking"
-    );
+    assert_eq!(node.role(), Role::PreCandidate, "no answers: it keeps asking");
     spans.sort();
     spans.dedup();
     assert_eq!(spans.len(), 10);
@@ -272,15 +175,11 @@ fn each_new_campaign_draws_a_fresh_timeout_raft_5_2() {
 
 #[test]
 fn equal_bounds_give_the_same_timeout_every_time_raft_9_3() {
-    let c = Config {
-        election_timeout_max: ms(150),
-        ..config(1, 3)
-    };
+    let c = Config { election_timeout_max: ms(150), ..config(1, 3) };
     let mut node = Node::new(c, Instant::ZERO).unwrap();
     assert_eq!(node.poll_timeout(), Some(at(150)));
     for i in 1..=5 {
-        node.handle_message(at(1000 * i), heartbeat_from(2, 1, 0))
-            .unwrap();
+        node.handle_message(at(1000 * i), heartbeat_from(2, 1, 0)).unwrap();
         assert_eq!(node.poll_timeout(), Some(at(1000 * i + 150)));
     }
 }
@@ -288,45 +187,19 @@ fn equal_bounds_give_the_same_timeout_every_time_raft_9_3() {
 #[test]
 fn the_same_seed_gives_the_same_timeouts_and_another_seed_others() {
     let deadlines = |seed| {
-        let mut node = Node::new(
-            Config {
-                seed,
-                ..config(1, 3)
-            },
-            Instant::ZERO,
-        )
-        .unwrap();
+        let mut node = Node::new(Config { seed, ..config(1, 3) }, Instant::ZERO).unwrap();
         (1..=5)
             .map(|i| {
-                node.handle_message(at(1000 * i), heartbeat_from(2, 1, 0))
-                    .unwrap();
+                node.handle_message(at(1000 * i), heartbeat_from(2, 1, 0)).unwrap();
                 node.poll_timeout().unwrap()
             })
             .collect::<Vec<_>>()
     };
     assert_eq!(deadlines(1), deadlines(1));
     assert_ne!(deadlines(1), deadlines(2));
-    let other_node = Node::new(
-        Config {
-            seed: 1,
-            ..config(2, 3)
-        },
-        Instant::ZERO,
-    )
-    .unwrap();
-    let first = Node::new(
-        Config {
-            seed: 1,
-            ..config(1, 3)
-        },
-        Instant::ZERO,
-    )
-    .unwrap();
-    assert_ne!(
-        other_node.poll_timeout(),
-        first.poll_timeout(),
-        "each node draws its own stream"
-    );
+    let other_node = Node::new(Config { seed: 1, ..config(2, 3) }, Instant::ZERO).unwrap();
+    let first = Node::new(Config { seed: 1, ..config(1, 3) }, Instant::ZERO).unwrap();
+    assert_ne!(other_node.poll_timeout(), first.poll_timeout(), "each node draws its own stream");
 }
 
 #[test]
@@ -339,11 +212,7 @@ fn the_hosts_own_replication_counts_as_a_heartbeat() {
     );
     assert!(node.poll_timeout().unwrap() >= at(250));
     assert!(events(&mut node).contains(&Event::LeaderCommit { index: 3 }));
-    assert_eq!(
-        outbox(&mut node, at(100)),
-        vec![],
-        "the host answers its own AppendEntries"
-    );
+    assert_eq!(outbox(&mut node, at(100)), vec![], "the host answers its own AppendEntries");
     node.leader_contact(at(101), NodeId(3), Term(0), 0).unwrap();
     assert_eq!(node.status(at(101)).counters.stale, 1);
 }
@@ -359,20 +228,12 @@ fn acknowledged_replication_keeps_the_leaders_quorum_and_lease_thesis_6_2() {
         }
     }
     let term = cluster.node(leader.0).term();
-    let follower = cluster
-        .nodes
-        .keys()
-        .copied()
-        .find(|&n| n != leader)
-        .unwrap();
+    let follower = cluster.nodes.keys().copied().find(|&n| n != leader).unwrap();
     let start = cluster.now;
     for i in 1..=40u64 {
         let now = start + ms(25 * i);
         cluster.run_until(now, |_| false);
-        cluster
-            .node_mut(leader.0)
-            .append_acknowledged(now, follower, term, now - ms(1))
-            .unwrap();
+        cluster.node_mut(leader.0).append_acknowledged(now, follower, term, now - ms(1)).unwrap();
     }
     assert_eq!(cluster.node(leader.0).role(), Role::Leader);
     assert!(cluster.node(leader.0).lease_valid(cluster.now));
@@ -382,8 +243,7 @@ fn acknowledged_replication_keeps_the_leaders_quorum_and_lease_thesis_6_2() {
 fn a_follower_reports_the_leaders_commit_index_only_when_it_advances() {
     let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
     for (i, commit) in [(1, 5), (2, 5), (3, 4), (4, 9)] {
-        node.handle_message(at(i), heartbeat_from(2, 1, commit))
-            .unwrap();
+        node.handle_message(at(i), heartbeat_from(2, 1, commit)).unwrap();
     }
     let commits: Vec<u64> = events(&mut node)
         .into_iter()
@@ -403,11 +263,7 @@ fn heartbeats_carry_the_hosts_log_position_and_commit_index() {
     node.set_commit_index(40);
     let t = node.poll_timeout().unwrap();
     node.handle_timeout(t);
-    let pre = VoteRequest {
-        term: Term(1),
-        last_log: pos,
-        pre_vote: true,
-    };
+    let pre = VoteRequest { term: Term(1), last_log: pos, pre_vote: true };
     assert_eq!(outbox(&mut node, t)[0].message, Message::VoteRequest(pre));
     let grant = |term, pre_vote| Envelope {
         from: NodeId(2),
@@ -421,11 +277,7 @@ fn heartbeats_carry_the_hosts_log_position_and_commit_index() {
     node.handle_message(t, grant(1, true)).unwrap();
     outbox(&mut node, t);
     node.handle_message(t, grant(4, false)).unwrap();
-    assert_eq!(
-        node.role(),
-        Role::Candidate,
-        "a grant for another term does not count"
-    );
+    assert_eq!(node.role(), Role::Candidate, "a grant for another term does not count");
     node.handle_message(t, grant(1, false)).unwrap();
     assert_eq!(node.role(), Role::Leader);
     let hb = outbox(&mut node, t);

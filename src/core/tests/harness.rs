@@ -21,10 +21,7 @@ pub(crate) fn at(n: u64) -> Instant {
 
 /// Config for node `id` of the cluster `1..=n`, with defaults and the given seed.
 pub(crate) fn config(id: u64, n: u64) -> Config {
-    Config {
-        seed: 7,
-        ..Config::new(NodeId(id), (1..=n).map(NodeId))
-    }
+    Config { seed: 7, ..Config::new(NodeId(id), (1..=n).map(NodeId)) }
 }
 
 /// Persists any hard state at once, then returns every message the node wants to send.
@@ -74,10 +71,7 @@ impl Cluster {
             let mut c = config(id, n);
             tweak(&mut c);
             cluster.configs.insert(NodeId(id), c.clone());
-            cluster.nodes.insert(
-                NodeId(id),
-                Node::new(c, Instant::ZERO).expect("valid config"),
-            );
+            cluster.nodes.insert(NodeId(id), Node::new(c, Instant::ZERO).expect("valid config"));
         }
         cluster
     }
@@ -128,10 +122,7 @@ impl Cluster {
 
     /// The single live leader of the highest term, if any.
     pub(crate) fn leader(&self) -> Option<NodeId> {
-        self.leaders()
-            .into_iter()
-            .max_by_key(|(_, t)| *t)
-            .map(|(id, _)| id)
+        self.leaders().into_iter().max_by_key(|(_, t)| *t).map(|(id, _)| id)
     }
 
     /// Runs until `end`, returning early if `stop` holds after a step.
@@ -218,10 +209,7 @@ impl Cluster {
 
     /// Events of node `id` so far.
     pub(crate) fn events_of(&self, id: u64) -> impl Iterator<Item = &Event> {
-        self.log
-            .iter()
-            .filter(move |(_, n, _)| *n == NodeId(id))
-            .map(|(_, _, e)| e)
+        self.log.iter().filter(move |(_, n, _)| *n == NodeId(id)).map(|(_, _, e)| e)
     }
 }
 

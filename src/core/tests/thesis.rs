@@ -4,46 +4,33 @@
 use super::harness::*;
 use super::paper::leader_of_three;
 use crate::core::{
-    Envelope, Event, Heartbeat, HeartbeatResponse, Instant, LogPosition, Message, Node, NodeId,
-    Role, Term, VoteRequest, VoteResponse,
+    Config, Envelope, Event, Heartbeat, HeartbeatResponse, Instant, LogPosition, Message, Node,
+    NodeId, Role, Term, VoteRequest, VoteResponse,
 };
 
 fn heard_from_leader(node: &mut Node, now: Instant) {
-    let hb = Heartbeat {
-        term: Term(1),
-        prev_log: LogPosition::default(),
-        leader_commit: 0,
-        round: 1,
-    };
+    let hb =
+        Heartbeat { term: Term(1), prev_log: LogPosition::default(), leader_commit: 0, round: 1 };
     node.handle_message(
         now,
-        Envelope {
-            from: NodeId(2),
-            to: NodeId(1),
-            message: Message::Heartbeat(hb),
-        },
+        Envelope { from: NodeId(2), to: NodeId(1), message: Message::Heartbeat(hb) },
     )
     .unwrap();
     outbox(node, now);
 }
 
+/// Node 1 of 3 with leader stickiness (and so the lease) switched off.
+fn non_sticky_node() -> Node {
+    let config = Config { leader_stickiness: false, leader_lease: false, ..config(1, 3) };
+    Node::new(config, Instant::ZERO).unwrap()
+}
+
 fn ask_vote(node: &mut Node, now: Instant, term: u64, pre_vote: bool) -> VoteResponse {
-    let request = VoteRequest {
-        term: Term(term),
-        last_log: LogPosition::default(),
-        pre_vote,
-    };
-    let env = Envelope {
-        from: NodeId(3),
-        to: NodeId(1),
-        message: Message::VoteRequest(request),
-    };
+    let request = VoteRequest { term: Term(term), last_log: LogPosition::default(), pre_vote };
+    let env = Envelope { from: NodeId(3), to: NodeId(1), message: Message::VoteRequest(request) };
     node.handle_message(now, env).unwrap();
     match outbox(node, now).as_slice() {
-        [Envelope {
-            message: Message::VoteResponse(r),
-            ..
-        }] => *r,
+        [Envelope { message: Message::VoteResponse(r), .. }] => *r,
         other => panic!("expected one vote response, got {other:?}"),
     }
 }
@@ -65,15 +52,7 @@ fn stickiness_refuses_votes_while_a_leader_is_heard_thesis_4_2_3() {
 
 #[test]
 fn without_stickiness_a_heard_leader_does_not_stop_a_vote_thesis_4_2_3() {
-    let mut node = Node::new(
-        crate::core::Config {
-            leader_stickiness: false,
-            leader_lease: false,
-            ..config(1, 3)
-        },
-        Instant::ZERO,
-    )
-    .unwrap();
+    let mut node = non_sticky_node();
     heard_from_leader(&mut node, at(1000));
     assert!(ask_vote(&mut node, at(1001), 2, false).granted);
 }
@@ -82,52 +61,25 @@ fn without_stickiness_a_heard_leader_does_not_stop_a_vote_thesis_4_2_3() {
 fn pre_vote_does_not_raise_any_term_thesis_9_6() {
     let mut cluster = Cluster::new(3, |_| {});
     let leader = cluster.elect(ms(2000)).expect("a leader");
-    assert_eq!(
-        cluster.node(leader.0).term(),
-        Term(1),
-        "pre-vote then one real election"
-    );
+    assert_eq!(cluster.node(leader.0).term(), Term(1), "pre-vote then one real election");
     // The pre-vote round was answered at term 1 (the term asked about) while everyone was at 0.
     let pre_votes =
         cluster.count_sent(|e| matches!(e.message, Message::VoteRequest(r) if r.pre_vote));
     assert!(pre_votes >= 2);
-    let term_changes: Vec<_> = cluster
-        .log
-        .iter()
-        .filter(|(_, _, e)| matches!(e, Event::TermChanged { .. }))
-        .collect();
-    assert_eq!(
-        term_changes.len(),
-        3,
-        "each node moves to term 1 once: {term_changes:?}"
-    );
+    let term_changes: Vec<_> =
+        cluster.log.iter().filter(|(_, _, e)| matches!(e, Event::TermChanged { .. })).collect();
+    assert_eq!(term_changes.len(), 3, "each node moves to term 1 once: {term_changes:?}");
 }
 
 #[test]
 fn pre_vote_is_refused_while_a_leader_is_heard_even_without_stickiness_thesis_9_6() {
-    let mut node = Node::new(
-        crate::core::Config {
-            leader_stickiness: false,
-            leader_lease: false,
-            ..config(1, 3)
-        },
-        Instant::ZERO,
-    )
-    .unwrap();
+    let mut node = non_sticky_node();
     heard_from_leader(&mut node, at(1000));
     let r = ask_vote(&mut node, at(1100), 2, true);
     assert_eq!((r.granted, r.term), (false, Term(1)));
     let r = ask_vote(&mut node, at(1150), 2, true);
-    assert_eq!(
-        (r.granted, r.term),
-        (true, Term(2)),
-        "granted, at the term asked about"
-    );
-    assert_eq!(
-        (node.term(), node.hard_state().voted_for),
-        (Term(1), None),
-        "nothing changed"
-    );
+    assert_eq!((r.granted, r.term), (true, Term(2)), "granted, at the term asked about");
+    assert_eq!((node.term(), node.hard_state().voted_for), (Term(1), None), "nothing changed");
 }
 
 #[test]
@@ -138,19 +90,11 @@ fn a_rejoining_partitioned_node_does_not_disrupt_the_leader_with_pre_vote_thesis
     let outsider = if leader == NodeId(3) { 2 } else { 3 };
     cluster.isolate(outsider);
     cluster.run_for(ms(5000));
-    assert_eq!(
-        cluster.node(outsider).term(),
-        term,
-        "pre-votes failed, so no term was raised"
-    );
+    assert_eq!(cluster.node(outsider).term(), term, "pre-votes failed, so no term was raised");
     cluster.heal();
     cluster.run_for(ms(2000));
     assert_eq!(cluster.leaders(), vec![(leader, term)]);
-    assert_eq!(
-        cluster.node(outsider).leader(),
-        Some(leader),
-        "it follows the leader again"
-    );
+    assert_eq!(cluster.node(outsider).leader(), Some(leader), "it follows the leader again");
 }
 
 #[test]
@@ -165,17 +109,11 @@ fn a_rejoining_partitioned_node_disrupts_the_leader_without_pre_vote_or_stickine
     let outsider = if leader == NodeId(3) { 2 } else { 3 };
     cluster.isolate(outsider);
     cluster.run_for(ms(5000));
-    assert!(
-        cluster.node(outsider).term() > term,
-        "it campaigned alone, raising its term"
-    );
+    assert!(cluster.node(outsider).term() > term, "it campaigned alone, raising its term");
     cluster.heal();
     cluster.run_for(ms(2000));
     let new_term = cluster.leaders()[0].1;
-    assert!(
-        new_term > term,
-        "the healthy leader of {term} was deposed: now {new_term}"
-    );
+    assert!(new_term > term, "the healthy leader of {term} was deposed: now {new_term}");
 }
 
 #[test]
@@ -185,23 +123,13 @@ fn a_leader_without_a_majority_steps_down_after_the_minimum_timeout_thesis_6_2()
     cluster.run_for(ms(500));
     let cut_at = cluster.now;
     cluster.isolate(leader.0);
-    cluster.run_until(cut_at + ms(1000), |c| {
-        c.node(leader.0).role() != Role::Leader
-    });
+    cluster.run_until(cut_at + ms(1000), |c| c.node(leader.0).role() != Role::Leader);
     assert_eq!(cluster.node(leader.0).role(), Role::Follower);
     // The last ack arrived at most one interval plus a round trip before the cut.
     let stepped_down = cluster.now - cut_at;
-    assert!(
-        stepped_down <= ms(150),
-        "stepped down {stepped_down:?} after the cut"
-    );
-    assert!(
-        stepped_down >= ms(150 - 52),
-        "not before a minimum timeout of silence"
-    );
-    assert!(cluster
-        .events_of(leader.0)
-        .any(|e| matches!(e, Event::QuorumLost { .. })));
+    assert!(stepped_down <= ms(150), "stepped down {stepped_down:?} after the cut");
+    assert!(stepped_down >= ms(150 - 52), "not before a minimum timeout of silence");
+    assert!(cluster.events_of(leader.0).any(|e| matches!(e, Event::QuorumLost { .. })));
 }
 
 #[test]
@@ -218,26 +146,12 @@ fn the_lease_runs_from_the_send_time_of_the_last_round_a_majority_acked_thesis_6
     let (mut node, t0) = leader_of_three();
     assert!(!node.lease_valid(t0), "no round acknowledged yet");
     let ack = |round| {
-        Message::HeartbeatResponse(HeartbeatResponse {
-            term: Term(1),
-            success: true,
-            round,
-        })
+        Message::HeartbeatResponse(HeartbeatResponse { term: Term(1), success: true, round })
     };
-    node.handle_message(
-        t0 + ms(3),
-        Envelope {
-            from: NodeId(2),
-            to: NodeId(1),
-            message: ack(1),
-        },
-    )
-    .unwrap();
+    node.handle_message(t0 + ms(3), Envelope { from: NodeId(2), to: NodeId(1), message: ack(1) })
+        .unwrap();
     // Default lease: 150 ms * (1 - 0.05) = 142.5 ms from the round's send time t0.
-    assert_eq!(
-        node.lease_remaining(t0 + ms(3)),
-        Some(ms(142) + us(500) - ms(3))
-    );
+    assert_eq!(node.lease_remaining(t0 + ms(3)), Some(ms(142) + us(500) - ms(3)));
     assert!(node.lease_valid(t0 + ms(142)));
     assert!(!node.lease_valid(t0 + ms(143)));
     events(&mut node);
@@ -254,22 +168,15 @@ fn an_isolated_leader_loses_its_lease_before_anyone_else_can_be_elected_thesis_6
     cluster.isolate(leader.0);
     let old = leader;
     let lease_end = cluster.now + cluster.node(old.0).lease_remaining(cluster.now).unwrap();
-    cluster.run_until(cluster.now + ms(3000), |c| {
-        c.leader().is_some_and(|l| l != old)
-    });
+    cluster.run_until(cluster.now + ms(3000), |c| c.leader().is_some_and(|l| l != old));
     let new_leader_at = cluster.now;
-    assert!(
-        cluster.leader().is_some_and(|l| l != old),
-        "the majority elected another"
-    );
+    assert!(cluster.leader().is_some_and(|l| l != old), "the majority elected another");
     assert!(
         new_leader_at > lease_end,
         "new leader at {new_leader_at}, old lease ended {lease_end}"
     );
     assert!(!cluster.node(old.0).lease_valid(lease_end));
-    assert!(cluster
-        .events_of(old.0)
-        .any(|e| matches!(e, Event::LeaseExpired { .. })));
+    assert!(cluster.events_of(old.0).any(|e| matches!(e, Event::LeaseExpired { .. })));
 }
 
 #[test]
@@ -289,30 +196,15 @@ fn the_leader_suspects_a_silent_follower_and_reports_its_recovery() {
     });
     let (when, silence) = suspected.expect("the follower is suspected");
     assert!(silence >= ms(150), "suspected after {silence:?} of silence");
-    assert!(
-        when - cut_at <= ms(151),
-        "suspected {:?} after the cut",
-        when - cut_at
-    );
+    assert!(when - cut_at <= ms(151), "suspected {:?} after the cut", when - cut_at);
     let status = cluster.node(leader.0).status(cluster.now);
-    assert!(status
-        .peers
-        .iter()
-        .any(|p| p.id == NodeId(follower) && p.suspected));
-    assert_eq!(
-        cluster.node(leader.0).role(),
-        Role::Leader,
-        "one silent follower of three is fine"
-    );
+    assert!(status.peers.iter().any(|p| p.id == NodeId(follower) && p.suspected));
+    assert_eq!(cluster.node(leader.0).role(), Role::Leader, "one silent follower of three is fine");
     cluster.heal();
     cluster.run_for(ms(100));
-    assert!(cluster.events_of(leader.0).any(|e| *e
-        == Event::PeerRecovered {
-            peer: NodeId(follower)
-        }));
+    assert!(cluster
+        .events_of(leader.0)
+        .any(|e| *e == Event::PeerRecovered { peer: NodeId(follower) }));
     let status = cluster.node(leader.0).status(cluster.now);
-    assert!(status
-        .peers
-        .iter()
-        .all(|p| !p.suspected && p.last_ack_age.unwrap() <= ms(50)));
+    assert!(status.peers.iter().all(|p| !p.suspected && p.last_ack_age.unwrap() <= ms(50)));
 }
