@@ -41,6 +41,9 @@ pub struct Node {
     now: Instant,
     election_deadline: Instant,
     last_leader_contact: Option<Instant>,
+    /// When this node restarted, if it had seen a term before: it may have followed a leader
+    /// before a crash that it no longer remembers (see `heard_from_leader_recently`).
+    restarted_at: Option<Instant>,
     votes: VoteTally,
     lead: LeaderState,
     detector: Box<dyn FailureDetector>,
@@ -102,6 +105,7 @@ impl Node {
             now,
             election_deadline: now,
             last_leader_contact: None,
+            restarted_at: (hard_state.term > Term(0)).then_some(now),
             votes: VoteTally::new(peers.len()),
             lead: LeaderState::new(peers.len(), rounds_kept),
             detector,
@@ -456,13 +460,20 @@ impl Node {
 
     /// Whether this node heard from a current leader within the minimum election timeout
     /// (thesis §4.2.3, §9.6). A leader counts itself while it hears from a majority.
+    ///
+    /// A restarted node also counts its restart as such contact: before the crash it may have
+    /// acknowledged a leader whose lease still runs, and it no longer remembers. Waiting one
+    /// minimum timeout keeps the lease safe across restarts; a brand-new node (term zero) has
+    /// acknowledged no one and need not wait.
     fn heard_from_leader_recently(&self, now: Instant) -> bool {
         let min = self.config.election_timeout_min;
-        match (self.role, self.leader) {
-            (Role::Leader, _) => self.lead.quorum_contact.is_none_or(|t| now - t < min),
-            (_, Some(_)) => self.last_leader_contact.is_some_and(|t| now - t < min),
-            (_, None) => false,
-        }
+        let just_restarted = self.restarted_at.is_some_and(|t| now - t < min);
+        just_restarted
+            || match (self.role, self.leader) {
+                (Role::Leader, _) => self.lead.quorum_contact.is_none_or(|t| now - t < min),
+                (_, Some(_)) => self.last_leader_contact.is_some_and(|t| now - t < min),
+                (_, None) => false,
+            }
     }
 
     // ----- elections ----------------------------------------------------------------------

@@ -58,15 +58,31 @@ fn a_lone_candidate_leads_only_once_its_own_vote_is_durable_raft_5_2() {
 }
 
 #[test]
+fn a_restarted_node_withholds_votes_for_a_minimum_timeout_thesis_6_4_1() {
+    // Before the crash it may have acknowledged a leader whose lease still runs.
+    let hs = HardState { term: Term(4), voted_for: None };
+    let mut node = Node::restart(config(1, 3), hs, at(1000)).unwrap();
+    node.handle_message(at(1149), vote_request(2, 5)).unwrap();
+    assert!(
+        matches!(outbox(&mut node, at(1149))[0].message, Message::VoteResponse(r) if !r.granted)
+    );
+    assert_eq!(node.term(), Term(4));
+    node.handle_message(at(1150), vote_request(2, 5)).unwrap();
+    assert!(
+        matches!(outbox(&mut node, at(1150))[0].message, Message::VoteResponse(r) if r.granted)
+    );
+}
+
+#[test]
 fn a_restarted_node_keeps_its_term_and_vote_raft_5_2() {
     let hs = HardState { term: Term(4), voted_for: Some(NodeId(2)) };
     let mut node = Node::restart(config(1, 3), hs, at(10)).unwrap();
     assert_eq!((node.term(), node.role(), node.take_hard_state()), (Term(4), Role::Follower, None));
-    node.handle_message(at(11), vote_request(3, 4)).unwrap();
-    let out = outbox(&mut node, at(11));
+    node.handle_message(at(211), vote_request(3, 4)).unwrap();
+    let out = outbox(&mut node, at(211));
     assert!(matches!(out[0].message, Message::VoteResponse(r) if !r.granted), "voted already");
-    node.handle_message(at(12), vote_request(2, 4)).unwrap();
-    let out = outbox(&mut node, at(12));
+    node.handle_message(at(212), vote_request(2, 4)).unwrap();
+    let out = outbox(&mut node, at(212));
     assert!(matches!(out[0].message, Message::VoteResponse(r) if r.granted));
 }
 
