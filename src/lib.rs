@@ -9,6 +9,8 @@
 //!
 //! - [`core`]: the sans-IO state machine. No IO, no clock, no OS randomness; builds with
 //!   `--no-default-features` and needs only serde, rand and tracing.
+//! - `sim` (feature `sim`): the deterministic discrete-event simulator that drives `core` nodes
+//!   under virtual time with injected faults, and checks failure-detection timing.
 //!
 //! The pattern implemented is the HeartBeat pattern of *Patterns of Distributed Systems*: the
 //! timeout exceeds the heartbeat interval, which exceeds the network round trip.
@@ -16,3 +18,5 @@
 #![warn(missing_docs)]
 
 pub mod core;
+#[cfg(feature = "sim")]
+pub mod sim;

@@ -1,0 +1,113 @@
+//! What one trial measured, and summaries over many.
+
+use serde::{Deserialize, Serialize};
+
+use super::invariants::Invariant;
+
+/// The measurements of one trial.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrialResult {
+    /// The trial's index within the run.
+    pub trial: u64,
+    /// The trial's own seed (derived from the run's seed and the index).
+    pub seed: u64,
+    /// Leader crash → first live node's election timeout, ms.
+    pub detection_ms: Option<f64>,
+    /// Leader crash → every live node has accepted a heartbeat of the new leader, ms.
+    pub time_without_leader_ms: Option<f64>,
+    /// Terms campaigned in between the crash and the new leader.
+    pub election_rounds: u64,
+    /// Of those, terms that ended without a leader.
+    pub split_votes: u64,
+    /// New leader's term minus the crashed leader's.
+    pub term_increase: u64,
+    /// Protocol messages sent.
+    pub messages: u64,
+    /// Their bytes on the wire.
+    pub bytes: u64,
+    /// Election timeouts fired while a leader was alive and reachable by a majority.
+    pub false_suspicions: u64,
+    /// New leaders elected while the previous one was alive and reachable by a majority.
+    pub spurious_leader_changes: u64,
+    /// Simulated seconds.
+    pub sim_seconds: f64,
+    /// Engine events processed.
+    pub events: u64,
+    /// XXH3-128 digest of the trial's trace, hex.
+    pub trace_hash: String,
+    /// The invariant broken, if any (the trial stopped there).
+    pub violation: Option<ViolationReport>,
+}
+
+/// A violation as reported: enough to understand it and replay it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ViolationReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// The trial's index.
+    pub trial: u64,
+    /// The invariant.
+    pub invariant: Invariant,
+    /// Simulated time, ms.
+    pub at_ms: f64,
+    /// What was seen.
+    pub detail: String,
+    /// The last trace records before it.
+    pub last_events: Vec<String>,
+    /// The command that replays exactly this trial.
+    pub replay: String,
+}
+
+/// Mean and percentiles of a sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of values.
+    pub count: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Median (nearest rank).
+    pub p50: f64,
+    /// 90th percentile (nearest rank).
+    pub p90: f64,
+    /// 99th percentile (nearest rank).
+    pub p99: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Summary {
+    /// Summarizes `values` (any order). An empty sample gives zeros with `count` 0.
+    pub fn of(values: &[f64]) -> Summary {
+        if values.is_empty() {
+            return Summary::default();
+        }
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Summary {
+            count: v.len(),
+            mean: v.iter().sum::<f64>() / v.len() as f64,
+            p50: rank(0.50),
+            p90: rank(0.90),
+            p99: rank(0.99),
+            max: v[v.len() - 1],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        let s = Summary::of(&v);
+        assert_eq!((s.count, s.p50, s.p90, s.p99, s.max), (100, 50.0, 90.0, 99.0, 100.0));
+        assert_eq!(s.mean, 50.5);
+        assert_eq!(Summary::of(&[7.0]).p99, 7.0);
+        assert_eq!(Summary::of(&[]).count, 0);
+    }
+}

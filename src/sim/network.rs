@@ -1,0 +1,269 @@
+//! The simulated network: directed links with latency, loss, duplication, cuts, holds, and a
+//! bandwidth-limited queue shared with bulk transfers (head-of-line blocking).
+
+use std::time::Duration;
+
+use rand_chacha::ChaCha8Rng;
+
+use super::latency::{unit, Sampler};
+use super::rng::{rng_for, Stream};
+use super::scenario::{Lane, Scenario};
+use super::trace::DropReason;
+use crate::core::{Envelope, Instant, Message, NodeId};
+
+/// What happens to one message sent on a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Dropped.
+    Dropped(DropReason),
+    /// Queued on a held link until released.
+    Held,
+    /// Arrives at the first instant, and a duplicate at the second if any.
+    Arrives(Instant, Option<Instant>),
+}
+
+#[derive(Debug)]
+struct Link {
+    latency: Sampler,
+    loss: f64,
+    rng: ChaCha8Rng,
+    /// When the link's shared queue is next free to start sending.
+    free_at: Instant,
+    cut: bool,
+    held: Option<Vec<Envelope>>,
+}
+
+/// Every directed link of a cluster of `n` nodes, ids `1..=n`.
+#[derive(Debug)]
+pub struct Network {
+    n: u64,
+    links: Vec<Link>,
+    duplicate: f64,
+    /// Bytes per nanosecond, if bandwidth is limited.
+    bytes_per_ns: Option<f64>,
+    lane: Lane,
+}
+
+/// The size of a message on the wire: a fixed-width encoding of its fields (two ids, a tag,
+/// and the message's integers), as the runtime's codec sends it.
+pub fn wire_size(env: &Envelope) -> u64 {
+    let body = match env.message {
+        Message::Heartbeat(_) => 8 + 16 + 8 + 8,
+        Message::HeartbeatResponse(_) => 8 + 1 + 8,
+        Message::VoteRequest(_) => 8 + 16 + 1,
+        Message::VoteResponse(_) => 8 + 1 + 1,
+    };
+    16 + 4 + body
+}
+
+impl Network {
+    /// The network of `scenario`, its generators split from `trial_seed`.
+    pub fn new(scenario: &Scenario, trial_seed: u64) -> Self {
+        let n = scenario.cluster.nodes;
+        let net = &scenario.network;
+        let mut links = Vec::with_capacity((n * n) as usize);
+        for from in 1..=n {
+            for to in 1..=n {
+                let spec = scenario.links.iter().find(|l| l.from == from && l.to == to);
+                let latency =
+                    spec.and_then(|s| s.latency.clone()).unwrap_or_else(|| net.latency.clone());
+                links.push(Link {
+                    latency: latency.sampler(),
+                    loss: spec.and_then(|s| s.loss).unwrap_or(net.loss),
+                    rng: rng_for(trial_seed, Stream::Link { from, to }),
+                    free_at: Instant::ZERO,
+                    cut: false,
+                    held: None,
+                });
+            }
+        }
+        Network {
+            n,
+            links,
+            duplicate: net.duplicate,
+            bytes_per_ns: net.bandwidth_mbps.map(|mbps| mbps * 1e6 / 8.0 / 1e9),
+            lane: net.lane,
+        }
+    }
+
+    fn index(&self, from: NodeId, to: NodeId) -> usize {
+        ((from.0 - 1) * self.n + (to.0 - 1)) as usize
+    }
+
+    fn link(&mut self, from: NodeId, to: NodeId) -> &mut Link {
+        let i = self.index(from, to);
+        &mut self.links[i]
+    }
+
+    /// Sends `env` of `bytes` at `now`.
+    pub fn send(&mut self, now: Instant, env: &Envelope, bytes: u64) -> Fate {
+        let duplicate = self.duplicate;
+        let serialize = self.transmit_time(bytes);
+        let dedicated = self.lane == Lane::Dedicated;
+        let link = self.link(env.from, env.to);
+        if link.cut {
+            return Fate::Dropped(DropReason::Cut);
+        }
+        if let Some(queue) = link.held.as_mut() {
+            queue.push(*env);
+            return Fate::Held;
+        }
+        if link.loss > 0.0 && unit(&mut link.rng) < link.loss {
+            return Fate::Dropped(DropReason::Loss);
+        }
+        let departs = if dedicated {
+            now + serialize
+        } else {
+            let start = now.max(link.free_at);
+            link.free_at = start + serialize;
+            link.free_at
+        };
+        let first = departs + link.latency.sample(&mut link.rng);
+        let second = (duplicate > 0.0 && unit(&mut link.rng) < duplicate)
+            .then(|| departs + link.latency.sample(&mut link.rng));
+        Fate::Arrives(first, second)
+    }
+
+    /// A bulk payload of `bytes` from `from` to `to` occupies the link's shared queue.
+    pub fn bulk(&mut self, now: Instant, from: NodeId, to: NodeId, bytes: u64) {
+        let serialize = self.transmit_time(bytes);
+        let link = self.link(from, to);
+        if !link.cut {
+            let start = now.max(link.free_at);
+            link.free_at = start + serialize;
+        }
+    }
+
+    fn transmit_time(&self, bytes: u64) -> Duration {
+        match self.bytes_per_ns {
+            Some(rate) => Duration::from_nanos((bytes as f64 / rate).ceil() as u64),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Cuts or restores the directed link `from → to`.
+    pub fn set_cut(&mut self, from: NodeId, to: NodeId, cut: bool) {
+        if from != to {
+            self.link(from, to).cut = cut;
+        }
+    }
+
+    /// Cuts every link between the two sets, both ways.
+    pub fn cut_between(&mut self, a: &[NodeId], b: &[NodeId]) {
+        for &x in a {
+            for &y in b {
+                self.set_cut(x, y, true);
+                self.set_cut(y, x, true);
+            }
+        }
+    }
+
+    /// Restores every cut link.
+    pub fn heal(&mut self) {
+        for link in &mut self.links {
+            link.cut = false;
+        }
+    }
+
+    /// Starts queueing everything on `from → to`.
+    pub fn hold(&mut self, from: NodeId, to: NodeId) {
+        let link = self.link(from, to);
+        link.held.get_or_insert_with(Vec::new);
+    }
+
+    /// Releases every held link: each queued message gets a fresh latency from `now`.
+    pub fn release(&mut self, now: Instant) -> Vec<(Instant, Envelope)> {
+        let mut out = Vec::new();
+        for link in &mut self.links {
+            for env in link.held.take().unwrap_or_default() {
+                out.push((now + link.latency.sample(&mut link.rng), env));
+            }
+        }
+        out
+    }
+
+    /// Sets the loss probability of every link.
+    pub fn set_loss(&mut self, loss: f64) {
+        for link in &mut self.links {
+            link.loss = loss;
+        }
+    }
+
+    /// Whether `from → to` carries messages now (not cut, not held).
+    pub fn open(&self, from: NodeId, to: NodeId) -> bool {
+        let link = &self.links[self.index(from, to)];
+        !link.cut && link.held.is_none()
+    }
+
+    /// Whether both directions between `a` and `b` carry messages.
+    pub fn connected(&self, a: NodeId, b: NodeId) -> bool {
+        a == b || (self.open(a, b) && self.open(b, a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{Heartbeat, LogPosition, Term};
+    use crate::sim::scenario::Scenario;
+
+    fn scenario(extra: &str) -> Scenario {
+        Scenario::parse(&format!("name = \"t\"\nduration_ms = 10\n[cluster]\nnodes = 3\n{extra}"))
+            .unwrap()
+    }
+
+    fn hb(from: u64, to: u64) -> Envelope {
+        let hb = Heartbeat {
+            term: Term(1),
+            prev_log: LogPosition::default(),
+            leader_commit: 0,
+            round: 1,
+        };
+        Envelope { from: NodeId(from), to: NodeId(to), message: Message::Heartbeat(hb) }
+    }
+
+    #[test]
+    fn cut_held_and_released_links_behave() {
+        let mut net = Network::new(&scenario(""), 1);
+        let t = Instant::from_millis(10);
+        assert_eq!(net.send(t, &hb(1, 2), 60), Fate::Arrives(t + Duration::from_micros(500), None));
+        net.cut_between(&[NodeId(1)], &[NodeId(2), NodeId(3)]);
+        assert_eq!(net.send(t, &hb(2, 1), 60), Fate::Dropped(DropReason::Cut));
+        assert!(!net.connected(NodeId(1), NodeId(3)));
+        assert!(net.connected(NodeId(2), NodeId(3)));
+        net.heal();
+        net.hold(NodeId(2), NodeId(3));
+        assert_eq!(net.send(t, &hb(2, 3), 60), Fate::Held);
+        assert!(!net.open(NodeId(2), NodeId(3)));
+        let released = net.release(t + Duration::from_millis(5));
+        assert_eq!(released, vec![(t + Duration::from_micros(5500), hb(2, 3))]);
+        assert!(net.open(NodeId(2), NodeId(3)));
+    }
+
+    #[test]
+    fn a_heartbeat_waits_behind_a_bulk_transfer_on_a_shared_lane_only() {
+        let extra = "[network]\nbandwidth_mbps = 80\nlatency = { dist = \"constant\", ms = 0 }\n";
+        for (lane, expected_ms) in [("shared", 100), ("dedicated", 0)] {
+            let mut net = Network::new(&scenario(&format!("{extra}lane = \"{lane}\"\n")), 1);
+            // 1 MB at 80 Mbit/s = 10 MB/s takes 100 ms.
+            net.bulk(Instant::ZERO, NodeId(1), NodeId(2), 1_000_000);
+            let Fate::Arrives(at, None) = net.send(Instant::ZERO, &hb(1, 2), 0) else { panic!() };
+            assert_eq!(at, Instant::from_millis(expected_ms), "{lane}");
+        }
+    }
+
+    #[test]
+    fn loss_and_duplication_happen_at_their_rates() {
+        let mut net = Network::new(&scenario("[network]\nloss = 0.2\nduplicate = 0.1\n"), 9);
+        let (mut lost, mut dup) = (0, 0);
+        for _ in 0..10_000 {
+            match net.send(Instant::ZERO, &hb(1, 2), 60) {
+                Fate::Dropped(DropReason::Loss) => lost += 1,
+                Fate::Arrives(_, Some(_)) => dup += 1,
+                _ => {}
+            }
+        }
+        assert!((1800..2200).contains(&lost), "{lost}");
+        assert!((650..950).contains(&dup), "{dup}");
+    }
+}

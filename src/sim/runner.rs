@@ -1,0 +1,346 @@
+//! Running many trials of a scenario: in parallel, sharded, traced; and the report.
+//!
+//! Every trial is independent and seeded from the run's seed and its index, so results do not
+//! depend on how many threads run them or on which machine: `--jobs 4` gives the report of
+//! `--jobs 1`, and shards `0/N … N-1/N` merged give the report of one whole run.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3;
+
+use super::error::SimError;
+use super::metrics::{Summary, TrialResult, ViolationReport};
+use super::rng::trial_seed;
+use super::scenario::Scenario;
+use super::swarm;
+use super::trace::TraceSink;
+use super::world::World;
+
+/// How to run a scenario.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The run's seed.
+    pub seed: u64,
+    /// Number of trials (the scenario's own count if `None`).
+    pub trials: Option<u64>,
+    /// Run only this trial (to replay it).
+    pub only_trial: Option<u64>,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Run only trials `i` with `i % count == index`.
+    pub shard: Option<Shard>,
+    /// Write every trial's trace here, as JSON lines, in trial order.
+    pub trace: Option<PathBuf>,
+    /// The scenario's path, for replay commands.
+    pub scenario_path: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: 1,
+            trials: None,
+            only_trial: None,
+            jobs: 1,
+            shard: None,
+            trace: None,
+            scenario_path: "SCENARIO".into(),
+        }
+    }
+}
+
+/// One of `count` slices of a run's trials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This slice, from 0.
+    pub index: u64,
+    /// Number of slices.
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// Parses `I/N`.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) =
+            s.split_once('/').ok_or_else(|| format!("shard must look like I/N, got {s:?}"))?;
+        let index: u64 =
+            i.trim().parse().map_err(|_| format!("shard index {i:?} is not a number"))?;
+        let count: u64 =
+            n.trim().parse().map_err(|_| format!("shard count {n:?} is not a number"))?;
+        if count == 0 || index >= count {
+            return Err(format!("shard {index}/{count}: need 0 <= I < N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Totals with a per-hour rate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    /// Over all trials.
+    pub total: u64,
+    /// Per simulated hour.
+    pub per_hour: f64,
+}
+
+/// The report of a run, as `--json` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Trials run.
+    pub trials: u64,
+    /// XXH3-128 over every trial's trace digest, in trial order, hex.
+    pub trace_hash: String,
+    /// Leader crash → first election timeout, ms.
+    pub detection_ms: Summary,
+    /// Leader crash → every live node follows the new leader, ms.
+    pub time_without_leader_ms: Summary,
+    /// Terms campaigned in per failover.
+    pub election_rounds: Summary,
+    /// Terms that ended without a leader, over all failovers.
+    pub split_votes: u64,
+    /// Term increase per failover.
+    pub term_increase: Summary,
+    /// Election timeouts while a leader was alive and reachable by a majority.
+    pub false_suspicions: Rate,
+    /// Leader changes while the previous leader was alive and reachable by a majority.
+    pub spurious_leader_changes: Rate,
+    /// Protocol messages sent.
+    pub messages: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Broken invariants (the run stops at the first).
+    pub violations: Vec<ViolationReport>,
+    /// Simulated seconds over all trials.
+    pub sim_seconds: f64,
+    /// Engine events over all trials.
+    pub events: u64,
+    /// Wall-clock milliseconds (the only figure that varies between identical runs).
+    pub wall_ms: f64,
+    /// The shard this report covers, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// Per-trial results: present in sharded reports, so they can be merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trial_results: Vec<TrialResult>,
+}
+
+/// Runs one trial of `scenario`; its trace goes to `trace_out` if given.
+pub fn run_trial(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    trial: u64,
+    trace_out: Option<Box<dyn Write + Send>>,
+) -> Result<TrialResult, std::io::Error> {
+    let seed = trial_seed(opts.seed, trial);
+    let drawn = swarm::draw(scenario, seed);
+    let world = World::new(&drawn, trial, seed, TraceSink::new(trial, trace_out));
+    let (mut result, violation, sink) = world.run();
+    if let Some(v) = violation {
+        result.violation = Some(ViolationReport {
+            scenario: scenario.name.clone(),
+            seed: opts.seed,
+            trial,
+            invariant: v.invariant,
+            at_ms: v.at.as_nanos() as f64 / 1e6,
+            detail: v.detail,
+            last_events: sink.tail(),
+            replay: format!(
+                "raft-heartbeat simulate {} --seed {} --trial {} --trace trial-{}.jsonl",
+                opts.scenario_path, opts.seed, trial, trial
+            ),
+        });
+    }
+    result.trace_hash = format!("{:032x}", sink.finish()?);
+    Ok(result)
+}
+
+/// Runs the trials `opts` selects, calling `progress` with the number done after each one.
+pub fn run(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, SimError> {
+    if opts.jobs == 0 {
+        return Err(SimError::Usage("--jobs must be at least 1".into()));
+    }
+    let total = opts.trials.unwrap_or(scenario.trials);
+    let indices: Vec<u64> = match opts.only_trial {
+        Some(t) => vec![t],
+        None => (0..total).filter(|i| opts.shard.is_none_or(|s| i % s.count == s.index)).collect(),
+    };
+    let started = std::time::Instant::now();
+    let results = Mutex::new(Vec::with_capacity(indices.len()));
+    let next = AtomicU64::new(0);
+    let done = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let failure: Mutex<Option<SimError>> = Mutex::new(None);
+    let trace_path = |trial: u64| -> Option<PathBuf> {
+        let path = opts.trace.as_ref()?;
+        Some(if indices.len() == 1 { path.clone() } else { part_path(path, trial) })
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.min(indices.len()).max(1) {
+            scope.spawn(|| loop {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(&trial) = indices.get(k) else { return };
+                let outcome = open_trace(trace_path(trial)).and_then(|out| {
+                    run_trial(scenario, opts, trial, out).map_err(|source| SimError::Trace {
+                        path: trace_path(trial)
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        source,
+                    })
+                });
+                match outcome {
+                    Ok(result) => {
+                        if result.violation.is_some() {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        results.lock().expect("no worker panics").push(result);
+                    }
+                    Err(e) => {
+                        stop.store(true, Ordering::Relaxed);
+                        failure.lock().expect("no worker panics").get_or_insert(e);
+                    }
+                }
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().expect("no worker panics") {
+        return Err(e);
+    }
+    let mut results = results.into_inner().expect("no worker panics");
+    results.sort_by_key(|r| r.trial);
+    // Trials after the first violation may have run on other threads; drop them, so the
+    // report is the same whatever the number of jobs.
+    if let Some(first) = results.iter().position(|r| r.violation.is_some()) {
+        results.truncate(first + 1);
+    }
+    if let Some(path) = &opts.trace {
+        if indices.len() > 1 {
+            concatenate_parts(path, results.iter().map(|r| r.trial), &indices)?;
+        }
+    }
+    let mut report = summarize(scenario.name.clone(), opts.seed, &results);
+    report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    if opts.shard.is_some() {
+        report.shard = opts.shard;
+        report.trial_results = results;
+    }
+    Ok(report)
+}
+
+/// Merges sharded reports of one run into the report of the whole run.
+pub fn merge(reports: &[Report]) -> Result<Report, SimError> {
+    let first = reports.first().ok_or_else(|| SimError::Usage("nothing to merge".into()))?;
+    let mut results = Vec::new();
+    for r in reports {
+        if (r.scenario.as_str(), r.seed) != (first.scenario.as_str(), first.seed) {
+            return Err(SimError::Usage(format!(
+                "cannot merge runs of different scenarios or seeds: {} seed {} and {} seed {}",
+                first.scenario, first.seed, r.scenario, r.seed
+            )));
+        }
+        if r.shard.is_none() {
+            return Err(SimError::Usage(
+                "only reports made with --shard carry per-trial results to merge".into(),
+            ));
+        }
+        results.extend(r.trial_results.iter().cloned());
+    }
+    results.sort_by_key(|r| r.trial);
+    if results.windows(2).any(|w| w[0].trial == w[1].trial) {
+        return Err(SimError::Usage(
+            "two reports contain the same trial: merge each shard once".into(),
+        ));
+    }
+    let mut merged = summarize(first.scenario.clone(), first.seed, &results);
+    merged.wall_ms = reports.iter().map(|r| r.wall_ms).sum();
+    Ok(merged)
+}
+
+fn summarize(scenario: String, seed: u64, results: &[TrialResult]) -> Report {
+    let collect = |f: &dyn Fn(&TrialResult) -> Option<f64>| -> Vec<f64> {
+        results.iter().filter_map(f).collect()
+    };
+    let sim_seconds: f64 = results.iter().map(|r| r.sim_seconds).sum();
+    let hours = sim_seconds / 3600.0;
+    let rate =
+        |total: u64| Rate { total, per_hour: if hours > 0.0 { total as f64 / hours } else { 0.0 } };
+    let mut hasher = Xxh3::new();
+    for r in results {
+        let digest = u128::from_str_radix(&r.trace_hash, 16).unwrap_or(0);
+        hasher.update(&digest.to_le_bytes());
+    }
+    let recovered = |r: &TrialResult| r.time_without_leader_ms.is_some();
+    Report {
+        scenario,
+        seed,
+        trials: results.len() as u64,
+        trace_hash: format!("{:032x}", hasher.digest128()),
+        detection_ms: Summary::of(&collect(&|r| r.detection_ms)),
+        time_without_leader_ms: Summary::of(&collect(&|r| r.time_without_leader_ms)),
+        election_rounds: Summary::of(&collect(&|r| {
+            recovered(r).then_some(r.election_rounds as f64)
+        })),
+        split_votes: results.iter().map(|r| r.split_votes).sum(),
+        term_increase: Summary::of(&collect(&|r| recovered(r).then_some(r.term_increase as f64))),
+        false_suspicions: rate(results.iter().map(|r| r.false_suspicions).sum()),
+        spurious_leader_changes: rate(results.iter().map(|r| r.spurious_leader_changes).sum()),
+        messages: results.iter().map(|r| r.messages).sum(),
+        bytes: results.iter().map(|r| r.bytes).sum(),
+        violations: results.iter().filter_map(|r| r.violation.clone()).collect(),
+        sim_seconds,
+        events: results.iter().map(|r| r.events).sum(),
+        wall_ms: 0.0,
+        shard: None,
+        trial_results: Vec::new(),
+    }
+}
+
+fn part_path(path: &Path, trial: u64) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".trial-{trial}.part"));
+    PathBuf::from(name)
+}
+
+fn open_trace(path: Option<PathBuf>) -> Result<Option<Box<dyn Write + Send>>, SimError> {
+    let Some(path) = path else { return Ok(None) };
+    let file = File::create(&path)
+        .map_err(|source| SimError::Trace { path: path.display().to_string(), source })?;
+    Ok(Some(Box::new(BufWriter::with_capacity(1 << 16, file))))
+}
+
+/// Joins the per-trial trace parts, in trial order, into `path`, and removes every part.
+fn concatenate_parts(
+    path: &Path,
+    kept: impl Iterator<Item = u64>,
+    all: &[u64],
+) -> Result<(), SimError> {
+    let err = |source| SimError::Trace { path: path.display().to_string(), source };
+    let mut out = BufWriter::new(File::create(path).map_err(err)?);
+    for trial in kept {
+        let mut part = File::open(part_path(path, trial)).map_err(err)?;
+        std::io::copy(&mut part, &mut out).map_err(err)?;
+    }
+    out.flush().map_err(err)?;
+    for &trial in all {
+        let _ = std::fs::remove_file(part_path(path, trial));
+    }
+    Ok(())
+}

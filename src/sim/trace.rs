@@ -1,0 +1,358 @@
+//! The trace of a trial: every send, drop, delivery, disk write, fault and core event, in
+//! order. It is hashed as it goes (XXH3-128 over a fixed binary encoding) and, when asked,
+//! streamed to a file as JSON lines. Nothing is buffered but the last few records, kept for
+//! violation reports.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::Write;
+
+use serde::Serialize;
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::core::{Envelope, Event, Instant, Message, NodeId, Role};
+
+/// How many records a violation report quotes.
+pub const TAIL: usize = 24;
+
+/// Why the network did not deliver a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DropReason {
+    /// The link is cut.
+    Cut,
+    /// Random loss.
+    Loss,
+    /// The receiver is down.
+    Down,
+}
+
+/// The kind of a message, for the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageKind {
+    /// Heartbeat.
+    Heartbeat,
+    /// HeartbeatResponse.
+    HeartbeatResponse,
+    /// Pre-vote request.
+    PreVote,
+    /// Vote request.
+    Vote,
+    /// Pre-vote response.
+    PreVoteResponse,
+    /// Vote response.
+    VoteResponse,
+}
+
+impl MessageKind {
+    /// The kind of `m`.
+    pub fn of(m: &Message) -> Self {
+        match m {
+            Message::Heartbeat(_) => MessageKind::Heartbeat,
+            Message::HeartbeatResponse(_) => MessageKind::HeartbeatResponse,
+            Message::VoteRequest(r) if r.pre_vote => MessageKind::PreVote,
+            Message::VoteRequest(_) => MessageKind::Vote,
+            Message::VoteResponse(r) if r.pre_vote => MessageKind::PreVoteResponse,
+            Message::VoteResponse(_) => MessageKind::VoteResponse,
+        }
+    }
+}
+
+/// A fault the simulator injected.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "fault")]
+pub enum Fault {
+    /// A node crashed.
+    Crash,
+    /// A node restarted.
+    Restart,
+    /// A node paused.
+    Pause {
+        /// Duration, ns.
+        for_ns: u64,
+    },
+    /// A paused node resumed.
+    Resume,
+    /// The link set changed (partition, heal, hold, release, loss).
+    Network,
+    /// A node's clock rate changed.
+    ClockRate {
+        /// The new rate, in millionths.
+        ppm: u64,
+    },
+}
+
+/// One thing that happened.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Record {
+    /// A node sent a message.
+    Send {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// What.
+        message: MessageKind,
+        /// Its term.
+        term: u64,
+    },
+    /// The network dropped a message.
+    Drop {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// What.
+        message: MessageKind,
+        /// Why.
+        reason: DropReason,
+    },
+    /// A message reached its receiver.
+    Deliver {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// What.
+        message: MessageKind,
+        /// Its term.
+        term: u64,
+    },
+    /// A node's hard state reached its disk.
+    Persist {
+        /// The node.
+        node: NodeId,
+        /// The term written.
+        term: u64,
+    },
+    /// The core reported an event.
+    Node {
+        /// The node.
+        node: NodeId,
+        /// The event.
+        event: Event,
+    },
+    /// A fault was injected.
+    Fault {
+        /// The node, or none for the network.
+        node: Option<NodeId>,
+        /// The fault.
+        fault: Fault,
+    },
+}
+
+impl Record {
+    /// A send of `env`.
+    pub fn send(env: &Envelope) -> Self {
+        Record::Send {
+            from: env.from,
+            to: env.to,
+            message: MessageKind::of(&env.message),
+            term: env.message.term().0,
+        }
+    }
+
+    /// A delivery of `env`.
+    pub fn deliver(env: &Envelope) -> Self {
+        Record::Deliver {
+            from: env.from,
+            to: env.to,
+            message: MessageKind::of(&env.message),
+            term: env.message.term().0,
+        }
+    }
+
+    /// A drop of `env`.
+    pub fn drop(env: &Envelope, reason: DropReason) -> Self {
+        Record::Drop { from: env.from, to: env.to, message: MessageKind::of(&env.message), reason }
+    }
+
+    /// The fixed binary encoding that is hashed: four words, stable across releases.
+    fn words(&self) -> [u64; 4] {
+        match *self {
+            Record::Send { from, to, message, term } => [1, pair(from, to), message as u64, term],
+            Record::Drop { from, to, message, reason } => {
+                [2, pair(from, to), message as u64, reason as u64]
+            }
+            Record::Deliver { from, to, message, term } => {
+                [3, pair(from, to), message as u64, term]
+            }
+            Record::Persist { node, term } => [4, node.0, term, 0],
+            Record::Node { node, event } => {
+                let (code, a, b) = event_words(&event);
+                [5 | (code << 8), node.0, a, b]
+            }
+            Record::Fault { node, fault } => {
+                let (code, a) = match fault {
+                    Fault::Crash => (1, 0),
+                    Fault::Restart => (2, 0),
+                    Fault::Pause { for_ns } => (3, for_ns),
+                    Fault::Resume => (4, 0),
+                    Fault::Network => (5, 0),
+                    Fault::ClockRate { ppm } => (6, ppm),
+                };
+                [6 | (code << 8), node.map_or(0, |n| n.0), a, 0]
+            }
+        }
+    }
+}
+
+fn pair(a: NodeId, b: NodeId) -> u64 {
+    (a.0 << 32) | (b.0 & 0xFFFF_FFFF)
+}
+
+fn role_code(r: Role) -> u64 {
+    match r {
+        Role::Follower => 1,
+        Role::PreCandidate => 2,
+        Role::Candidate => 3,
+        Role::Leader => 4,
+    }
+}
+
+fn event_words(e: &Event) -> (u64, u64, u64) {
+    let nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    match *e {
+        Event::RoleChanged { term, from, to } => (1, term.0, role_code(from) << 8 | role_code(to)),
+        Event::TermChanged { from, to } => (2, from.0, to.0),
+        Event::LeaderChanged { term, leader } => (3, term.0, leader.map_or(0, |l| l.0 + 1)),
+        Event::ElectionTimeout { term, silence } => (4, term.0, silence.map_or(u64::MAX, nanos)),
+        Event::PeerSuspected { peer, silence } => (5, peer.0, nanos(silence)),
+        Event::PeerRecovered { peer } => (6, peer.0, 0),
+        Event::QuorumLost { term } => (7, term.0, 0),
+        Event::LeaseExpired { term } => (8, term.0, 0),
+        Event::LeaderCommit { index } => (9, index, 0),
+        Event::ClockWentBackwards { by } => (10, nanos(by), 0),
+        // `Event` is exhaustive today; a new variant must get its own code here.
+    }
+}
+
+/// A record with its time, as written to the trace file.
+#[derive(Serialize)]
+struct Line<'a> {
+    trial: u64,
+    t_ns: u64,
+    #[serde(flatten)]
+    record: &'a Record,
+}
+
+/// Where a trial's records go: the hash, the tail, and optionally a file.
+pub struct TraceSink {
+    trial: u64,
+    hasher: Xxh3,
+    tail: VecDeque<(Instant, Record)>,
+    file: Option<Box<dyn Write + Send>>,
+    error: Option<std::io::Error>,
+    records: u64,
+}
+
+impl fmt::Debug for TraceSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceSink")
+            .field("trial", &self.trial)
+            .field("records", &self.records)
+            .finish()
+    }
+}
+
+impl TraceSink {
+    /// A sink for trial `trial`, writing JSON lines to `file` if given.
+    pub fn new(trial: u64, file: Option<Box<dyn Write + Send>>) -> Self {
+        TraceSink {
+            trial,
+            hasher: Xxh3::new(),
+            tail: VecDeque::with_capacity(TAIL),
+            file,
+            error: None,
+            records: 0,
+        }
+    }
+
+    /// Records `record` at `t`.
+    pub fn record(&mut self, t: Instant, record: Record) {
+        self.records += 1;
+        let words = record.words();
+        let mut bytes = [0u8; 40];
+        bytes[..8].copy_from_slice(&t.as_nanos().to_le_bytes());
+        for (i, w) in words.iter().enumerate() {
+            bytes[8 + 8 * i..16 + 8 * i].copy_from_slice(&w.to_le_bytes());
+        }
+        self.hasher.update(&bytes);
+        if self.tail.len() == TAIL {
+            self.tail.pop_front();
+        }
+        self.tail.push_back((t, record));
+        if let (Some(file), None) = (self.file.as_mut(), self.error.as_ref()) {
+            let line = Line { trial: self.trial, t_ns: t.as_nanos(), record: &record };
+            let written = serde_json::to_writer(&mut *file, &line)
+                .map_err(std::io::Error::other)
+                .and_then(|()| file.write_all(b"\n"));
+            if let Err(e) = written {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// The last records, oldest first, one per line.
+    pub fn tail(&self) -> Vec<String> {
+        self.tail.iter().map(|(t, r)| format!("{t} {r:?}")).collect()
+    }
+
+    /// Flushes the file and returns the digest of every record.
+    pub fn finish(mut self) -> Result<u128, std::io::Error> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let Some(file) = self.file.as_mut() {
+            file.flush()?;
+        }
+        Ok(self.hasher.digest128())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Term;
+
+    fn digest(records: &[(u64, Record)]) -> u128 {
+        let mut sink = TraceSink::new(0, None);
+        for (t, r) in records {
+            sink.record(Instant::from_nanos(*t), *r);
+        }
+        sink.finish().unwrap()
+    }
+
+    #[test]
+    fn the_digest_depends_on_every_field_and_the_order() {
+        let a = Record::Persist { node: NodeId(1), term: 2 };
+        let b = Record::Node { node: NodeId(1), event: Event::QuorumLost { term: Term(2) } };
+        let base = digest(&[(1, a), (2, b)]);
+        assert_eq!(base, digest(&[(1, a), (2, b)]));
+        assert_ne!(base, digest(&[(2, b), (1, a)]));
+        assert_ne!(base, digest(&[(1, a), (3, b)]));
+        assert_ne!(base, digest(&[(1, Record::Persist { node: NodeId(1), term: 3 }), (2, b)]));
+    }
+
+    #[test]
+    fn the_file_gets_one_json_object_per_line() {
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut sink = TraceSink::new(3, Some(Box::new(Shared(buf.clone()))));
+        sink.record(Instant::from_nanos(5), Record::Persist { node: NodeId(2), term: 1 });
+        sink.finish().unwrap();
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        assert_eq!(text, "{\"trial\":3,\"t_ns\":5,\"kind\":\"persist\",\"node\":2,\"term\":1}\n");
+    }
+}

@@ -1,0 +1,858 @@
+//! The discrete-event engine: one trial of a scenario, the real `core` nodes driven under
+//! virtual time. Events are ordered by (time, insertion sequence), so ties are deterministic;
+//! the clock jumps from one event to the next.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+use rand_chacha::ChaCha8Rng;
+
+use super::invariants::{self, DetectionBound, ElectionSafety, Violation};
+use super::latency::{unit, Sampler};
+use super::metrics::TrialResult;
+use super::network::{wire_size, Fate, Network};
+use super::rng::{rng_for, seed_for, Stream};
+use super::scenario::{ms, Action, RoleTarget, Scenario, Side, Target};
+use super::trace::{DropReason, Fault, Record, TraceSink};
+use crate::core::{
+    Envelope, Event, HardState, Instant, LogPosition, Message, Node, NodeId, Role, Term,
+};
+
+/// Default index of every node's last log entry.
+const DEFAULT_LOG_INDEX: u64 = 100;
+
+#[derive(Debug)]
+enum Ev {
+    Deliver(Envelope),
+    Timer { node: usize, generation: u64 },
+    Persisted { node: usize, incarnation: u32, state: HardState },
+    Step(usize),
+    Crash { node: usize },
+    Resume { node: usize, incarnation: u32 },
+    Bulk { from: usize, bytes: u64, every: Duration, until: Instant },
+    LivenessDeadline { bound: Duration },
+}
+
+#[derive(Debug)]
+struct Queued {
+    at: Instant,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// A node's clock: `local = base_local + (real - base_real) * rate`.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    base_real: Instant,
+    base_local: Instant,
+    rate: f64,
+}
+
+impl Clock {
+    fn local(&self, real: Instant) -> Instant {
+        let elapsed = (real - self.base_real).as_nanos() as f64 * self.rate;
+        self.base_local + Duration::from_nanos(elapsed as u64)
+    }
+
+    /// The first real instant at which the local clock reads at least `local`.
+    fn real(&self, local: Instant) -> Instant {
+        let ahead = (local - self.base_local).as_nanos() as f64 / self.rate;
+        self.base_real + Duration::from_nanos(ahead.ceil() as u64)
+    }
+}
+
+#[derive(Debug)]
+struct Host {
+    id: NodeId,
+    node: Option<Node>,
+    incarnation: u32,
+    clock: Clock,
+    paused_until: Option<Instant>,
+    busy_until: Instant,
+    processing: Duration,
+    disk: Sampler,
+    disk_rng: ChaCha8Rng,
+    disk_free_at: Instant,
+    stored: HardState,
+    armed: Option<Instant>,
+    generation: u64,
+    log: LogPosition,
+    /// The leader, term, local and real time of the last heartbeat this node accepted.
+    last_heartbeat: Option<(NodeId, Term, Instant, Instant)>,
+}
+
+impl Host {
+    fn live(&self) -> Option<&Node> {
+        self.node.as_ref()
+    }
+
+    fn paused(&self, now: Instant) -> bool {
+        self.paused_until.is_some_and(|p| p > now)
+    }
+}
+
+/// The failover being measured: the first crash of a leader in the trial.
+#[derive(Debug)]
+struct Failover {
+    crash_at: Instant,
+    old_term: Term,
+    detected_at: Option<Instant>,
+    candidate_terms: Vec<Term>,
+    recovered: Option<(Instant, Term)>,
+}
+
+/// One trial, from start to end.
+pub struct World<'a> {
+    scenario: &'a Scenario,
+    quorum: usize,
+    now: Instant,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Queued>>,
+    hosts: Vec<Host>,
+    net: Network,
+    rng: ChaCha8Rng,
+    trace: TraceSink,
+    outbox: Vec<Envelope>,
+    /// A leader to crash at a random point of the interval after its next heartbeat round.
+    crash_after_round: Option<usize>,
+    election: ElectionSafety,
+    detection: DetectionBound,
+    failover: Option<Failover>,
+    /// The latest leader seen elected: node and term.
+    last_leader: Option<(usize, Term)>,
+    liveness_pending: bool,
+    /// Timeline steps and scheduled crashes still in the queue.
+    pending_faults: usize,
+    result: TrialResult,
+    violation: Option<Violation>,
+    end: Instant,
+}
+
+impl<'a> World<'a> {
+    /// A trial of `scenario` seeded with `trial_seed`, its trace going to `trace`.
+    pub fn new(scenario: &'a Scenario, trial: u64, trial_seed: u64, trace: TraceSink) -> Self {
+        let hosts = (1..=scenario.cluster.nodes)
+            .map(|id| {
+                let spec = scenario.node(id);
+                let disk = spec
+                    .and_then(|s| s.disk.clone())
+                    .unwrap_or_else(|| scenario.network.disk.clone());
+                Host {
+                    id: NodeId(id),
+                    node: None,
+                    incarnation: 0,
+                    clock: Clock {
+                        base_real: Instant::ZERO,
+                        base_local: Instant::ZERO,
+                        rate: spec.and_then(|s| s.clock_rate).unwrap_or(1.0),
+                    },
+                    paused_until: None,
+                    busy_until: Instant::ZERO,
+                    processing: ms(spec.and_then(|s| s.processing_ms).unwrap_or(0.0)),
+                    disk: disk.sampler(),
+                    disk_rng: rng_for(trial_seed, Stream::Disk { node: id }),
+                    disk_free_at: Instant::ZERO,
+                    stored: HardState::default(),
+                    armed: None,
+                    generation: 0,
+                    log: LogPosition::new(
+                        Term(1),
+                        spec.and_then(|s| s.log_index).unwrap_or(DEFAULT_LOG_INDEX),
+                    ),
+                    last_heartbeat: None,
+                }
+            })
+            .collect();
+        let mut world = World {
+            scenario,
+            quorum: (scenario.cluster.nodes / 2 + 1) as usize,
+            now: Instant::ZERO,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            hosts,
+            net: Network::new(scenario, trial_seed),
+            rng: rng_for(trial_seed, Stream::Timeline),
+            trace,
+            outbox: Vec::with_capacity(64),
+            crash_after_round: None,
+            election: ElectionSafety::default(),
+            detection: DetectionBound::default(),
+            failover: None,
+            last_leader: None,
+            liveness_pending: false,
+            pending_faults: 0,
+            result: TrialResult { trial, seed: trial_seed, ..TrialResult::default() },
+            violation: None,
+            end: Instant::ZERO + ms(scenario.duration_ms),
+        };
+        for (i, step) in scenario.timeline.iter().enumerate() {
+            world.push(Instant::ZERO + ms(step.at_ms), Ev::Step(i));
+        }
+        if let Some(bound) = scenario.check.liveness_within_ms {
+            let quiet = scenario.timeline.iter().map(|s| step_end(s)).fold(0.0, f64::max);
+            world.liveness_pending = true;
+            world
+                .push(Instant::ZERO + ms(quiet + bound), Ev::LivenessDeadline { bound: ms(bound) });
+        }
+        for i in 0..world.hosts.len() {
+            world.boot(i, trial_seed);
+        }
+        world
+    }
+
+    /// Runs to the end and returns the measurements, the trace digest, and any violation.
+    pub fn run(mut self) -> (TrialResult, Option<Violation>, TraceSink) {
+        let mut stopped = false;
+        while let Some(Reverse(q)) = self.queue.pop() {
+            if q.at > self.end {
+                break;
+            }
+            if matches!(q.ev, Ev::Step(_) | Ev::Crash { .. }) {
+                self.pending_faults -= 1;
+            }
+            self.now = q.at;
+            self.result.events += 1;
+            self.handle(q.ev);
+            if self.violation.is_none() {
+                if let Err(v) = self.check() {
+                    self.violation = Some(v);
+                }
+            }
+            if self.violation.is_some() || self.finished_early() {
+                stopped = true;
+                break;
+            }
+        }
+        if !stopped {
+            self.now = self.end;
+        }
+        self.result.sim_seconds = self.now.as_nanos() as f64 / 1e9;
+        if let Some(f) = &self.failover {
+            self.result.detection_ms = f.detected_at.map(|d| millis(d - f.crash_at));
+            if let Some((at, term)) = f.recovered {
+                self.result.time_without_leader_ms = Some(millis(at - f.crash_at));
+                self.result.term_increase = term.0 - f.old_term.0;
+                let mut terms = f.candidate_terms.clone();
+                terms.sort_unstable();
+                terms.dedup();
+                self.result.election_rounds = terms.len() as u64;
+                self.result.split_votes = terms.iter().filter(|t| **t != term).count() as u64;
+            }
+        }
+        (self.result, self.violation, self.trace)
+    }
+
+    fn finished_early(&self) -> bool {
+        self.scenario.stop_after_recovery
+            && self.failover.as_ref().is_some_and(|f| f.recovered.is_some())
+            && !self.liveness_pending
+            && self.detection.watching().is_none()
+            && self.pending_faults == 0
+    }
+
+    fn push(&mut self, at: Instant, ev: Ev) {
+        if matches!(ev, Ev::Step(_) | Ev::Crash { .. }) {
+            self.pending_faults += 1;
+        }
+        self.seq += 1;
+        self.queue.push(Reverse(Queued { at, seq: self.seq, ev }));
+    }
+
+    fn local(&self, i: usize) -> Instant {
+        self.hosts[i].clock.local(self.now)
+    }
+
+    // ----- node lifecycle -------------------------------------------------------------------
+
+    fn boot(&mut self, i: usize, trial_seed: u64) {
+        let host = &mut self.hosts[i];
+        let seed = seed_for(
+            trial_seed,
+            Stream::Core { node: host.id.0, incarnation: u64::from(host.incarnation) },
+        );
+        let config = self.scenario.core_config(host.id, seed);
+        let local = host.clock.local(self.now);
+        let mut node =
+            Node::restart(config, host.stored, local).expect("the scenario was validated");
+        node.set_last_log(host.log);
+        node.set_commit_index(host.log.index);
+        host.node = Some(node);
+        host.armed = None;
+        host.busy_until = self.now;
+        self.flush(i);
+    }
+
+    fn crash(&mut self, i: usize) {
+        let host = &mut self.hosts[i];
+        let Some(node) = host.node.take() else { return };
+        host.incarnation += 1;
+        host.paused_until = None;
+        host.armed = None;
+        host.disk_free_at = self.now;
+        let id = host.id;
+        self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
+        self.detection.done(id);
+        if node.role() == Role::Leader && self.failover.is_none() {
+            self.start_failover(i, node.term());
+        }
+    }
+
+    fn start_failover(&mut self, leader: usize, term: Term) {
+        let max = self.scenario.core_config(NodeId(1), 0).election_timeout_max;
+        let leader_id = self.hosts[leader].id;
+        let deadlines: Vec<(NodeId, Instant)> = self
+            .hosts
+            .iter()
+            .filter(|h| {
+                h.live().is_some_and(|n| {
+                    n.role() == Role::Follower && n.leader() == Some(leader_id) && n.term() == term
+                })
+            })
+            .filter_map(|h| {
+                let (_, _, _, real) =
+                    h.last_heartbeat.filter(|hb| hb.0 == leader_id && hb.1 == term)?;
+                Some((h.id, self.detection_deadline(h, real, max)))
+            })
+            .collect();
+        self.detection.start(leader_id, term, deadlines);
+        self.failover = Some(Failover {
+            crash_at: self.now,
+            old_term: term,
+            detected_at: None,
+            candidate_terms: Vec::new(),
+            recovered: None,
+        });
+    }
+
+    /// The latest a follower that last heard its leader at `real` may notice its silence: the
+    /// longest timeout on its clock, the paused time still ahead, one processing delay, and a
+    /// microsecond for clock rounding.
+    fn detection_deadline(&self, h: &Host, real: Instant, max: Duration) -> Instant {
+        let timeout = Duration::from_secs_f64(max.as_secs_f64() / h.clock.rate);
+        let paused = h.paused_until.map_or(Duration::ZERO, |p| p - self.now);
+        real + timeout + paused + h.processing + Duration::from_micros(1)
+    }
+
+    // ----- the event loop -------------------------------------------------------------------
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver(env) => self.deliver(env),
+            Ev::Timer { node, generation } => {
+                let host = &self.hosts[node];
+                if host.node.is_none() || host.generation != generation {
+                    return;
+                }
+                if let Some(until) = host.paused_until.filter(|p| *p > self.now) {
+                    self.push(until, Ev::Timer { node, generation });
+                    return;
+                }
+                let local = self.local(node);
+                self.hosts[node].armed = None;
+                if let Some(n) = self.hosts[node].node.as_mut() {
+                    n.handle_timeout(local);
+                }
+                self.flush(node);
+            }
+            Ev::Persisted { node, incarnation, state } => {
+                let host = &mut self.hosts[node];
+                if host.incarnation != incarnation {
+                    return;
+                }
+                if host.stored != state {
+                    host.stored = state;
+                    self.trace
+                        .record(self.now, Record::Persist { node: host.id, term: state.term.0 });
+                }
+                if let Some(until) = host.paused_until.filter(|p| *p > self.now) {
+                    self.push(until, Ev::Persisted { node, incarnation, state });
+                    return;
+                }
+                let local = self.local(node);
+                if let Some(n) = self.hosts[node].node.as_mut() {
+                    n.hard_state_persisted(local, state);
+                }
+                self.flush(node);
+            }
+            Ev::Step(i) => self.apply(self.scenario.timeline[i].action.clone()),
+            Ev::Crash { node } => self.crash(node),
+            Ev::Resume { node, incarnation } => {
+                let host = &mut self.hosts[node];
+                if host.incarnation == incarnation {
+                    host.paused_until = None;
+                    self.trace.record(
+                        self.now,
+                        Record::Fault { node: Some(host.id), fault: Fault::Resume },
+                    );
+                }
+            }
+            Ev::Bulk { from, bytes, every, until } => {
+                if self.hosts[from].node.is_some() {
+                    for to in 0..self.hosts.len() {
+                        if to != from {
+                            self.net.bulk(self.now, self.hosts[from].id, self.hosts[to].id, bytes);
+                        }
+                    }
+                }
+                if self.now + every < until {
+                    self.push(self.now + every, Ev::Bulk { from, bytes, every, until });
+                }
+            }
+            Ev::LivenessDeadline { bound } => {
+                self.liveness_pending = false;
+                if self.majority_connected() {
+                    if let Err(v) = invariants::check_liveness(self.now, self.known_leader(), bound)
+                    {
+                        self.violation = Some(v);
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, env: Envelope) {
+        let to = (env.to.0 - 1) as usize;
+        let host = &self.hosts[to];
+        if host.node.is_none() {
+            self.trace.record(self.now, Record::drop(&env, DropReason::Down));
+            return;
+        }
+        if let Some(until) = host.paused_until.filter(|p| *p > self.now) {
+            self.push(until, Ev::Deliver(env));
+            return;
+        }
+        if host.busy_until > self.now {
+            let at = host.busy_until;
+            self.push(at, Ev::Deliver(env));
+            return;
+        }
+        self.trace.record(self.now, Record::deliver(&env));
+        let local = self.local(to);
+        let now = self.now;
+        let host = &mut self.hosts[to];
+        host.busy_until = now + host.processing;
+        let node = host.node.as_mut().expect("checked above");
+        node.handle_message(local, env).expect("simulated traffic comes from members");
+        if let Message::Heartbeat(hb) = env.message {
+            let accepted = node.role() == Role::Follower
+                && node.leader() == Some(env.from)
+                && node.term() == hb.term;
+            if accepted {
+                host.last_heartbeat = Some((env.from, hb.term, local, now));
+                self.on_heartbeat_accepted(to, env.from, hb.term);
+            }
+        }
+        self.flush(to);
+    }
+
+    fn on_heartbeat_accepted(&mut self, node: usize, leader: NodeId, term: Term) {
+        if self.detection.watching() == Some((leader, term)) {
+            let max = self.scenario.core_config(NodeId(1), 0).election_timeout_max;
+            let deadline = self.detection_deadline(&self.hosts[node], self.now, max);
+            self.detection.extend(self.hosts[node].id, deadline);
+        }
+        let Some(f) = &self.failover else { return };
+        if f.recovered.is_some() || term <= f.old_term {
+            return;
+        }
+        // Recovered once every live node follows this leader of this term (Raft §9.3's
+        // "until the other servers receive the new leader's first heartbeat").
+        let all = self.hosts.iter().all(|h| match h.live() {
+            None => true,
+            Some(n) if n.id() == leader => n.role() == Role::Leader && n.term() == term,
+            Some(_) => h.last_heartbeat.is_some_and(|hb| hb.0 == leader && hb.1 == term),
+        });
+        if all {
+            let now = self.now;
+            if let Some(f) = self.failover.as_mut() {
+                f.recovered = Some((now, term));
+            }
+        }
+    }
+
+    /// Persists, sends and reports what node `i` produced, and re-arms its timer.
+    fn flush(&mut self, i: usize) {
+        let now = self.now;
+        let Some(node) = self.hosts[i].node.as_mut() else { return };
+        if let Some(state) = node.take_hard_state() {
+            let host = &mut self.hosts[i];
+            let done = now.max(host.disk_free_at) + host.disk.sample(&mut host.disk_rng);
+            host.disk_free_at = done;
+            let incarnation = host.incarnation;
+            self.push(done, Ev::Persisted { node: i, incarnation, state });
+        }
+        let node = self.hosts[i].node.as_mut().expect("live");
+        self.outbox.extend(std::iter::from_fn(|| node.poll_transmit()));
+        let mut outbox = std::mem::take(&mut self.outbox);
+        for env in outbox.drain(..) {
+            self.send(i, env);
+        }
+        self.outbox = outbox;
+        while let Some(event) = self.hosts[i].node.as_mut().and_then(Node::poll_event) {
+            self.trace.record(now, Record::Node { node: self.hosts[i].id, event });
+            self.on_core_event(i, event);
+        }
+        self.arm(i);
+    }
+
+    fn send(&mut self, i: usize, env: Envelope) {
+        let bytes = wire_size(&env);
+        self.result.messages += 1;
+        self.result.bytes += bytes;
+        self.trace.record(self.now, Record::send(&env));
+        if self.crash_after_round == Some(i) && matches!(env.message, Message::Heartbeat(_)) {
+            self.crash_after_round = None;
+            let interval = self.scenario.core_config(NodeId(1), 0).heartbeat_interval;
+            let offset = Duration::from_secs_f64(interval.as_secs_f64() * unit(&mut self.rng));
+            self.push(self.now + offset, Ev::Crash { node: i });
+        }
+        match self.net.send(self.now, &env, bytes) {
+            Fate::Dropped(reason) => self.trace.record(self.now, Record::drop(&env, reason)),
+            Fate::Held => {}
+            Fate::Arrives(first, second) => {
+                self.push(first, Ev::Deliver(env));
+                if let Some(at) = second {
+                    self.push(at, Ev::Deliver(env));
+                }
+            }
+        }
+    }
+
+    fn arm(&mut self, i: usize) {
+        let now = self.now;
+        let host = &mut self.hosts[i];
+        let Some(deadline) = host.node.as_ref().and_then(Node::poll_timeout) else { return };
+        if host.armed == Some(deadline) {
+            return;
+        }
+        host.armed = Some(deadline);
+        host.generation += 1;
+        let at = host.clock.real(deadline).max(now);
+        let generation = host.generation;
+        self.push(at, Ev::Timer { node: i, generation });
+    }
+
+    fn on_core_event(&mut self, i: usize, event: Event) {
+        let id = self.hosts[i].id;
+        match event {
+            Event::RoleChanged { term, to: Role::Leader, .. } => {
+                if let Err(v) = self.election.on_leader(self.now, id, term) {
+                    self.violation.get_or_insert(v);
+                }
+                if let Some((prev, _)) = self.last_leader {
+                    if prev != i && self.healthy_leader(prev) {
+                        self.result.spurious_leader_changes += 1;
+                    }
+                }
+                self.last_leader = Some((i, term));
+            }
+            Event::RoleChanged { term, to: Role::Candidate, .. } => {
+                if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
+                    f.candidate_terms.push(term);
+                }
+            }
+            Event::ElectionTimeout { .. } => {
+                let min = self.scenario.core_config(NodeId(1), 0).election_timeout_min;
+                if let Some((_, _, local, _)) = self.hosts[i].last_heartbeat {
+                    let silence = self.local(i) - local;
+                    if let Err(v) = invariants::check_timeout(self.now, id, silence, min) {
+                        self.violation.get_or_insert(v);
+                    }
+                }
+                if self.last_leader.is_some_and(|(l, _)| l != i && self.healthy_leader(l)) {
+                    self.result.false_suspicions += 1;
+                }
+                let now = self.now;
+                if let Some(f) = self.failover.as_mut().filter(|f| f.detected_at.is_none()) {
+                    f.detected_at = Some(now);
+                }
+                self.detection.done(id);
+            }
+            Event::TermChanged { .. } | Event::LeaderChanged { leader: None, .. } => {
+                self.detection.done(id)
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether node `i` is alive, leads, and can exchange messages with a majority.
+    fn healthy_leader(&self, i: usize) -> bool {
+        let host = &self.hosts[i];
+        let leads = host.live().is_some_and(|n| n.role() == Role::Leader);
+        leads && {
+            let reachable = self
+                .hosts
+                .iter()
+                .filter(|h| h.node.is_some() && self.net.connected(host.id, h.id))
+                .count();
+            reachable >= self.quorum
+        }
+    }
+
+    // ----- invariants -----------------------------------------------------------------------
+
+    fn check(&self) -> Result<(), Violation> {
+        let mut holders = [(NodeId(0), Term(0)); 2];
+        let mut count = 0;
+        for (i, h) in self.hosts.iter().enumerate() {
+            let Some(node) = h.live() else { continue };
+            if node.role() == Role::Leader && !h.paused(self.now) && node.lease_valid(self.local(i))
+            {
+                if count < 2 {
+                    holders[count] = (h.id, node.term());
+                }
+                count += 1;
+            }
+        }
+        invariants::check_leases(self.now, &holders[..count.min(2)])?;
+        self.detection.check(self.now)
+    }
+
+    fn majority_connected(&self) -> bool {
+        self.hosts.iter().any(|a| {
+            a.node.is_some()
+                && self
+                    .hosts
+                    .iter()
+                    .filter(|b| b.node.is_some() && self.net.connected(a.id, b.id))
+                    .count()
+                    >= self.quorum
+        })
+    }
+
+    /// The leader that a majority of live nodes follow in its term, if any.
+    fn known_leader(&self) -> Option<(NodeId, Term)> {
+        self.hosts.iter().filter_map(Host::live).filter(|n| n.role() == Role::Leader).find_map(
+            |leader| {
+                let followers = self
+                    .hosts
+                    .iter()
+                    .filter_map(Host::live)
+                    .filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
+                    .count();
+                (followers >= self.quorum).then_some((leader.id(), leader.term()))
+            },
+        )
+    }
+
+    // ----- faults ---------------------------------------------------------------------------
+
+    fn resolve(&mut self, target: Target) -> Option<usize> {
+        match target {
+            Target::Id(id) => Some((id - 1) as usize),
+            Target::Role(RoleTarget::Leader) => self.current_leader(),
+            Target::Role(RoleTarget::Follower) => {
+                let leader = self.current_leader();
+                let followers: Vec<usize> = (0..self.hosts.len())
+                    .filter(|&i| Some(i) != leader && self.hosts[i].node.is_some())
+                    .collect();
+                self.pick(&followers)
+            }
+            Target::Role(RoleTarget::Random) => {
+                let live: Vec<usize> =
+                    (0..self.hosts.len()).filter(|&i| self.hosts[i].node.is_some()).collect();
+                self.pick(&live)
+            }
+        }
+    }
+
+    fn pick(&mut self, among: &[usize]) -> Option<usize> {
+        if among.is_empty() {
+            return None;
+        }
+        let i = (unit(&mut self.rng) * among.len() as f64) as usize;
+        Some(among[i.min(among.len() - 1)])
+    }
+
+    /// The live leader of the highest term.
+    fn current_leader(&self) -> Option<usize> {
+        (0..self.hosts.len())
+            .filter(|&i| self.hosts[i].live().is_some_and(|n| n.role() == Role::Leader))
+            .max_by_key(|&i| self.hosts[i].live().map(Node::term))
+    }
+
+    fn ids(&self, idx: &[usize]) -> Vec<NodeId> {
+        idx.iter().map(|&i| self.hosts[i].id).collect()
+    }
+
+    fn network_fault(&mut self) {
+        self.trace.record(self.now, Record::Fault { node: None, fault: Fault::Network });
+    }
+
+    fn apply(&mut self, action: Action) {
+        match action {
+            Action::Crash { node, within_heartbeat } => {
+                let Some(i) = self.resolve(node) else { return };
+                if within_heartbeat {
+                    self.crash_after_round = Some(i);
+                } else {
+                    self.crash(i);
+                }
+            }
+            Action::Restart { node } => {
+                let Some(i) = self.resolve(node) else { return };
+                if self.hosts[i].node.is_none() {
+                    self.trace.record(
+                        self.now,
+                        Record::Fault { node: Some(self.hosts[i].id), fault: Fault::Restart },
+                    );
+                    let seed = self.result.seed;
+                    self.boot(i, seed);
+                }
+            }
+            Action::Pause { node, for_ms } => {
+                let Some(i) = self.resolve(node) else { return };
+                if self.hosts[i].node.is_none() {
+                    return;
+                }
+                let d = ms(for_ms);
+                let until = self.now + d;
+                let host = &mut self.hosts[i];
+                let start = host.paused_until.unwrap_or(self.now);
+                host.paused_until = Some(until.max(start));
+                let (id, incarnation) = (host.id, host.incarnation);
+                self.detection.delay(id, d);
+                self.trace.record(
+                    self.now,
+                    Record::Fault {
+                        node: Some(id),
+                        fault: Fault::Pause { for_ns: d.as_nanos() as u64 },
+                    },
+                );
+                self.push(until, Ev::Resume { node: i, incarnation });
+            }
+            Action::Isolate { node } => {
+                let Some(i) = self.resolve(node) else { return };
+                let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
+                let (a, b) = (self.ids(&[i]), self.ids(&others));
+                self.net.cut_between(&a, &b);
+                self.network_fault();
+            }
+            Action::Split { leader_in } => {
+                let n = self.hosts.len();
+                let leader = self.current_leader().unwrap_or(0);
+                let minority_size = (n - 1) / 2;
+                let mut order: Vec<usize> = (0..n).filter(|&i| i != leader).collect();
+                // Deterministic shuffle of the others.
+                for k in (1..order.len()).rev() {
+                    let j = (unit(&mut self.rng) * (k + 1) as f64) as usize;
+                    order.swap(k, j.min(k));
+                }
+                let (mut side_a, side_b): (Vec<usize>, Vec<usize>) = match leader_in {
+                    Side::Minority => (
+                        order[..minority_size.saturating_sub(1)].to_vec(),
+                        order[minority_size.saturating_sub(1)..].to_vec(),
+                    ),
+                    Side::Majority => (
+                        order[..n - minority_size - 1].to_vec(),
+                        order[n - minority_size - 1..].to_vec(),
+                    ),
+                };
+                side_a.push(leader);
+                let (a, b) = (self.ids(&side_a), self.ids(&side_b));
+                self.net.cut_between(&a, &b);
+                self.network_fault();
+            }
+            Action::Partition { groups } => {
+                for (k, a) in groups.iter().enumerate() {
+                    for b in &groups[k + 1..] {
+                        let a: Vec<NodeId> = a.iter().map(|&x| NodeId(x)).collect();
+                        let b: Vec<NodeId> = b.iter().map(|&x| NodeId(x)).collect();
+                        self.net.cut_between(&a, &b);
+                    }
+                }
+                self.network_fault();
+            }
+            Action::OneWay { from, to } => {
+                let from: Vec<usize> = from.into_iter().filter_map(|t| self.resolve(t)).collect();
+                let to: Vec<usize> = to.into_iter().filter_map(|t| self.resolve(t)).collect();
+                for &f in &from {
+                    for &t in &to {
+                        self.net.set_cut(self.hosts[f].id, self.hosts[t].id, true);
+                    }
+                }
+                self.network_fault();
+            }
+            Action::Bridge { node } => {
+                let Some(i) = self.resolve(node) else { return };
+                let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
+                let (left, right) = others.split_at(others.len() / 2);
+                let (a, b) = (self.ids(left), self.ids(right));
+                self.net.cut_between(&a, &b);
+                self.network_fault();
+            }
+            Action::Hold { from, to } => {
+                if let (Some(f), Some(t)) = (self.resolve(from), self.resolve(to)) {
+                    self.net.hold(self.hosts[f].id, self.hosts[t].id);
+                    self.network_fault();
+                }
+            }
+            Action::Release => {
+                for (at, env) in self.net.release(self.now) {
+                    self.push(at, Ev::Deliver(env));
+                }
+                self.network_fault();
+            }
+            Action::Heal => {
+                self.net.heal();
+                self.network_fault();
+            }
+            Action::SetLoss { loss } => {
+                self.net.set_loss(loss);
+                self.network_fault();
+            }
+            Action::ClockRate { node, rate } => {
+                let Some(i) = self.resolve(node) else { return };
+                let now = self.now;
+                let host = &mut self.hosts[i];
+                let local = host.clock.local(now);
+                host.clock = Clock { base_real: now, base_local: local, rate };
+                host.armed = None;
+                let id = host.id;
+                self.trace.record(
+                    now,
+                    Record::Fault {
+                        node: Some(id),
+                        fault: Fault::ClockRate { ppm: (rate * 1e6) as u64 },
+                    },
+                );
+                self.arm(i);
+            }
+            Action::Bulk { from, bytes, every_ms, for_ms } => {
+                let Some(i) = self.resolve(from) else { return };
+                let until = self.now + ms(for_ms);
+                self.push(self.now, Ev::Bulk { from: i, bytes, every: ms(every_ms), until });
+            }
+        }
+    }
+}
+
+/// When a step's effect ends: its time, plus its duration for pauses and bulk transfers.
+fn step_end(step: &super::scenario::Step) -> f64 {
+    match step.action {
+        Action::Pause { for_ms, .. } | Action::Bulk { for_ms, .. } => step.at_ms + for_ms,
+        _ => step.at_ms,
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
