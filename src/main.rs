@@ -1,1 +1,191 @@
-fn main() {}
+//! `raft-heartbeat`: run simulations and experiments from the command line.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
+
+mod cli;
+
+use cli::{figure16_cmd, table};
+
+/// Leader heartbeats and failure detection for Raft-style consensus.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario's trials under virtual time and report failure-detection timing.
+    Simulate(SimulateArgs),
+    /// Reproduce a published experiment.
+    Experiment {
+        #[command(subcommand)]
+        which: Experiment,
+    },
+    /// Merge the `--json` reports of the shards of one run into the report of the whole run.
+    Merge {
+        /// Reports written by `simulate --shard I/N --json`.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum Experiment {
+    /// Figure 16 of the Raft paper: time to detect and replace a crashed leader.
+    Figure16(figure16_cmd::Args),
+}
+
+#[derive(clap::Args, Debug)]
+struct SimulateArgs {
+    /// The scenario file (TOML), e.g. simulations/leader-crash.toml.
+    scenario: PathBuf,
+    /// The run's seed; each trial derives its own from it and its index.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of trials (default: the scenario's).
+    #[arg(long)]
+    trials: Option<u64>,
+    /// Run only this trial (as a violation report's replay command does).
+    #[arg(long, conflicts_with = "shard")]
+    trial: Option<u64>,
+    /// Print exactly one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Stream every trial's trace to this file, as JSON lines, in trial order.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Worker threads; results are identical for any number.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Run every N-th trial, starting at I (0-based), e.g. 0/4; merge shards with `merge`.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<Shard>,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Simulate(args) => simulate(args),
+        Command::Experiment { which: Experiment::Figure16(args) } => figure16_cmd::run(args),
+        Command::Merge { reports } => merge(reports),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A progress bar on stderr for runs long enough to want one, when stderr is a terminal.
+pub(crate) fn progress_bar(total: u64, what: &str) -> Option<ProgressBar> {
+    if total < 20 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:40}] {pos}/{len} trials, {elapsed} elapsed, eta {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_string());
+    Some(bar)
+}
+
+fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let opts = RunOptions {
+        seed: args.seed,
+        trials: args.trials,
+        only_trial: args.trial,
+        jobs: args.jobs,
+        shard: args.shard,
+        trace: args.trace.clone(),
+        keep_trial_results: false,
+        scenario_path: args.scenario.display().to_string(),
+    };
+    let trials = args.trial.map_or(opts.trials.unwrap_or(scenario.trials), |_| 1);
+    eprintln!(
+        "scenario {} ({}), seed {}, {} trials",
+        scenario.name,
+        args.scenario.display(),
+        args.seed,
+        trials
+    );
+    let bar = progress_bar(trials, &scenario.name);
+    let report = sim::run(&scenario, &opts, &|done| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    print_report(&report, args.json)?;
+    if let Some(trace) = &args.trace {
+        eprintln!("trace written to {}", trace.display());
+    }
+    Ok(exit_code(&report))
+}
+
+fn merge(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let mut reports = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let report: Report = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a simulate --json report", path.display()))?;
+        reports.push(report);
+    }
+    let merged = sim::merge(&reports)?;
+    print_report(&merged, true)?;
+    Ok(exit_code(&merged))
+}
+
+fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        print!("{}", table::render(report));
+    }
+    for v in &report.violations {
+        eprintln!(
+            "\nVIOLATION of {} in trial {} at {:.3} ms: {}",
+            v.invariant, v.trial, v.at_ms, v.detail
+        );
+        eprintln!("last events:");
+        for line in &v.last_events {
+            eprintln!("  {line}");
+        }
+        eprintln!("replay: {}", v.replay);
+    }
+    Ok(())
+}
+
+fn exit_code(report: &Report) -> ExitCode {
+    if report.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -28,6 +28,7 @@
 //! ```
 
 mod error;
+pub mod figure16;
 mod invariants;
 mod latency;
 mod metrics;

@@ -17,6 +17,8 @@ pub(crate) enum Stream {
     Disk { node: u64 },
     /// The directed link `from → to`.
     Link { from: u64, to: u64 },
+    /// A node's timer lateness.
+    Timer { node: u64 },
 }
 
 impl Stream {
@@ -27,6 +29,7 @@ impl Stream {
             Stream::Core { node, incarnation } => (1 << 40) | (incarnation << 20) | node,
             Stream::Disk { node } => (2 << 40) | node,
             Stream::Link { from, to } => (3 << 40) | (from << 20) | to,
+            Stream::Timer { node } => (4 << 40) | node,
         }
     }
 }
@@ -69,6 +72,7 @@ mod tests {
             seed_for(t, Stream::Disk { node: 1 }),
             seed_for(t, Stream::Link { from: 1, to: 2 }),
             seed_for(t, Stream::Link { from: 2, to: 1 }),
+            seed_for(t, Stream::Timer { node: 1 }),
         ];
         let mut sorted = seeds.to_vec();
         sorted.sort_unstable();

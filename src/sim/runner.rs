@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Write every trial's trace here, as JSON lines, in trial order.
     pub trace: Option<PathBuf>,
+    /// Keep every trial's result in the report (always done for shards, so they can merge).
+    pub keep_trial_results: bool,
     /// The scenario's path, for replay commands.
     pub scenario_path: String,
 }
@@ -49,6 +51,7 @@ impl Default for RunOptions {
             jobs: 1,
             shard: None,
             trace: None,
+            keep_trial_results: false,
             scenario_path: "SCENARIO".into(),
         }
     }
@@ -238,8 +241,8 @@ pub fn run(
     }
     let mut report = summarize(scenario.name.clone(), opts.seed, &results);
     report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    if opts.shard.is_some() {
-        report.shard = opts.shard;
+    report.shard = opts.shard;
+    if opts.shard.is_some() || opts.keep_trial_results {
         report.trial_results = results;
     }
     Ok(report)

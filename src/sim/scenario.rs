@@ -121,6 +121,9 @@ pub struct NetworkSpec {
     /// have a lane of their own (`dedicated`).
     #[serde(default)]
     pub lane: Lane,
+    /// How late each timer fires (operating-system scheduling). Must be bounded.
+    #[serde(default = "zero_latency")]
+    pub timer_jitter: Latency,
 }
 
 impl Default for NetworkSpec {
@@ -132,6 +135,7 @@ impl Default for NetworkSpec {
             disk: zero_latency(),
             bandwidth_mbps: None,
             lane: Lane::default(),
+            timer_jitter: zero_latency(),
         }
     }
 }
@@ -420,6 +424,14 @@ impl Scenario {
         check_probability("network.duplicate", self.network.duplicate)?;
         self.network.latency.validate("network.latency")?;
         self.network.disk.validate("network.disk")?;
+        self.network.timer_jitter.validate("network.timer_jitter")?;
+        if self.network.timer_jitter.max_ms().is_none() {
+            return invalid(
+                "network.timer_jitter",
+                "must be bounded (constant or uniform): the detection bound adds its maximum"
+                    .into(),
+            );
+        }
         if let Some(b) = self.network.bandwidth_mbps {
             if !(b.is_finite() && b > 0.0) {
                 return invalid("network.bandwidth_mbps", format!("must be positive, got {b}"));

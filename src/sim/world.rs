@@ -91,6 +91,8 @@ struct Host {
     disk: Sampler,
     disk_rng: ChaCha8Rng,
     disk_free_at: Instant,
+    /// How late timers fire, if they do.
+    jitter: Option<(Sampler, ChaCha8Rng)>,
     stored: HardState,
     armed: Option<Instant>,
     generation: u64,
@@ -131,14 +133,17 @@ pub struct World<'a> {
     rng: ChaCha8Rng,
     trace: TraceSink,
     outbox: Vec<Envelope>,
-    /// A leader to crash at a random point of the interval after its next heartbeat round.
-    crash_after_round: Option<usize>,
+    /// A leader to crash at a random point of the interval after its next heartbeat round:
+    /// `Some(None)` for whichever node leads then.
+    crash_after_round: Option<Option<usize>>,
     election: ElectionSafety,
     detection: DetectionBound,
     failover: Option<Failover>,
     /// The latest leader seen elected: node and term.
     last_leader: Option<(usize, Term)>,
     liveness_pending: bool,
+    /// When the last fault ends; liveness is judged from then on.
+    quiet_at: Instant,
     /// Timeline steps and scheduled crashes still in the queue.
     pending_faults: usize,
     result: TrialResult,
@@ -170,6 +175,12 @@ impl<'a> World<'a> {
                     disk: disk.sampler(),
                     disk_rng: rng_for(trial_seed, Stream::Disk { node: id }),
                     disk_free_at: Instant::ZERO,
+                    jitter: (scenario.network.timer_jitter.max_ms() != Some(0.0)).then(|| {
+                        (
+                            scenario.network.timer_jitter.sampler(),
+                            rng_for(trial_seed, Stream::Timer { node: id }),
+                        )
+                    }),
                     stored: HardState::default(),
                     armed: None,
                     generation: 0,
@@ -198,6 +209,7 @@ impl<'a> World<'a> {
             failover: None,
             last_leader: None,
             liveness_pending: false,
+            quiet_at: Instant::ZERO,
             pending_faults: 0,
             result: TrialResult { trial, seed: trial_seed, ..TrialResult::default() },
             violation: None,
@@ -209,6 +221,7 @@ impl<'a> World<'a> {
         if let Some(bound) = scenario.check.liveness_within_ms {
             let quiet = scenario.timeline.iter().map(|s| step_end(s)).fold(0.0, f64::max);
             world.liveness_pending = true;
+            world.quiet_at = Instant::ZERO + ms(quiet);
             world
                 .push(Instant::ZERO + ms(quiet + bound), Ev::LivenessDeadline { bound: ms(bound) });
         }
@@ -260,12 +273,16 @@ impl<'a> World<'a> {
         (self.result, self.violation, self.trace)
     }
 
-    fn finished_early(&self) -> bool {
-        self.scenario.stop_after_recovery
-            && self.failover.as_ref().is_some_and(|f| f.recovered.is_some())
-            && !self.liveness_pending
-            && self.detection.watching().is_none()
-            && self.pending_faults == 0
+    fn finished_early(&mut self) -> bool {
+        let recovered = self.failover.as_ref().is_some_and(|f| f.recovered.is_some());
+        if !(self.scenario.stop_after_recovery && recovered) {
+            return false;
+        }
+        if self.liveness_pending && self.now >= self.quiet_at && self.known_leader().is_some() {
+            // Liveness already holds: a leader is known to a majority after the last fault.
+            self.liveness_pending = false;
+        }
+        !self.liveness_pending && self.detection.watching().is_none() && self.pending_faults == 0
     }
 
     fn push(&mut self, at: Instant, ev: Ev) {
@@ -343,12 +360,13 @@ impl<'a> World<'a> {
     }
 
     /// The latest a follower that last heard its leader at `real` may notice its silence: the
-    /// longest timeout on its clock, the paused time still ahead, one processing delay, and a
-    /// microsecond for clock rounding.
+    /// longest timeout on its clock, the paused time still ahead, one processing delay, the
+    /// largest timer lateness, and a microsecond for clock rounding.
     fn detection_deadline(&self, h: &Host, real: Instant, max: Duration) -> Instant {
         let timeout = Duration::from_secs_f64(max.as_secs_f64() / h.clock.rate);
         let paused = h.paused_until.map_or(Duration::ZERO, |p| p - self.now);
-        real + timeout + paused + h.processing + Duration::from_micros(1)
+        let late = ms(self.scenario.network.timer_jitter.max_ms().unwrap_or(0.0));
+        real + timeout + paused + h.processing + late + Duration::from_micros(1)
     }
 
     // ----- the event loop -------------------------------------------------------------------
@@ -518,8 +536,10 @@ impl<'a> World<'a> {
         self.result.messages += 1;
         self.result.bytes += bytes;
         self.trace.record(self.now, Record::send(&env));
-        if self.crash_after_round == Some(i) && matches!(env.message, Message::Heartbeat(_)) {
+        let planned = self.crash_after_round.is_some_and(|who| who.is_none_or(|w| w == i));
+        if planned && matches!(env.message, Message::Heartbeat(_)) {
             self.crash_after_round = None;
+            self.pending_faults -= 1;
             let interval = self.scenario.core_config(NodeId(1), 0).heartbeat_interval;
             let offset = Duration::from_secs_f64(interval.as_secs_f64() * unit(&mut self.rng));
             self.push(self.now + offset, Ev::Crash { node: i });
@@ -545,7 +565,8 @@ impl<'a> World<'a> {
         }
         host.armed = Some(deadline);
         host.generation += 1;
-        let at = host.clock.real(deadline).max(now);
+        let late = host.jitter.as_mut().map_or(Duration::ZERO, |(s, rng)| s.sample(rng));
+        let at = host.clock.real(deadline).max(now) + late;
         let generation = host.generation;
         self.push(at, Ev::Timer { node: i, generation });
     }
@@ -699,10 +720,16 @@ impl<'a> World<'a> {
 
     fn apply(&mut self, action: Action) {
         match action {
+            Action::Crash { node: Target::Role(RoleTarget::Leader), within_heartbeat: true } => {
+                // Whichever node leads when the next round goes out, even one not elected yet.
+                self.crash_after_round = Some(None);
+                self.pending_faults += 1;
+            }
             Action::Crash { node, within_heartbeat } => {
                 let Some(i) = self.resolve(node) else { return };
                 if within_heartbeat {
-                    self.crash_after_round = Some(i);
+                    self.crash_after_round = Some(Some(i));
+                    self.pending_faults += 1;
                 } else {
                     self.crash(i);
                 }

@@ -1,0 +1,153 @@
+//! `raft-heartbeat experiment figure16`: the Raft paper's Figure 16, as a table, JSON or SVG.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use plotters::prelude::*;
+use raft_heartbeat::sim::figure16::{self, Curve, CurveResult};
+use serde::Serialize;
+
+/// Options of `experiment figure16`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Trials per curve (default: the paper's 1000, and 100 for 150-150). The 150-150 curve
+    /// always gets a tenth of this, as in the paper.
+    #[arg(long)]
+    trials: Option<u64>,
+    /// Print exactly one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Draw the cumulative distributions, like the paper's figure, to this SVG file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// The run's seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads; results are identical for any number.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    seed: u64,
+    curves: &'a [CurveResult],
+    wall_ms: f64,
+}
+
+/// Runs the experiment.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let curves = figure16::curves();
+    let total: u64 = curves.iter().map(|c| trials_for(c, args.trials)).sum();
+    eprintln!("figure16: {} curves, {total} trials, seed {}", curves.len(), args.seed);
+    let bar = super::super::progress_bar(curves.len() as u64, "figure16 curves");
+    let mut results = Vec::new();
+    for (k, curve) in curves.iter().enumerate() {
+        let trials = trials_for(curve, args.trials);
+        results.push(figure16::run_curve(*curve, args.seed, Some(trials), args.jobs)?);
+        if let Some(bar) = &bar {
+            bar.set_position(k as u64 + 1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&Output { seed: args.seed, curves: &results, wall_ms })?
+        );
+    } else {
+        println!(
+            "{:<10}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}   (time without leader, ms)",
+            "curve", "trials", "mean", "p50", "p90", "p99", "max"
+        );
+        for r in &results {
+            let s = &r.time_without_leader_ms;
+            println!(
+                "{:<10}{:>7}{:>10.1}{:>10.1}{:>10.1}{:>10.1}{:>10.1}",
+                r.label, s.count, s.mean, s.p50, s.p90, s.p99, s.max
+            );
+        }
+        println!("seed {}, {:.0} ms wall", args.seed, wall_ms);
+    }
+    if let Some(path) = &args.svg {
+        draw(path, &results).with_context(|| format!("cannot draw {}", path.display()))?;
+        eprintln!("figure written to {}", path.display());
+    }
+    let violations: usize = results.iter().map(|r| r.violations).sum();
+    Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn trials_for(curve: &Curve, requested: Option<u64>) -> u64 {
+    match requested {
+        None => curve.trials,
+        Some(n) if curve.min_ms == curve.max_ms => (n / 10).max(1),
+        Some(n) => n,
+    }
+}
+
+/// Two panels of cumulative distributions: randomness (log x) above, scale below.
+fn draw(path: &PathBuf, results: &[CurveResult]) -> anyhow::Result<()> {
+    let root = SVGBackend::new(path, (900, 900)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (top, bottom) = root.split_vertically(450);
+    let randomness: Vec<&CurveResult> =
+        results.iter().filter(|r| r.label.starts_with("150-")).collect();
+    let scale: Vec<&CurveResult> =
+        results.iter().filter(|r| !r.label.starts_with("150-") || r.label == "150-300").collect();
+    let max_top =
+        randomness.iter().flat_map(|r| r.samples.last()).fold(1000.0f64, |a, b| a.max(*b));
+    let mut chart = ChartBuilder::on(&top)
+        .caption("time without leader: randomness (log scale)", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d((100f64..max_top * 1.1).log_scale(), 0f64..100f64)?;
+    chart.configure_mesh().x_desc("ms").y_desc("cumulative %").draw()?;
+    plot(&mut chart, &randomness)?;
+    let max_bottom =
+        scale.iter().flat_map(|r| r.samples.last()).fold(100.0f64, |a, b| a.max(*b)).min(600.0);
+    let mut chart = ChartBuilder::on(&bottom)
+        .caption("time without leader: scale", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..max_bottom, 0f64..100f64)?;
+    chart.configure_mesh().x_desc("ms").y_desc("cumulative %").draw()?;
+    plot(&mut chart, &scale)?;
+    root.present()?;
+    Ok(())
+}
+
+fn plot<'a, X, DB>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    curves: &[&CurveResult],
+) -> anyhow::Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+{
+    for (k, r) in curves.iter().enumerate() {
+        let color = Palette99::pick(k).to_rgba();
+        let n = r.samples.len().max(1) as f64;
+        let points = r.samples.iter().enumerate().map(|(i, &x)| (x, 100.0 * (i + 1) as f64 / n));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+            .label(format!("{} ms", r.label))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! The command-line layer: argument types, progress and report rendering.
+
+pub mod figure16_cmd;
+pub mod table;
