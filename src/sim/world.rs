@@ -30,7 +30,7 @@ enum Ev {
     Step(usize),
     Crash { node: usize },
     Resume { node: usize, incarnation: u32 },
-    Bulk { from: usize, bytes: u64, every: Duration, until: Instant },
+    Bulk { from: Target, bytes: u64, every: Duration, until: Instant },
     LivenessDeadline { bound: Duration },
 }
 
@@ -423,10 +423,16 @@ impl<'a> World<'a> {
                 }
             }
             Ev::Bulk { from, bytes, every, until } => {
-                if self.hosts[from].node.is_some() {
+                // Resolved at every transfer: the leader's stream moves with the leadership.
+                if let Some(sender) = self.resolve(from).filter(|&f| self.hosts[f].node.is_some()) {
                     for to in 0..self.hosts.len() {
-                        if to != from {
-                            self.net.bulk(self.now, self.hosts[from].id, self.hosts[to].id, bytes);
+                        if to != sender {
+                            self.net.bulk(
+                                self.now,
+                                self.hosts[sender].id,
+                                self.hosts[to].id,
+                                bytes,
+                            );
                         }
                     }
                 }
@@ -578,8 +584,9 @@ impl<'a> World<'a> {
                 if let Err(v) = self.election.on_leader(self.now, id, term) {
                     self.violation.get_or_insert(v);
                 }
+                // Spurious: the previous leader did not fail, it was deposed (or paused).
                 if let Some((prev, _)) = self.last_leader {
-                    if prev != i && self.healthy_leader(prev) {
+                    if prev != i && self.reachable_by_majority(prev) {
                         self.result.spurious_leader_changes += 1;
                     }
                 }
@@ -598,7 +605,11 @@ impl<'a> World<'a> {
                         self.violation.get_or_insert(v);
                     }
                 }
-                if self.last_leader.is_some_and(|(l, _)| l != i && self.healthy_leader(l)) {
+                // False: a healthy leader could still reach this node.
+                let healthy = |l: usize| {
+                    l != i && self.healthy_leader(l) && self.net.open(self.hosts[l].id, id)
+                };
+                if self.last_leader.is_some_and(|(l, _)| healthy(l)) {
                     self.result.false_suspicions += 1;
                 }
                 let now = self.now;
@@ -614,18 +625,22 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Whether node `i` is alive, leads, and can exchange messages with a majority.
-    fn healthy_leader(&self, i: usize) -> bool {
+    /// Whether node `i` is alive and can exchange messages with a majority (itself included).
+    fn reachable_by_majority(&self, i: usize) -> bool {
         let host = &self.hosts[i];
-        let leads = host.live().is_some_and(|n| n.role() == Role::Leader);
-        leads && {
-            let reachable = self
+        host.node.is_some()
+            && self
                 .hosts
                 .iter()
                 .filter(|h| h.node.is_some() && self.net.connected(host.id, h.id))
-                .count();
-            reachable >= self.quorum
-        }
+                .count()
+                >= self.quorum
+    }
+
+    /// Whether node `i` leads, is alive, and can exchange messages with a majority.
+    fn healthy_leader(&self, i: usize) -> bool {
+        self.hosts[i].live().is_some_and(|n| n.role() == Role::Leader)
+            && self.reachable_by_majority(i)
     }
 
     // ----- invariants -----------------------------------------------------------------------
@@ -864,9 +879,8 @@ impl<'a> World<'a> {
                 self.arm(i);
             }
             Action::Bulk { from, bytes, every_ms, for_ms } => {
-                let Some(i) = self.resolve(from) else { return };
                 let until = self.now + ms(for_ms);
-                self.push(self.now, Ev::Bulk { from: i, bytes, every: ms(every_ms), until });
+                self.push(self.now, Ev::Bulk { from, bytes, every: ms(every_ms), until });
             }
         }
     }
