@@ -75,7 +75,12 @@ impl Clock {
     /// The first real instant at which the local clock reads at least `local`.
     fn real(&self, local: Instant) -> Instant {
         let ahead = (local - self.base_local).as_nanos() as f64 / self.rate;
-        self.base_real + Duration::from_nanos(ahead.ceil() as u64)
+        let mut real = self.base_real + Duration::from_nanos(ahead.ceil() as u64);
+        // Float rounding can land a nanosecond or two short; a timer must never fire early.
+        while self.local(real) < local {
+            real = real + Duration::from_nanos(1);
+        }
+        real
     }
 }
 

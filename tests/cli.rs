@@ -1,0 +1,172 @@
+//! The `raft-heartbeat` binary: output contracts, exit codes, error messages, traces, merging.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_raft-heartbeat"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("raft-heartbeat-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(text.trim_end().lines().count(), 1, "exactly one line of JSON: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn simulate_json_prints_one_object_with_the_contract_fields() {
+    let out = run(&[
+        "simulate",
+        "simulations/leader-crash.toml",
+        "--trials",
+        "3",
+        "--json",
+        "--seed",
+        "9",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    for field in [
+        "scenario",
+        "seed",
+        "trials",
+        "trace_hash",
+        "detection_ms",
+        "time_without_leader_ms",
+        "split_votes",
+        "false_suspicions",
+        "violations",
+        "sim_seconds",
+        "events",
+        "wall_ms",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}: {v}");
+    }
+    for stat in ["mean", "p50", "p90", "p99", "max"] {
+        assert!(
+            v["detection_ms"][stat].is_number() && v["time_without_leader_ms"][stat].is_number()
+        );
+    }
+    assert_eq!(v["seed"], 9);
+    assert_eq!(v["trials"], 3);
+    assert_eq!(v["violations"].as_array().unwrap().len(), 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seed 9"), "the seed is printed");
+}
+
+#[test]
+fn the_table_names_the_seed_and_the_trace_hash() {
+    let out = run(&["simulate", "simulations/wan.toml", "--trials", "2"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("seed 1")
+            && text.contains("trace hash")
+            && text.contains("time without leader"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_scenario_names_the_file_and_the_field_and_exits_2() {
+    let path = temp("bad.toml");
+    std::fs::write(
+        &path,
+        "name = \"x\"\nduration_ms = 100\n[cluster]\nnodes = 3\n[network]\nloss = 2\n",
+    )
+    .unwrap();
+    let out = run(&["simulate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml") && err.contains("network.loss"), "{err}");
+
+    std::fs::write(&path, "name = \"x\"\nduration_ms = 100\n[cluster]\nnodez = 3\n").unwrap();
+    let out = run(&["simulate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nodez"));
+
+    let out = run(&["simulate", "simulations/no-such-file.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read scenario"));
+}
+
+#[test]
+fn traces_are_byte_identical_whatever_the_number_of_jobs() {
+    let one = temp("one.jsonl");
+    let two = temp("two.jsonl");
+    for (path, jobs) in [(&one, "1"), (&two, "2")] {
+        let out = run(&[
+            "simulate",
+            "simulations/flaky-link.toml",
+            "--trials",
+            "4",
+            "--jobs",
+            jobs,
+            "--trace",
+            path.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (a, b) = (std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
+    assert!(a.len() > 1000);
+    assert_eq!(a, b);
+    let leftovers = std::fs::read_dir(one.parent().unwrap())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part"));
+    assert_eq!(leftovers.count(), 0, "part files are cleaned up");
+}
+
+#[test]
+fn merging_shard_reports_gives_the_whole_runs_hash() {
+    let whole = json(&run(&["simulate", "simulations/swarm.toml", "--trials", "4", "--json"]));
+    let mut paths = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let out = run(&[
+            "simulate",
+            "simulations/swarm.toml",
+            "--trials",
+            "4",
+            "--json",
+            "--shard",
+            shard,
+        ]);
+        let path = temp(&format!("shard-{}.json", &shard[..1]));
+        std::fs::write(&path, &out.stdout).unwrap();
+        paths.push(path.to_str().unwrap().to_string());
+    }
+    let merged = json(&run(&["merge", &paths[0], &paths[1]]));
+    assert_eq!(merged["trace_hash"], whole["trace_hash"]);
+    assert_eq!(merged["time_without_leader_ms"], whole["time_without_leader_ms"]);
+    let out = run(&["simulate", "simulations/swarm.toml", "--shard", "2/2"]);
+    assert_eq!(out.status.code(), Some(2), "a shard index out of range is refused");
+}
+
+#[test]
+fn figure16_json_has_every_curve() {
+    let out = run(&["experiment", "figure16", "--trials", "10", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let labels: Vec<&str> =
+        v["curves"].as_array().unwrap().iter().map(|c| c["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "150-150", "150-151", "150-155", "150-175", "150-200", "150-300", "12-24", "25-50",
+            "50-100", "100-200"
+        ]
+    );
+    let first = &v["curves"][0];
+    assert_eq!(first["trials"], 1, "150-150 gets a tenth of the trials");
+    assert!(v["curves"][2]["time_without_leader_ms"]["p50"].as_f64().unwrap() > 75.0);
+}

@@ -1,0 +1,143 @@
+//! The simulator as a whole: determinism, parallel and sharded runs, every shipped scenario,
+//! and the behaviours the scenarios exist to show.
+
+use std::path::Path;
+
+use raft_heartbeat::sim::{
+    merge, run, Action, Invariant, Lane, Report, RoleTarget, RunOptions, Scenario, Shard, Step,
+    Target,
+};
+
+fn load(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations").join(name);
+    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn go(scenario: &Scenario, seed: u64, trials: u64, jobs: usize) -> Report {
+    let opts = RunOptions { seed, trials: Some(trials), jobs, ..RunOptions::default() };
+    run(scenario, &opts, &|_| {}).unwrap()
+}
+
+/// The report without the one figure that may differ between identical runs.
+fn comparable(mut r: Report) -> Report {
+    r.wall_ms = 0.0;
+    r
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace_and_another_seed_another() {
+    let s = load("swarm.toml");
+    let a = go(&s, 11, 6, 1);
+    let b = go(&s, 11, 6, 1);
+    assert_eq!(comparable(a.clone()), comparable(b));
+    let c = go(&s, 12, 6, 1);
+    assert_ne!(a.trace_hash, c.trace_hash);
+}
+
+#[test]
+fn two_jobs_give_exactly_the_report_of_one() {
+    let s = load("flaky-link.toml");
+    assert_eq!(comparable(go(&s, 5, 8, 1)), comparable(go(&s, 5, 8, 2)));
+}
+
+#[test]
+fn merged_shards_give_exactly_the_report_of_the_whole_run() {
+    let s = load("leader-crash.toml");
+    let whole = go(&s, 3, 9, 1);
+    let shards: Vec<Report> = (0..3)
+        .map(|index| {
+            let opts = RunOptions {
+                seed: 3,
+                trials: Some(9),
+                shard: Some(Shard { index, count: 3 }),
+                ..RunOptions::default()
+            };
+            run(&s, &opts, &|_| {}).unwrap()
+        })
+        .collect();
+    assert_eq!(shards.iter().map(|r| r.trials).sum::<u64>(), 9);
+    assert_eq!(comparable(merge(&shards).unwrap()), comparable(whole));
+    assert!(
+        merge(&[shards[0].clone(), shards[0].clone()]).is_err(),
+        "a shard merged twice is refused"
+    );
+}
+
+#[test]
+fn every_shipped_scenario_runs_clean_at_a_small_trial_count() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations");
+    let mut names: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        let name = name.to_string_lossy().into_owned();
+        let s = load(&name);
+        let r = go(&s, 1, 4, 2);
+        assert!(r.violations.is_empty(), "{name}: {:#?}", r.violations);
+        assert_eq!(r.trials, 4, "{name}");
+        assert!(r.events > 0 && r.messages > 0, "{name}");
+    }
+}
+
+#[test]
+fn a_crashed_leader_is_detected_no_sooner_than_half_the_minimum_timeout_and_replaced() {
+    // The crash falls within a heartbeat interval (50 ms) after the last round, and followers
+    // wait at least 150 ms after it: detection takes at least 100 ms, and at most 300 ms.
+    let r = go(&load("leader-crash.toml"), 2, 40, 2);
+    assert_eq!(r.time_without_leader_ms.count, 40);
+    assert!(r.detection_ms.max <= 301.0 && r.detection_ms.p50 >= 100.0, "{:?}", r.detection_ms);
+    assert!(r.time_without_leader_ms.p50 >= r.detection_ms.p50);
+}
+
+#[test]
+fn pre_vote_stops_a_rejoining_node_from_deposing_the_leader() {
+    let with = go(&load("rejoin-after-partition.toml"), 1, 20, 2);
+    let without = go(&load("rejoin-after-partition-no-prevote.toml"), 1, 20, 2);
+    assert_eq!(with.spurious_leader_changes.total, 0);
+    assert!(without.spurious_leader_changes.total >= 10, "{:?}", without.spurious_leader_changes);
+}
+
+#[test]
+fn a_dedicated_heartbeat_lane_removes_head_of_line_suspicions() {
+    let shared = load("head-of-line.toml");
+    let mut dedicated = shared.clone();
+    dedicated.network.lane = Lane::Dedicated;
+    let a = go(&shared, 1, 5, 2);
+    let b = go(&dedicated, 1, 5, 2);
+    assert!(a.spurious_leader_changes.total > 0, "shared lane: {:?}", a.spurious_leader_changes);
+    assert_eq!(b.spurious_leader_changes.total + b.false_suspicions.total, 0);
+}
+
+#[test]
+fn an_unsafe_drift_bound_is_caught_by_the_lease_check_and_replays_exactly() {
+    // The leader's clock runs at 0.7 and everyone else's at 1.3, while the lease assumes clocks
+    // within 1% of each other: cut off, the leader keeps believing in its lease after the
+    // others, whose clocks run fast, have elected a new leader with a lease of its own.
+    let mut s = load("clock-drift.toml");
+    s.cluster.max_clock_drift = 0.01;
+    for n in &mut s.nodes {
+        n.clock_rate = Some(1.3);
+    }
+    s.timeline.retain(|step| step.at_ms < 3000.0);
+    s.timeline.insert(
+        0,
+        Step {
+            at_ms: 900.0,
+            action: Action::ClockRate { node: Target::Role(RoleTarget::Leader), rate: 0.7 },
+        },
+    );
+    let r = go(&s, 1, 50, 1);
+    let v = r.violations.first().expect("the lease check fires");
+    assert_eq!(v.invariant, Invariant::LeaseSafety);
+    assert!(!v.last_events.is_empty());
+    assert!(v.replay.contains(&format!("--trial {}", v.trial)), "{}", v.replay);
+    let again = run(
+        &s,
+        &RunOptions { seed: 1, only_trial: Some(v.trial), ..RunOptions::default() },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(again.violations[0].detail, v.detail, "the replay reproduces it");
+    assert_eq!(again.violations[0].at_ms, v.at_ms);
+}
