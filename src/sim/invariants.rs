@@ -155,7 +155,9 @@ impl DetectionBound {
 
     /// Fails if a watched follower passed its deadline by `now`.
     pub fn check(&self, now: Instant) -> Result<(), Violation> {
-        let Some((leader, term)) = self.crashed else { return Ok(()) };
+        let Some((leader, term)) = self.crashed.filter(|_| !self.deadlines.is_empty()) else {
+            return Ok(());
+        };
         match self.deadlines.iter().find(|(_, d)| now > **d) {
             Some((node, deadline)) => Err(Violation {
                 invariant: Invariant::DetectionBound,

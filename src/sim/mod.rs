@@ -33,6 +33,7 @@ mod invariants;
 mod latency;
 mod metrics;
 mod network;
+mod queue;
 mod rng;
 mod runner;
 mod scenario;

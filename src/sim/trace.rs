@@ -3,7 +3,6 @@
 //! streamed to a file as JSON lines. Nothing is buffered but the last few records, kept for
 //! violation reports.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io::Write;
 
@@ -242,7 +241,9 @@ struct Line<'a> {
 pub struct TraceSink {
     trial: u64,
     hasher: Xxh3,
-    tail: VecDeque<(Instant, Record)>,
+    /// The last `TAIL` records, a ring: `next` is the oldest once it has wrapped.
+    tail: Vec<(Instant, Record)>,
+    next: usize,
     file: Option<Box<dyn Write + Send>>,
     error: Option<std::io::Error>,
     records: u64,
@@ -263,7 +264,8 @@ impl TraceSink {
         TraceSink {
             trial,
             hasher: Xxh3::new(),
-            tail: VecDeque::with_capacity(TAIL),
+            tail: Vec::with_capacity(TAIL),
+            next: 0,
             file,
             error: None,
             records: 0,
@@ -280,10 +282,12 @@ impl TraceSink {
             bytes[8 + 8 * i..16 + 8 * i].copy_from_slice(&w.to_le_bytes());
         }
         self.hasher.update(&bytes);
-        if self.tail.len() == TAIL {
-            self.tail.pop_front();
+        if self.tail.len() < TAIL {
+            self.tail.push((t, record));
+        } else {
+            self.tail[self.next] = (t, record);
         }
-        self.tail.push_back((t, record));
+        self.next = (self.next + 1) % TAIL;
         if let (Some(file), None) = (self.file.as_mut(), self.error.as_ref()) {
             let line = Line { trial: self.trial, t_ns: t.as_nanos(), record: &record };
             let written = serde_json::to_writer(&mut *file, &line)
@@ -297,7 +301,8 @@ impl TraceSink {
 
     /// The last records, oldest first, one per line.
     pub fn tail(&self) -> Vec<String> {
-        self.tail.iter().map(|(t, r)| format!("{t} {r:?}")).collect()
+        let (newer, older) = self.tail.split_at(self.next.min(self.tail.len()));
+        older.iter().chain(newer).map(|(t, r)| format!("{t} {r:?}")).collect()
     }
 
     /// Flushes the file and returns the digest of every record.
