@@ -130,26 +130,54 @@ impl LeaderState {
 
     fn recompute_contact(&mut self, needed: usize) {
         let since = self.since;
-        self.scratch.clear();
-        self.scratch.extend(self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since)));
-        self.quorum_contact = nth_latest(&mut self.scratch, needed);
+        let times = self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since));
+        self.quorum_contact = nth_latest(times, needed, &mut self.scratch);
     }
 
     fn recompute_lease(&mut self, needed: usize) {
-        self.scratch.clear();
-        self.scratch.extend(self.peers.iter().filter_map(|p| p.acked_sent_at));
-        self.lease_start = nth_latest(&mut self.scratch, needed);
+        let times = self.peers.iter().filter_map(|p| p.acked_sent_at);
+        self.lease_start = nth_latest(times, needed, &mut self.scratch);
     }
 }
 
-/// The `n`-th latest instant (1-based), or `None` if there are fewer than `n`.
-fn nth_latest(times: &mut [Instant], n: usize) -> Option<Instant> {
-    if n == 0 || times.len() < n {
+/// Up to this `n`, [`nth_latest`] keeps its candidates on the stack.
+const SMALL: usize = 8;
+
+/// The `n`-th latest of `times` (1-based), or `None` if there are fewer than `n`. For the usual
+/// small `n` (a majority of up to 17 nodes) it keeps the `n` latest in a sorted stack array;
+/// beyond that it sorts `scratch`.
+fn nth_latest(
+    times: impl Iterator<Item = Instant>,
+    n: usize,
+    scratch: &mut Vec<Instant>,
+) -> Option<Instant> {
+    if n == 0 {
         return None;
     }
-    // Clusters are small: sorting a handful of instants beats a selection's set-up cost.
-    times.sort_unstable_by(|a, b| b.cmp(a));
-    Some(times[n - 1])
+    if n <= SMALL {
+        let mut top = [Instant::ZERO; SMALL];
+        let mut len = 0;
+        for t in times {
+            if len == n && t <= top[n - 1] {
+                continue;
+            }
+            let mut i = len.min(n - 1);
+            while i > 0 && top[i - 1] < t {
+                top[i] = top[i - 1];
+                i -= 1;
+            }
+            top[i] = t;
+            len = (len + 1).min(n);
+        }
+        return (len == n).then(|| top[n - 1]);
+    }
+    scratch.clear();
+    scratch.extend(times);
+    if scratch.len() < n {
+        return None;
+    }
+    scratch.sort_unstable_by(|a, b| b.cmp(a));
+    Some(scratch[n - 1])
 }
 
 /// The send times of the most recent rounds, in a ring indexed by round number. Its length is
@@ -237,6 +265,30 @@ mod tests {
         assert_eq!(s.sent_at(first + 1), Some(ms(50)));
         assert_eq!(s.sent_at(first + 4), Some(ms(200)));
         assert_eq!(s.sent_at(first + 99), None, "a round not yet sent is unknown");
+    }
+
+    #[test]
+    fn nth_latest_agrees_with_sorting_for_small_and_large_n() {
+        let mut scratch = Vec::new();
+        let mut x: u64 = 7;
+        for len in 0..40usize {
+            let times: Vec<Instant> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    Instant::from_nanos((x >> 40) % 50)
+                })
+                .collect();
+            let mut sorted = times.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            for n in 0..=len + 1 {
+                let expected = (n >= 1 && n <= len).then(|| sorted[n - 1]);
+                assert_eq!(
+                    nth_latest(times.iter().copied(), n, &mut scratch),
+                    expected,
+                    "len {len}, n {n}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -122,7 +122,6 @@ pub struct World<'a> {
     net: Network,
     rng: ChaCha8Rng,
     trace: TraceSink,
-    outbox: Vec<Envelope>,
     /// A leader to crash at a random point of the interval after its next heartbeat round:
     /// `Some(None)` for whichever node leads then.
     crash_after_round: Option<Option<usize>>,
@@ -195,7 +194,6 @@ impl<'a> World<'a> {
             net: Network::new(scenario, trial_seed),
             rng: rng_for(trial_seed, Stream::Timeline),
             trace,
-            outbox: Vec::with_capacity(64),
             crash_after_round: None,
             election: ElectionSafety::default(),
             detection: DetectionBound::default(),
@@ -516,13 +514,9 @@ impl<'a> World<'a> {
             let incarnation = host.incarnation;
             self.push(done, Ev::Persisted { node: i, incarnation, state });
         }
-        let node = self.hosts[i].node.as_mut().expect("live");
-        self.outbox.extend(std::iter::from_fn(|| node.poll_transmit()));
-        let mut outbox = std::mem::take(&mut self.outbox);
-        for env in outbox.drain(..) {
+        while let Some(env) = self.hosts[i].node.as_mut().and_then(Node::poll_transmit) {
             self.send(i, env);
         }
-        self.outbox = outbox;
         while let Some(event) = self.hosts[i].node.as_mut().and_then(Node::poll_event) {
             self.trace.record(now, Record::Node { node: self.hosts[i].id, event });
             self.on_core_event(i, event);
