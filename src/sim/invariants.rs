@@ -140,10 +140,10 @@ impl DetectionBound {
         }
     }
 
-    /// `node` paused for `d`: its timers fire that much later.
-    pub fn delay(&mut self, node: NodeId, d: Duration) {
+    /// `node` is paused: a timer due before `until` fires at `until` instead.
+    pub fn paused_until(&mut self, node: NodeId, until: Instant) {
         if let Some(deadline) = self.deadlines.get_mut(&node) {
-            *deadline = *deadline + d;
+            *deadline = (*deadline).max(until);
         }
     }
 
@@ -227,7 +227,9 @@ mod tests {
         c.start(NodeId(1), Term(1), [(NodeId(2), t(300)), (NodeId(3), t(300))]);
         c.done(NodeId(2));
         c.extend(NodeId(3), t(310));
-        c.delay(NodeId(3), Duration::from_millis(5));
+        c.paused_until(NodeId(3), t(305));
+        c.check(t(310)).unwrap();
+        c.paused_until(NodeId(3), t(315));
         c.check(t(315)).unwrap();
         let v = c.check(t(316)).unwrap_err();
         assert_eq!(v.invariant, Invariant::DetectionBound);

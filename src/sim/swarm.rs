@@ -33,6 +33,8 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
         }
     }
     s.timeline.extend(faults(&mut rng, spec, s.cluster.nodes));
+    // Loss is a fault too: it stops with the others, so liveness is judged on a quiet network.
+    s.timeline.push(Step { at_ms: spec.faults_until_ms, action: Action::SetLoss { loss: 0.0 } });
     s.timeline.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
     s
 }

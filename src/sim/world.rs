@@ -240,6 +240,10 @@ impl<'a> World<'a> {
                     self.violation = Some(v);
                 }
             }
+            if self.liveness_pending && self.now >= self.quiet_at && self.known_leader().is_some() {
+                // Liveness holds: a leader was known to a majority after the last fault.
+                self.liveness_pending = false;
+            }
             if self.violation.is_some() || self.finished_early() {
                 stopped = true;
                 break;
@@ -264,14 +268,10 @@ impl<'a> World<'a> {
         (self.result, self.violation, self.trace)
     }
 
-    fn finished_early(&mut self) -> bool {
+    fn finished_early(&self) -> bool {
         let recovered = self.failover.as_ref().is_some_and(|f| f.recovered.is_some());
         if !(self.scenario.stop_after_recovery && recovered) {
             return false;
-        }
-        if self.liveness_pending && self.now >= self.quiet_at && self.known_leader().is_some() {
-            // Liveness already holds: a leader is known to a majority after the last fault.
-            self.liveness_pending = false;
         }
         !self.liveness_pending && self.detection.watching().is_none() && self.pending_faults == 0
     }
@@ -349,14 +349,18 @@ impl<'a> World<'a> {
         });
     }
 
-    /// The latest a follower that last heard its leader at `real` may notice its silence: the
-    /// longest timeout on its clock, the paused time still ahead, one processing delay, the
-    /// largest timer lateness, and a microsecond for clock rounding.
+    /// The latest a follower that last heard its leader at `real` may notice its silence: its
+    /// longest timeout on its own clock or, if it is paused past that, the end of the pause;
+    /// then one processing delay, the largest timer lateness, and a microsecond for rounding.
     fn detection_deadline(&self, h: &Host, real: Instant, max: Duration) -> Instant {
         let timeout = Duration::from_secs_f64(max.as_secs_f64() / h.clock.rate);
-        let paused = h.paused_until.map_or(Duration::ZERO, |p| p - self.now);
+        let fires = (real + timeout).max(h.paused_until.unwrap_or(Instant::ZERO));
+        fires + self.detection_slack(h)
+    }
+
+    fn detection_slack(&self, h: &Host) -> Duration {
         let late = ms(self.scenario.network.timer_jitter.max_ms().unwrap_or(0.0));
-        real + timeout + paused + h.processing + late + Duration::from_micros(1)
+        h.processing + late + Duration::from_micros(1)
     }
 
     // ----- the event loop -------------------------------------------------------------------
@@ -432,7 +436,9 @@ impl<'a> World<'a> {
                 }
             }
             Ev::LivenessDeadline { bound } => {
-                self.liveness_pending = false;
+                if !std::mem::replace(&mut self.liveness_pending, false) {
+                    return;
+                }
                 if self.majority_connected() {
                     if let Err(v) = invariants::check_liveness(self.now, self.known_leader(), bound)
                     {
@@ -772,7 +778,8 @@ impl<'a> World<'a> {
                 let start = host.paused_until.unwrap_or(self.now);
                 host.paused_until = Some(until.max(start));
                 let (id, incarnation) = (host.id, host.incarnation);
-                self.detection.delay(id, d);
+                let slack = self.detection_slack(&self.hosts[i]);
+                self.detection.paused_until(id, until + slack);
                 self.trace.record(
                     self.now,
                     Record::Fault {
