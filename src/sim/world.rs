@@ -210,7 +210,7 @@ impl<'a> World<'a> {
             world.push(Instant::ZERO + ms(step.at_ms), Ev::Step(i));
         }
         if let Some(bound) = scenario.check.liveness_within_ms {
-            let quiet = scenario.timeline.iter().map(|s| step_end(s)).fold(0.0, f64::max);
+            let quiet = scenario.timeline.iter().map(step_end).fold(0.0, f64::max);
             world.liveness_pending = true;
             world.quiet_at = Instant::ZERO + ms(quiet);
             world
