@@ -11,6 +11,8 @@
 //!   `--no-default-features` and needs only serde, rand and tracing.
 //! - `sim` (feature `sim`): the deterministic discrete-event simulator that drives `core` nodes
 //!   under virtual time with injected faults, and checks failure-detection timing.
+//! - `runtime` (feature `runtime`): the tokio driver, transports and durable hard state that
+//!   run the same `core` for real.
 //!
 //! The pattern implemented is the HeartBeat pattern of *Patterns of Distributed Systems*: the
 //! timeout exceeds the heartbeat interval, which exceeds the network round trip.
@@ -18,5 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod core;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 #[cfg(feature = "sim")]
 pub mod sim;

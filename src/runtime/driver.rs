@@ -1,0 +1,196 @@
+//! Runs one `core` node on tokio: a single timer re-armed only when the core's deadline moves,
+//! `select!` over inbound messages, the timer, the host's inputs and a shutdown future.
+
+use std::future::Future;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::{sleep_until, Instant as TokioInstant};
+
+use super::storage::{HardStateStore, StorageError};
+use super::transport::Transport;
+use crate::core::{Config, ConfigError, Event, Instant, LogPosition, Node, NodeId, Status, Term};
+
+/// Why a driver could not start or had to stop.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Hard state could not be read or made durable: the node stops rather than risk a vote it
+    /// would forget.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What the host tells a running node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostInput {
+    /// The host received its own AppendEntries from `from` in `term` (counts as a heartbeat).
+    LeaderContact {
+        /// The leader.
+        from: NodeId,
+        /// Its term.
+        term: Term,
+        /// Its commit index.
+        leader_commit: u64,
+    },
+    /// As leader, the host's AppendEntries sent `sent_ago` ago was acknowledged by `from`.
+    AppendAcknowledged {
+        /// The follower.
+        from: NodeId,
+        /// The term it answered in.
+        term: Term,
+        /// How long ago the acknowledged request was sent.
+        sent_ago: Duration,
+    },
+    /// The host's log now ends here.
+    LastLog(LogPosition),
+    /// The host's commit index.
+    CommitIndex(u64),
+}
+
+/// The host's side of a running node: status, events, and inputs.
+#[derive(Debug)]
+pub struct Handle {
+    /// The latest status snapshot, updated after every input.
+    pub status: watch::Receiver<Status>,
+    events: broadcast::Sender<Event>,
+    inputs: mpsc::Sender<HostInput>,
+}
+
+impl Handle {
+    /// A stream of the node's events from now on (a slow reader misses old ones, and is told).
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Sends the node an input from the host; fails only if the node has stopped.
+    pub async fn input(&self, input: HostInput) -> Result<(), HostInput> {
+        self.inputs.send(input).await.map_err(|e| e.0)
+    }
+}
+
+/// A node ready to run.
+pub struct Driver<T, S> {
+    node: Node,
+    transport: T,
+    store: S,
+    origin: TokioInstant,
+    status: watch::Sender<Status>,
+    events: broadcast::Sender<Event>,
+    inputs: mpsc::Receiver<HostInput>,
+}
+
+impl<T: Transport, S: HardStateStore> Driver<T, S> {
+    /// Loads the hard state from `store` and builds the node.
+    pub async fn new(
+        config: Config,
+        mut store: S,
+        transport: T,
+    ) -> Result<(Self, Handle), RuntimeError> {
+        let hard_state = store.load().await?.unwrap_or_default();
+        let node = Node::restart(config, hard_state, Instant::ZERO)?;
+        let (status, status_rx) = watch::channel(node.status(Instant::ZERO));
+        let (events, _) = broadcast::channel(256);
+        let (inputs_tx, inputs) = mpsc::channel(256);
+        let handle = Handle { status: status_rx, events: events.clone(), inputs: inputs_tx };
+        let driver =
+            Driver { node, transport, store, origin: TokioInstant::now(), status, events, inputs };
+        Ok((driver, handle))
+    }
+
+    fn now(&self) -> Instant {
+        let elapsed = TokioInstant::now().saturating_duration_since(self.origin);
+        Instant::from_nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    fn tokio_instant(&self, at: Instant) -> TokioInstant {
+        self.origin + Duration::from_nanos(at.as_nanos())
+    }
+
+    /// Runs until `shutdown` completes, the transport closes, or storage fails.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), RuntimeError> {
+        let span = tracing::info_span!("node", id = %self.node.id());
+        let _enter = span.enter();
+        tokio::pin!(shutdown);
+        let timer = sleep_until(self.origin);
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
+        loop {
+            self.flush().await?;
+            let deadline = self.node.poll_timeout();
+            if deadline != armed {
+                if let Some(at) = deadline {
+                    timer.as_mut().reset(self.tokio_instant(at));
+                }
+                armed = deadline;
+            }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return Ok(()),
+                () = &mut timer, if armed.is_some() => {
+                    armed = None;
+                    let now = self.now();
+                    self.node.handle_timeout(now);
+                }
+                message = self.transport.recv() => {
+                    let Some(envelope) = message else { return Ok(()) };
+                    let now = self.now();
+                    if let Err(e) = self.node.handle_message(now, envelope) {
+                        tracing::warn!(error = %e, "message refused");
+                    }
+                }
+                Some(input) = self.inputs.recv() => self.host_input(input),
+            }
+        }
+    }
+
+    fn host_input(&mut self, input: HostInput) {
+        let now = self.now();
+        let result = match input {
+            HostInput::LeaderContact { from, term, leader_commit } => {
+                self.node.leader_contact(now, from, term, leader_commit)
+            }
+            HostInput::AppendAcknowledged { from, term, sent_ago } => {
+                let sent_at = Instant::from_nanos(
+                    now.as_nanos()
+                        .saturating_sub(u64::try_from(sent_ago.as_nanos()).unwrap_or(u64::MAX)),
+                );
+                self.node.append_acknowledged(now, from, term, sent_at)
+            }
+            HostInput::LastLog(pos) => {
+                self.node.set_last_log(pos);
+                Ok(())
+            }
+            HostInput::CommitIndex(index) => {
+                self.node.set_commit_index(index);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "host input refused");
+        }
+    }
+
+    /// The core's contract: persist, then send, then report.
+    async fn flush(&mut self) -> Result<(), RuntimeError> {
+        while let Some(state) = self.node.take_hard_state() {
+            self.store.save(state).await?;
+            let now = self.now();
+            self.node.hard_state_persisted(now, state);
+        }
+        while let Some(envelope) = self.node.poll_transmit() {
+            self.transport.send(envelope).await;
+        }
+        while let Some(event) = self.node.poll_event() {
+            tracing::debug!(?event, "event");
+            let _ = self.events.send(event);
+        }
+        let now = self.now();
+        self.status.send_replace(self.node.status(now));
+        Ok(())
+    }
+}

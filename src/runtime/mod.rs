@@ -1,0 +1,30 @@
+//! The tokio runtime: drives the same `core` for real, over any [`Transport`], with durable
+//! hard state.
+//!
+//! ```
+//! use raft_heartbeat::core::{Config, NodeId, Role};
+//! use raft_heartbeat::runtime::{Driver, MemoryNetwork, MemoryStore};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let net = MemoryNetwork::new();
+//! let (driver, handle) = Driver::new(Config::new(NodeId(1), [NodeId(1)]), MemoryStore::default(), net.join(NodeId(1)))
+//!     .await
+//!     .unwrap();
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let task = tokio::spawn(driver.run(async { let _ = stopped.await; }));
+//! let mut status = handle.status.clone();
+//! status.wait_for(|s| s.role == Role::Leader).await.unwrap();
+//! stop.send(()).unwrap();
+//! task.await.unwrap().unwrap();
+//! # }
+//! ```
+
+pub mod codec;
+mod driver;
+mod storage;
+mod transport;
+
+pub use driver::{Driver, Handle, HostInput, RuntimeError};
+pub use storage::{FileStore, HardStateStore, MemoryStore, StorageError};
+pub use transport::{MemoryNetwork, MemoryTransport, Transport};

@@ -1,0 +1,93 @@
+//! How a driver exchanges messages with its peers. Implement [`Transport`] to plug the node
+//! into your own RPC layer; [`MemoryNetwork`] is an in-process one, used by the tests and as a
+//! reference implementation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+use crate::core::{Envelope, NodeId};
+
+/// A node's connection to its peers.
+#[async_trait]
+pub trait Transport: Send {
+    /// Queues `envelope` for `envelope.to`. Must not wait for a slow or dead peer: drop or
+    /// queue (boundedly) instead, as the network would.
+    async fn send(&mut self, envelope: Envelope);
+
+    /// The next message for this node; `None` once the transport is closed. Must be
+    /// cancel-safe: the driver calls it inside `tokio::select!`.
+    async fn recv(&mut self) -> Option<Envelope>;
+}
+
+/// Messages in flight per node before the in-memory network drops more.
+const QUEUE: usize = 1024;
+
+/// An in-process network: one bounded queue per node, and links that tests can cut.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryNetwork {
+    senders: Arc<Mutex<BTreeMap<NodeId, mpsc::Sender<Envelope>>>>,
+    cut: Arc<Mutex<BTreeSet<(NodeId, NodeId)>>>,
+}
+
+impl MemoryNetwork {
+    /// An empty network.
+    pub fn new() -> Self {
+        MemoryNetwork::default()
+    }
+
+    /// Attaches node `id` (again, after a restart) and returns its transport.
+    pub fn join(&self, id: NodeId) -> MemoryTransport {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        self.senders.lock().expect("not poisoned").insert(id, tx);
+        MemoryTransport { id, net: self.clone(), inbox: rx }
+    }
+
+    /// Drops every message from `from` to `to` until [`heal`](Self::heal).
+    pub fn cut(&self, from: NodeId, to: NodeId) {
+        self.cut.lock().expect("not poisoned").insert((from, to));
+    }
+
+    /// Cuts `id` off from everyone, both ways.
+    pub fn isolate(&self, id: NodeId) {
+        let others: Vec<NodeId> =
+            self.senders.lock().expect("not poisoned").keys().copied().collect();
+        for other in others.into_iter().filter(|&o| o != id) {
+            self.cut(id, other);
+            self.cut(other, id);
+        }
+    }
+
+    /// Restores every link.
+    pub fn heal(&self) {
+        self.cut.lock().expect("not poisoned").clear();
+    }
+}
+
+/// One node's end of a [`MemoryNetwork`].
+#[derive(Debug)]
+pub struct MemoryTransport {
+    id: NodeId,
+    net: MemoryNetwork,
+    inbox: mpsc::Receiver<Envelope>,
+}
+
+#[async_trait]
+impl Transport for MemoryTransport {
+    async fn send(&mut self, envelope: Envelope) {
+        if self.net.cut.lock().expect("not poisoned").contains(&(self.id, envelope.to)) {
+            return;
+        }
+        let peer = self.net.senders.lock().expect("not poisoned").get(&envelope.to).cloned();
+        if let Some(peer) = peer {
+            // A full queue or a stopped peer loses the message, as a network would.
+            let _ = peer.try_send(envelope);
+        }
+    }
+
+    async fn recv(&mut self) -> Option<Envelope> {
+        self.inbox.recv().await
+    }
+}

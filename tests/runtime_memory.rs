@@ -1,0 +1,177 @@
+//! The tokio driver over the in-memory transport, on tokio's paused clock: elections,
+//! failover, check quorum, restarts from durable state, and a disk that fails.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use raft_heartbeat::core::{Config, HardState, NodeId, Role, Status, Term};
+use raft_heartbeat::runtime::{
+    Driver, FileStore, Handle, HardStateStore, MemoryNetwork, MemoryStore, RuntimeError,
+    StorageError, Transport,
+};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+struct Running {
+    handle: Handle,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), RuntimeError>>,
+}
+
+fn config(id: u64, n: u64) -> Config {
+    Config { seed: 3, ..Config::new(NodeId(id), (1..=n).map(NodeId)) }
+}
+
+async fn start<S: HardStateStore + 'static>(
+    net: &MemoryNetwork,
+    config: Config,
+    store: S,
+) -> Running {
+    let id = config.id;
+    let (driver, handle) = Driver::new(config, store, net.join(id)).await.unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(driver.run(async {
+        let _ = stopped.await;
+    }));
+    Running { handle, stop, task }
+}
+
+async fn cluster(net: &MemoryNetwork, n: u64) -> BTreeMap<u64, Running> {
+    let mut nodes = BTreeMap::new();
+    for id in 1..=n {
+        nodes.insert(id, start(net, config(id, n), MemoryStore::default()).await);
+    }
+    nodes
+}
+
+fn statuses(nodes: &BTreeMap<u64, Running>) -> Vec<Status> {
+    nodes.values().map(|r| r.handle.status.borrow().clone()).collect()
+}
+
+/// Lets virtual time pass.
+async fn wait(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+fn leaders(nodes: &BTreeMap<u64, Running>) -> Vec<(NodeId, Term)> {
+    statuses(nodes).into_iter().filter(|s| s.role == Role::Leader).map(|s| (s.id, s.term)).collect()
+}
+
+async fn stop(r: Running) {
+    let _ = r.stop.send(());
+    r.task.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn three_and_five_nodes_elect_exactly_one_leader_that_all_follow() {
+    for n in [3, 5] {
+        let net = MemoryNetwork::new();
+        let nodes = cluster(&net, n).await;
+        wait(2000).await;
+        let leaders = leaders(&nodes);
+        assert_eq!(leaders.len(), 1, "{n} nodes: {leaders:?}");
+        let (leader, term) = leaders[0];
+        for s in statuses(&nodes) {
+            assert_eq!((s.leader, s.term), (Some(leader), term), "{n} nodes: {s:?}");
+        }
+        for r in nodes.into_values() {
+            stop(r).await;
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_killed_leader_is_replaced_within_the_detection_bound() {
+    let net = MemoryNetwork::new();
+    let mut nodes = cluster(&net, 5).await;
+    wait(1000).await;
+    let (old, term) = leaders(&nodes)[0];
+    stop(nodes.remove(&old.0).unwrap()).await;
+    let killed_at = tokio::time::Instant::now();
+    let mut status = nodes.values().next().unwrap().handle.status.clone();
+    status.wait_for(|s| s.leader.is_some_and(|l| l != old) && s.term > term).await.unwrap();
+    let took = killed_at.elapsed();
+    // A follower notices within the longest timeout (300 ms); with pre-vote one round follows.
+    assert!(took <= Duration::from_millis(600), "failover took {took:?}");
+    assert!(took >= Duration::from_millis(150), "no one times out before the minimum: {took:?}");
+    wait(500).await;
+    assert_eq!(leaders(&nodes).len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_partitioned_leader_steps_down_while_the_majority_elects() {
+    let net = MemoryNetwork::new();
+    let nodes = cluster(&net, 5).await;
+    wait(1000).await;
+    let (old, term) = leaders(&nodes)[0];
+    net.isolate(old);
+    wait(1000).await;
+    let old_status = nodes[&old.0].handle.status.borrow().clone();
+    assert_ne!(old_status.role, Role::Leader, "check quorum stepped it down: {old_status:?}");
+    assert_eq!(old_status.term, term, "alone, its pre-votes fail: no term was raised");
+    let now_leading = leaders(&nodes);
+    assert_eq!(now_leading.len(), 1);
+    assert!(now_leading[0].0 != old && now_leading[0].1 > term);
+    net.heal();
+    wait(1000).await;
+    let after = leaders(&nodes);
+    assert_eq!(after, now_leading, "the healed node rejoins without disrupting (pre-vote)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restarted_node_keeps_its_term_and_vote() {
+    let dir = std::env::temp_dir().join(format!("raft-heartbeat-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let net = MemoryNetwork::new();
+    let alone = start(&net, config(1, 1), FileStore::open(&dir).unwrap()).await;
+    let mut status = alone.handle.status.clone();
+    status.wait_for(|s| s.role == Role::Leader).await.unwrap();
+    let term = status.borrow().term;
+    stop(alone).await;
+    let mut store = FileStore::open(&dir).unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(HardState { term, voted_for: Some(NodeId(1)) }));
+    let again = start(&net, config(1, 1), store).await;
+    assert_eq!(again.handle.status.borrow().term, term, "the term survived the restart");
+    let mut status = again.handle.status.clone();
+    status.wait_for(|s| s.role == Role::Leader).await.unwrap();
+    assert_eq!(status.borrow().term, Term(term.0 + 1));
+    stop(again).await;
+}
+
+/// A disk that fails every write.
+struct BrokenDisk;
+
+#[async_trait]
+impl HardStateStore for BrokenDisk {
+    async fn load(&mut self) -> Result<Option<HardState>, StorageError> {
+        Ok(None)
+    }
+    async fn save(&mut self, _: HardState) -> Result<(), StorageError> {
+        Err(StorageError::Io {
+            path: "broken".into(),
+            source: std::io::Error::other("disk on fire"),
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_node_whose_vote_cannot_be_made_durable_stops_without_sending_it() {
+    use raft_heartbeat::core::{Envelope, Message, VoteResponse};
+    let net = MemoryNetwork::new();
+    let mut spy = net.join(NodeId(2));
+    let (driver, _handle) =
+        Driver::new(config(1, 2), BrokenDisk, net.join(NodeId(1))).await.unwrap();
+    let task = tokio::spawn(driver.run(std::future::pending()));
+    // Grant its pre-vote (which needs no disk), so it tries to become a candidate (which does).
+    let pre = spy.recv().await.unwrap();
+    let Message::VoteRequest(request) = pre.message else { panic!("{pre:?}") };
+    assert!(request.pre_vote);
+    let grant = VoteResponse { term: request.term, granted: true, pre_vote: true };
+    spy.send(Envelope { from: NodeId(2), to: NodeId(1), message: Message::VoteResponse(grant) })
+        .await;
+    let outcome = task.await.unwrap();
+    assert!(matches!(outcome, Err(RuntimeError::Storage(_))), "{outcome:?}");
+    let late = tokio::time::timeout(Duration::from_millis(10), spy.recv()).await;
+    assert!(matches!(late, Err(_) | Ok(None)), "the vote request never left: {late:?}");
+}
