@@ -23,8 +23,10 @@
 pub mod codec;
 mod driver;
 mod storage;
+mod tcp;
 mod transport;
 
 pub use driver::{Driver, Handle, HostInput, RuntimeError};
 pub use storage::{FileStore, HardStateStore, MemoryStore, StorageError};
+pub use tcp::{Lanes, TcpConfig, TcpStats, TcpTransport};
 pub use transport::{MemoryNetwork, MemoryTransport, Transport};
