@@ -11,7 +11,7 @@ use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
 
 mod cli;
 
-use cli::{figure16_cmd, table};
+use cli::{figure16_cmd, node_cmd, table};
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
 #[derive(Parser, Debug)]
@@ -30,6 +30,8 @@ enum Command {
         #[command(subcommand)]
         which: Experiment,
     },
+    /// Run one member of a real cluster over TCP until ctrl-c.
+    Node(node_cmd::Args),
     /// Merge the `--json` reports of the shards of one run into the report of the whole run.
     Merge {
         /// Reports written by `simulate --shard I/N --json`.
@@ -76,15 +78,22 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // A real node logs its role changes by default; simulations run thousands of nodes, so
+    // they log only what RUST_LOG asks for.
+    let default = if matches!(cli.command, Command::Node(_)) { "info" } else { "error" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     let outcome = match cli.command {
         Command::Simulate(args) => simulate(args),
         Command::Experiment { which: Experiment::Figure16(args) } => figure16_cmd::run(args),
         Command::Merge { reports } => merge(reports),
+        Command::Node(args) => node_cmd::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -170,3 +170,62 @@ fn figure16_json_has_every_curve() {
     assert_eq!(first["trials"], 1, "150-150 gets a tenth of the trials");
     assert!(v["curves"][2]["time_without_leader_ms"]["p50"].as_f64().unwrap() > 75.0);
 }
+
+#[test]
+fn node_refuses_bad_settings_with_a_clear_error_and_exit_2() {
+    let dir = temp("node-data");
+    let d = dir.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["node", "--listen", "127.0.0.1:0", "--data-dir", d], "--id is required"),
+        (
+            &["node", "--id", "1", "--listen", "127.0.0.1:0", "--data-dir", d, "--peer", "2"],
+            "ID=ADDRESS",
+        ),
+        (
+            &[
+                "node",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                d,
+                "--election-ms",
+                "40..300",
+            ],
+            "heartbeat_interval",
+        ),
+        (
+            &[
+                "node",
+                "--id",
+                "1",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                d,
+                "--peer",
+                "1=127.0.0.1:9",
+            ],
+            "names this node itself",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn node_refuses_to_start_from_corrupt_hard_state() {
+    let dir = temp("corrupt-node");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hard-state"), b"not a hard state").unwrap();
+    let out =
+        run(&["node", "--id", "1", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("corrupt") && err.contains("refusing"), "{err}");
+}

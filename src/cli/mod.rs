@@ -1,4 +1,5 @@
 //! The command-line layer: argument types, progress and report rendering.
 
 pub mod figure16_cmd;
+pub mod node_cmd;
 pub mod table;

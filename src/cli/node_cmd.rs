@@ -1,0 +1,188 @@
+//! `raft-heartbeat node`: one member of a real cluster, over TCP, with durable hard state.
+//! Prints every event of the node as a JSON line on stdout, and logs on stderr (`RUST_LOG`).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use raft_heartbeat::core::{Config, NodeId};
+use raft_heartbeat::runtime::{Driver, FileStore, TcpConfig, TcpTransport};
+use serde::{Deserialize, Serialize};
+
+/// Options of `node`. Flags override the `--config` file.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// This node's id.
+    #[arg(long)]
+    id: Option<u64>,
+    /// Address to listen on, e.g. 127.0.0.1:7001.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// A peer, as ID=ADDRESS; repeat for each.
+    #[arg(long = "peer", value_parser = parse_peer)]
+    peers: Vec<(u64, SocketAddr)>,
+    /// Where the hard state (term and vote) is kept.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Cluster id checked in every connection's handshake.
+    #[arg(long)]
+    cluster_id: Option<u64>,
+    /// Heartbeat interval, ms.
+    #[arg(long)]
+    heartbeat_ms: Option<u64>,
+    /// Election timeout range, ms, as MIN..MAX.
+    #[arg(long, value_parser = parse_range)]
+    election_ms: Option<(u64, u64)>,
+    /// Seed of the node's timeout generator (default: from the time and process id; printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// A TOML file with the same settings (`id`, `listen`, `peers = { 2 = "addr" }`,
+    /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    id: Option<u64>,
+    listen: Option<SocketAddr>,
+    #[serde(default)]
+    peers: BTreeMap<String, SocketAddr>,
+    data_dir: Option<PathBuf>,
+    cluster_id: Option<u64>,
+    heartbeat_ms: Option<u64>,
+    election_ms: Option<[u64; 2]>,
+}
+
+fn parse_peer(s: &str) -> Result<(u64, SocketAddr), String> {
+    let (id, addr) =
+        s.split_once('=').ok_or_else(|| format!("peer must be ID=ADDRESS, got {s:?}"))?;
+    let id = id.trim().parse().map_err(|_| format!("peer id {id:?} is not a number"))?;
+    let addr = addr.trim().parse().map_err(|e| format!("peer address {addr:?}: {e}"))?;
+    Ok((id, addr))
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("range must be MIN..MAX, got {s:?}"))?;
+    let min = a.trim().parse().map_err(|_| format!("{a:?} is not a number of ms"))?;
+    let max = b.trim().parse().map_err(|_| format!("{b:?} is not a number of ms"))?;
+    Ok((min, max))
+}
+
+/// One line of the node's event stream.
+#[derive(Serialize)]
+struct Line<'a> {
+    unix_ms: u128,
+    node: u64,
+    event: &'a raft_heartbeat::core::Event,
+}
+
+/// Completes at ctrl-c (SIGINT) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the node until ctrl-c or SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let file: FileConfig = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("config {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let id = args.id.or(file.id).context("--id is required (or `id` in --config)")?;
+    let listen =
+        args.listen.or(file.listen).context("--listen is required (or `listen` in --config)")?;
+    let data_dir = args
+        .data_dir
+        .or(file.data_dir)
+        .context("--data-dir is required (or `data_dir` in --config)")?;
+    let mut peers: BTreeMap<NodeId, SocketAddr> = BTreeMap::new();
+    for (k, addr) in &file.peers {
+        let pid: u64 =
+            k.parse().with_context(|| format!("config peers: {k:?} is not a node id"))?;
+        peers.insert(NodeId(pid), *addr);
+    }
+    for (pid, addr) in &args.peers {
+        peers.insert(NodeId(*pid), *addr);
+    }
+    if peers.contains_key(&NodeId(id)) {
+        bail!("--peer {id}=… names this node itself; list only the others");
+    }
+    let heartbeat = Duration::from_millis(args.heartbeat_ms.or(file.heartbeat_ms).unwrap_or(50));
+    let (min, max) =
+        args.election_ms.or(file.election_ms.map(|[a, b]| (a, b))).unwrap_or((150, 300));
+    let seed = args.seed.unwrap_or_else(|| {
+        let now =
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        now ^ (u64::from(std::process::id()) << 32)
+    });
+    let members = peers.keys().copied().chain([NodeId(id)]);
+    let config = Config {
+        heartbeat_interval: heartbeat,
+        election_timeout_min: Duration::from_millis(min),
+        election_timeout_max: Duration::from_millis(max),
+        seed,
+        ..Config::new(NodeId(id), members)
+    };
+    config.validate().context("invalid node settings")?;
+    let cluster_id = args.cluster_id.or(file.cluster_id).unwrap_or(1);
+    eprintln!(
+        "node {id}: listening on {listen}, {} peers, cluster {cluster_id}, seed {seed}",
+        peers.len()
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let store = FileStore::open(&data_dir)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let transport = TcpTransport::start(
+            listener,
+            TcpConfig::new(cluster_id, NodeId(id), peers, heartbeat),
+        )?;
+        let (driver, handle) = Driver::new(config, store, transport).await?;
+        let mut events = handle.events();
+        tokio::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                let unix_ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0);
+                if let Ok(line) = serde_json::to_string(&Line { unix_ms, node: id, event: &event })
+                {
+                    println!("{line}");
+                }
+            }
+        });
+        driver.run(shutdown_signal()).await?;
+        eprintln!("node {id}: stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
