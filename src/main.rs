@@ -11,7 +11,7 @@ use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
 
 mod cli;
 
-use cli::{figure16_cmd, node_cmd, table};
+use cli::{cluster_cmd, figure16_cmd, node_cmd, table};
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
 #[derive(Parser, Debug)]
@@ -32,6 +32,9 @@ enum Command {
     },
     /// Run one member of a real cluster over TCP until ctrl-c.
     Node(node_cmd::Args),
+    /// Start a live local cluster of `node` processes, kill its leader repeatedly, and measure
+    /// each failover next to the simulator's prediction.
+    Cluster(cluster_cmd::Args),
     /// Merge the `--json` reports of the shards of one run into the report of the whole run.
     Merge {
         /// Reports written by `simulate --shard I/N --json`.
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Experiment { which: Experiment::Figure16(args) } => figure16_cmd::run(args),
         Command::Merge { reports } => merge(reports),
         Command::Node(args) => node_cmd::run(args),
+        Command::Cluster(args) => cluster_cmd::run(args),
     };
     match outcome {
         Ok(code) => code,

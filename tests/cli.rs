@@ -229,3 +229,19 @@ fn node_refuses_to_start_from_corrupt_hard_state() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("corrupt") && err.contains("refusing"), "{err}");
 }
+
+#[test]
+fn cluster_kills_the_leader_and_reports_each_failover_as_json() {
+    let out = run(&["cluster", "--nodes", "3", "--kill-leader", "2", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let failovers = v["failovers"].as_array().unwrap();
+    assert_eq!(failovers.len(), 2);
+    for f in failovers {
+        let ms = f.as_f64().unwrap();
+        assert!((50.0..5000.0).contains(&ms), "failover of {ms} ms");
+    }
+    assert_eq!(v["leaders_per_term_max"], 1);
+    assert!(v["rejoin_term_bumps"].is_number());
+    assert!(v["predicted_ms"]["p50"].as_f64().unwrap() > 0.0);
+}

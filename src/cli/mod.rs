@@ -1,5 +1,6 @@
 //! The command-line layer: argument types, progress and report rendering.
 
+pub mod cluster_cmd;
 pub mod figure16_cmd;
 pub mod node_cmd;
 pub mod table;

@@ -1,0 +1,312 @@
+//! `raft-heartbeat cluster`: a live local cluster of `node` processes on 127.0.0.1. It kills the
+//! leader with SIGKILL several times, restarting it after each failover, and measures each
+//! failover from the nodes' own event reports, next to the simulator's prediction.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use raft_heartbeat::core::{Event, NodeId, Role, Term};
+use raft_heartbeat::sim::{
+    self, CheckSpec, ClusterSpec, Lane, Latency, NetworkSpec, RunOptions, Scenario, Step, Target,
+};
+use serde::{Deserialize, Serialize};
+
+/// Options of `cluster`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Number of node processes.
+    #[arg(long, default_value_t = 5)]
+    nodes: u64,
+    /// How many times to kill the leader.
+    #[arg(long, default_value_t = 3)]
+    kill_leader: u32,
+    /// Heartbeat interval, ms.
+    #[arg(long, default_value_t = 50)]
+    heartbeat_ms: u64,
+    /// Election timeout range, ms, as MIN..MAX.
+    #[arg(long, default_value = "150..300")]
+    election_ms: String,
+    /// Print exactly one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Deserialize)]
+struct Line {
+    unix_ms: u128,
+    node: u64,
+    event: Event,
+}
+
+#[derive(Serialize)]
+struct Report {
+    failovers: Vec<f64>,
+    rejoin_term_bumps: u32,
+    predicted_ms: Predicted,
+    leaders_per_term_max: usize,
+}
+
+#[derive(Serialize)]
+struct Predicted {
+    p50: f64,
+    p99: f64,
+}
+
+/// The node processes; every one still running is killed when this is dropped, also on error.
+struct Processes {
+    children: BTreeMap<u64, Child>,
+    dir: PathBuf,
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in self.children.values_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What the nodes have reported so far.
+#[derive(Default)]
+struct View {
+    leader: BTreeMap<u64, (Option<NodeId>, Term, u128)>,
+    term: BTreeMap<u64, Term>,
+    leaders_by_term: BTreeMap<Term, BTreeSet<u64>>,
+}
+
+impl View {
+    fn apply(&mut self, line: &Line) {
+        match line.event {
+            Event::LeaderChanged { term, leader } => {
+                self.leader.insert(line.node, (leader, term, line.unix_ms));
+            }
+            Event::TermChanged { to, .. } => {
+                self.term.insert(line.node, to);
+            }
+            Event::RoleChanged { term, to: Role::Leader, .. } => {
+                self.leaders_by_term.entry(term).or_default().insert(line.node);
+            }
+            _ => {}
+        }
+    }
+
+    /// The leader every node in `live` follows, with its term, if they agree.
+    fn agreed(&self, live: &BTreeSet<u64>) -> Option<(NodeId, Term)> {
+        let mut seen =
+            live.iter().map(|n| self.leader.get(n).and_then(|(l, t, _)| l.map(|l| (l, *t))));
+        let first = seen.next()??;
+        seen.all(|x| x == Some(first)).then_some(first)
+    }
+}
+
+fn unix_ms() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn spawn(
+    exe: &Path,
+    dir: &Path,
+    id: u64,
+    ports: &BTreeMap<u64, u16>,
+    args: &Args,
+    tx: &mpsc::Sender<Line>,
+) -> anyhow::Result<Child> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("node").arg("--id").arg(id.to_string());
+    cmd.arg("--listen").arg(format!("127.0.0.1:{}", ports[&id]));
+    for (peer, port) in ports.iter().filter(|(p, _)| **p != id) {
+        cmd.arg("--peer").arg(format!("{peer}=127.0.0.1:{port}"));
+    }
+    cmd.arg("--data-dir").arg(dir.join(format!("n{id}")));
+    cmd.arg("--heartbeat-ms")
+        .arg(args.heartbeat_ms.to_string())
+        .arg("--election-ms")
+        .arg(&args.election_ms);
+    let log = std::fs::File::create(dir.join(format!("n{id}.log")))?;
+    cmd.stdout(Stdio::piped()).stderr(log).stdin(Stdio::null());
+    let mut child = cmd.spawn().with_context(|| format!("cannot start node {id}"))?;
+    let stdout = child.stdout.take().context("node stdout")?;
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(parsed) = serde_json::from_str::<Line>(&line) {
+                if tx.send(parsed).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(child)
+}
+
+/// Applies reports until `done` holds or `limit` passes.
+fn wait_until(
+    rx: &mpsc::Receiver<Line>,
+    view: &mut View,
+    limit: Duration,
+    done: impl Fn(&View) -> bool,
+) -> bool {
+    let end = Instant::now() + limit;
+    while !done(view) {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        if let Ok(line) = rx.recv_timeout(left.min(Duration::from_millis(50))) {
+            view.apply(&line);
+        }
+    }
+    true
+}
+
+/// Runs the live cluster.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !(3..=9).contains(&args.nodes) {
+        bail!("--nodes must be 3 to 9 (one machine, a majority must survive a kill)");
+    }
+    let (min, max) = args
+        .election_ms
+        .split_once("..")
+        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
+        .context("--election-ms must be MIN..MAX in ms")?;
+    let exe = std::env::current_exe()?;
+    let dir = std::env::temp_dir().join(format!("raft-heartbeat-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut procs = Processes { children: BTreeMap::new(), dir: dir.clone() };
+    let ports: BTreeMap<u64, u16> =
+        (1..=args.nodes).map(|id| Ok((id, free_port()?))).collect::<anyhow::Result<_>>()?;
+    let (tx, rx) = mpsc::channel();
+    for id in 1..=args.nodes {
+        procs.children.insert(id, spawn(&exe, &dir, id, &ports, &args, &tx)?);
+    }
+    eprintln!(
+        "cluster: {} nodes on 127.0.0.1 ports {:?}, data in {}",
+        args.nodes,
+        ports.values().collect::<Vec<_>>(),
+        dir.display()
+    );
+    let mut view = View::default();
+    let mut live: BTreeSet<u64> = (1..=args.nodes).collect();
+    let mut failovers = Vec::new();
+    let mut bumps = 0;
+    for round in 1..=args.kill_leader {
+        let l = live.clone();
+        if !wait_until(&rx, &mut view, Duration::from_secs(10), |v| v.agreed(&l).is_some()) {
+            bail!("no leader agreed on by every node within 10 s (logs in {})", dir.display());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        while let Ok(line) = rx.try_recv() {
+            view.apply(&line);
+        }
+        let (leader, term) = view.agreed(&live).context("the leader changed while settling")?;
+        let killed_at = unix_ms();
+        if let Some(mut child) = procs.children.remove(&leader.0) {
+            child.kill()?;
+            child.wait()?;
+        }
+        live.remove(&leader.0);
+        let l = live.clone();
+        let moved_on = move |v: &View| v.agreed(&l).is_some_and(|(n, t)| n != leader && t > term);
+        if !wait_until(&rx, &mut view, Duration::from_secs(10), moved_on) {
+            bail!("no new leader within 10 s of killing {leader} (logs in {})", dir.display());
+        }
+        let reported =
+            live.iter().filter_map(|n| view.leader.get(n).map(|x| x.2)).max().unwrap_or(killed_at);
+        let ms = reported.saturating_sub(killed_at) as f64;
+        let (new_leader, new_term) = view.agreed(&live).expect("just agreed");
+        eprintln!(
+            "failover {round}: {leader} killed, {new_leader} leads {new_term} after {ms:.0} ms"
+        );
+        failovers.push(ms);
+        procs.children.insert(leader.0, spawn(&exe, &dir, leader.0, &ports, &args, &tx)?);
+        live.insert(leader.0);
+        let l = live.clone();
+        let rejoined =
+            wait_until(&rx, &mut view, Duration::from_secs(5), |v| v.agreed(&l).is_some());
+        let max_term = view.term.values().copied().max().unwrap_or(new_term);
+        if !rejoined || max_term > new_term {
+            bumps += 1;
+        }
+    }
+    let leaders_per_term_max = view.leaders_by_term.values().map(BTreeSet::len).max().unwrap_or(0);
+    let predicted = predict(args.nodes, args.heartbeat_ms, min, max)?;
+    let report = Report {
+        failovers,
+        rejoin_term_bumps: bumps,
+        predicted_ms: predicted,
+        leaders_per_term_max,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        let mut sorted = report.failovers.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        println!("failovers (ms): {:?}", report.failovers);
+        println!(
+            "live median {median:.0} ms; simulator predicts p50 {:.0} ms, p99 {:.0} ms",
+            report.predicted_ms.p50, report.predicted_ms.p99
+        );
+        println!(
+            "rejoins that raised the term: {}; most leaders in one term: {}",
+            report.rejoin_term_bumps, report.leaders_per_term_max
+        );
+    }
+    Ok(if report.leaders_per_term_max <= 1 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The simulator's failover distribution for the same settings on loopback with an SSD.
+fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<Predicted> {
+    let scenario = Scenario {
+        name: "cluster-prediction".into(),
+        description: String::new(),
+        trials: 1000,
+        duration_ms: 60_000.0,
+        stop_after_recovery: true,
+        cluster: ClusterSpec {
+            nodes,
+            heartbeat_ms: heartbeat_ms as f64,
+            election_timeout_ms: [min as f64, max as f64],
+            pre_vote: true,
+            check_quorum: true,
+            leader_stickiness: true,
+            leader_lease: true,
+            max_clock_drift: 0.05,
+        },
+        network: NetworkSpec {
+            latency: Latency::Normal { mean_ms: 0.1, std_ms: 0.03 },
+            loss: 0.0,
+            duplicate: 0.0,
+            disk: Latency::Normal { mean_ms: 1.0, std_ms: 0.3 },
+            bandwidth_mbps: None,
+            lane: Lane::Dedicated,
+            timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: 1.0 },
+        },
+        nodes: Vec::new(),
+        links: Vec::new(),
+        timeline: vec![Step {
+            at_ms: 2000.0,
+            action: sim::Action::Crash {
+                node: Target::Role(sim::RoleTarget::Leader),
+                within_heartbeat: true,
+            },
+        }],
+        swarm: None,
+        check: CheckSpec::default(),
+    };
+    scenario.validate()?;
+    let report = sim::run(&scenario, &RunOptions { seed: 1, ..RunOptions::default() }, &|_| {})?;
+    Ok(Predicted { p50: report.time_without_leader_ms.p50, p99: report.time_without_leader_ms.p99 })
+}
