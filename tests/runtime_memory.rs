@@ -175,3 +175,53 @@ async fn a_node_whose_vote_cannot_be_made_durable_stops_without_sending_it() {
     let late = tokio::time::timeout(Duration::from_millis(10), spy.recv()).await;
     assert!(matches!(late, Err(_) | Ok(None)), "the vote request never left: {late:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn injected_faults_cut_delay_and_freeze_a_real_transport() {
+    use raft_heartbeat::runtime::FaultyTransport;
+    let net = MemoryNetwork::new();
+    let mut handles = BTreeMap::new();
+    let mut faults = BTreeMap::new();
+    let mut stops = Vec::new();
+    for id in 1..=3 {
+        let (transport, f) = FaultyTransport::new(net.join(NodeId(id)));
+        let (driver, handle) =
+            Driver::new(config(id, 3), MemoryStore::default(), transport).await.unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(driver.run(async {
+            let _ = stopped.await;
+        }));
+        handles.insert(id, handle);
+        faults.insert(id, f);
+        stops.push(stop);
+    }
+    wait(1000).await;
+    let leader_of = |h: &BTreeMap<u64, Handle>| {
+        h.values()
+            .map(|x| x.status.borrow().clone())
+            .filter(|s| s.role == Role::Leader)
+            .map(|s| s.id)
+            .collect::<Vec<_>>()
+    };
+    let leader = leader_of(&handles)[0];
+    // A 20 ms delay on every link is well under the timeouts: nothing changes.
+    for f in faults.values() {
+        f.set_delay(Duration::from_millis(20));
+    }
+    wait(1000).await;
+    assert_eq!(leader_of(&handles), vec![leader]);
+    // Freezing the leader's traffic for longer than the longest timeout deposes it.
+    faults[&leader.0].freeze();
+    wait(1000).await;
+    let now = leader_of(&handles);
+    assert!(now.iter().any(|l| *l != leader), "{now:?}");
+    faults[&leader.0].heal();
+    for f in faults.values() {
+        f.heal();
+    }
+    wait(1000).await;
+    assert_eq!(leader_of(&handles).len(), 1);
+    for s in stops {
+        let _ = s.send(());
+    }
+}

@@ -22,11 +22,13 @@
 
 pub mod codec;
 mod driver;
+mod faults;
 mod storage;
 mod tcp;
 mod transport;
 
 pub use driver::{Driver, Handle, HostInput, RuntimeError};
+pub use faults::{Faults, FaultyTransport};
 pub use storage::{FileStore, HardStateStore, MemoryStore, StorageError};
 pub use tcp::{Lanes, TcpConfig, TcpStats, TcpTransport};
 pub use transport::{MemoryNetwork, MemoryTransport, Transport};
