@@ -30,5 +30,5 @@ mod transport;
 pub use driver::{Driver, Handle, HostInput, RuntimeError};
 pub use faults::{Faults, FaultyTransport};
 pub use storage::{FileStore, HardStateStore, MemoryStore, StorageError};
-pub use tcp::{Lanes, TcpConfig, TcpStats, TcpTransport};
+pub use tcp::{Lanes, PayloadSender, TcpConfig, TcpStats, TcpTransport};
 pub use transport::{MemoryNetwork, MemoryTransport, Transport};

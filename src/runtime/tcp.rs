@@ -181,14 +181,39 @@ impl TcpTransport {
 
     /// Queues a payload of the host's for `to` on the shared lane.
     pub fn send_payload(&self, to: NodeId, bytes: Vec<u8>) {
-        if let Some(outbox) = self.shared.get(&to) {
-            outbox.push(Frame::Payload(bytes), self.config.queue, &self.stats);
+        self.payload_sender().send(to, bytes);
+    }
+
+    /// A handle that sends the host's payloads, usable after the transport moved into a driver.
+    pub fn payload_sender(&self) -> PayloadSender {
+        PayloadSender {
+            shared: self.shared.clone(),
+            queue: self.config.queue,
+            stats: self.stats.clone(),
         }
     }
 
     /// The payloads peers send this node; can be taken once.
     pub fn take_payloads(&mut self) -> Option<mpsc::Receiver<(NodeId, Vec<u8>)>> {
         self.payloads.take()
+    }
+}
+
+/// Sends the host's own payloads (replication, snapshots) on the shared lane of a
+/// [`TcpTransport`].
+#[derive(Clone, Debug)]
+pub struct PayloadSender {
+    shared: BTreeMap<NodeId, Arc<Outbox>>,
+    queue: usize,
+    stats: Arc<TcpStats>,
+}
+
+impl PayloadSender {
+    /// Queues `bytes` for `to`; dropped (and counted) if the peer's queue is full.
+    pub fn send(&self, to: NodeId, bytes: Vec<u8>) {
+        if let Some(outbox) = self.shared.get(&to) {
+            outbox.push(Frame::Payload(bytes), self.queue, &self.stats);
+        }
     }
 }
 
