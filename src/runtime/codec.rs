@@ -41,8 +41,8 @@ pub enum Frame {
     },
     /// A protocol message.
     Protocol(Envelope),
-    /// An opaque payload of the host's.
-    Payload(Vec<u8>),
+    /// An opaque payload of the host's (encoded as one byte string, not byte by byte).
+    Payload(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 /// Why bytes could not be turned into a frame, or a frame into bytes.
