@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
@@ -64,13 +64,30 @@ struct Processes {
     dir: PathBuf,
 }
 
+/// Empties the shared [`Processes`] (killing them) when dropped.
+struct Cleanup(Arc<Mutex<Processes>>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        drop(std::mem::replace(&mut *lock(&self.0), Processes::empty()));
+    }
+}
+
+impl Processes {
+    fn empty() -> Self {
+        Processes { children: BTreeMap::new(), dir: PathBuf::new() }
+    }
+}
+
 impl Drop for Processes {
     fn drop(&mut self) {
         for child in self.children.values_mut() {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -105,6 +122,10 @@ impl View {
         let first = seen.next()??;
         seen.all(|x| x == Some(first)).then_some(first)
     }
+}
+
+fn lock(procs: &Mutex<Processes>) -> std::sync::MutexGuard<'_, Processes> {
+    procs.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn unix_ms() -> u128 {
@@ -184,12 +205,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("raft-heartbeat-cluster-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut procs = Processes { children: BTreeMap::new(), dir: dir.clone() };
+    let procs = Arc::new(Mutex::new(Processes { children: BTreeMap::new(), dir: dir.clone() }));
+    // On any return, error included, every node started is killed and the data removed.
+    let _cleanup = Cleanup(procs.clone());
+    // Ctrl-c (or SIGTERM) does the same, then exits.
+    let on_signal = procs.clone();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
+        rt.block_on(super::node_cmd::shutdown_signal());
+        drop(std::mem::replace(
+            &mut *on_signal.lock().unwrap_or_else(|e| e.into_inner()),
+            Processes::empty(),
+        ));
+        eprintln!("cluster: interrupted; every node stopped");
+        std::process::exit(130);
+    });
     let ports: BTreeMap<u64, u16> =
         (1..=args.nodes).map(|id| Ok((id, free_port()?))).collect::<anyhow::Result<_>>()?;
     let (tx, rx) = mpsc::channel();
     for id in 1..=args.nodes {
-        procs.children.insert(id, spawn(&exe, &dir, id, &ports, &args, &tx)?);
+        let child = spawn(&exe, &dir, id, &ports, &args, &tx)?;
+        lock(&procs).children.insert(id, child);
     }
     eprintln!(
         "cluster: {} nodes on 127.0.0.1 ports {:?}, data in {}",
@@ -212,7 +250,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let (leader, term) = view.agreed(&live).context("the leader changed while settling")?;
         let killed_at = unix_ms();
-        if let Some(mut child) = procs.children.remove(&leader.0) {
+        let killed = lock(&procs).children.remove(&leader.0);
+        if let Some(mut child) = killed {
             child.kill()?;
             child.wait()?;
         }
@@ -230,7 +269,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "failover {round}: {leader} killed, {new_leader} leads {new_term} after {ms:.0} ms"
         );
         failovers.push(ms);
-        procs.children.insert(leader.0, spawn(&exe, &dir, leader.0, &ports, &args, &tx)?);
+        let child = spawn(&exe, &dir, leader.0, &ports, &args, &tx)?;
+        lock(&procs).children.insert(leader.0, child);
         live.insert(leader.0);
         let l = live.clone();
         let rejoined =
@@ -240,6 +280,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bumps += 1;
         }
     }
+    drop(std::mem::replace(&mut *lock(&procs), Processes::empty()));
     let leaders_per_term_max = view.leaders_by_term.values().map(BTreeSet::len).max().unwrap_or(0);
     let predicted = predict(args.nodes, args.heartbeat_ms, min, max)?;
     let report = Report {

@@ -82,7 +82,7 @@ struct Line<'a> {
 }
 
 /// Completes at ctrl-c (SIGINT) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
