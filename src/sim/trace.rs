@@ -246,14 +246,13 @@ pub struct TraceSink {
     next: usize,
     file: Option<Box<dyn Write + Send>>,
     error: Option<std::io::Error>,
-    records: u64,
 }
 
 impl fmt::Debug for TraceSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TraceSink")
             .field("trial", &self.trial)
-            .field("records", &self.records)
+            .field("tail", &self.tail.len())
             .finish()
     }
 }
@@ -268,13 +267,11 @@ impl TraceSink {
             next: 0,
             file,
             error: None,
-            records: 0,
         }
     }
 
     /// Records `record` at `t`.
     pub fn record(&mut self, t: Instant, record: Record) {
-        self.records += 1;
         let words = record.words();
         let mut bytes = [0u8; 40];
         bytes[..8].copy_from_slice(&t.as_nanos().to_le_bytes());
