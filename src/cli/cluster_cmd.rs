@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use raft_heartbeat::core::{Event, NodeId, Role, Term};
+use raft_heartbeat::core::{Event, NodeId, Role, Term, TimerRule};
 use raft_heartbeat::sim::{
     self, CheckSpec, ClusterSpec, Lane, Latency, NetworkSpec, RunOptions, Scenario, Step, Target,
 };
@@ -325,6 +325,8 @@ fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<
             leader_stickiness: true,
             leader_lease: true,
             max_clock_drift: 0.05,
+            // The runtime's nodes use the core's default.
+            timer_rule: TimerRule::default(),
         },
         network: NetworkSpec {
             latency: Latency::Normal { mean_ms: 0.1, std_ms: 0.03 },

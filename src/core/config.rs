@@ -9,10 +9,11 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::time::duration_nanos;
-use super::types::NodeId;
+use super::types::{NodeId, Term};
 
 /// How one node behaves. Build it, adjust fields, then hand it to
 /// [`Node::new`](crate::core::Node::new), which validates it.
@@ -44,9 +45,34 @@ pub struct Config {
     /// on one node lasts at least `d * (1 - max_clock_drift)` on any other. The lease lasts
     /// `election_timeout_min * (1 - max_clock_drift)`. Must be in `[0, 1)`.
     pub max_clock_drift: f64,
+    /// When the election timer is reset. The default, [`TimerRule::Figure2`], is Raft's.
+    pub timer_rule: TimerRule,
     /// Seed of this node's random generator (ChaCha8, stream = node id). Same seed and same
     /// inputs give the same timeouts, always.
     pub seed: u64,
+}
+
+/// When a follower or candidate draws a fresh election timeout.
+///
+/// Both rules redraw the timer when a valid heartbeat (or host-reported leader contact) is
+/// accepted, when a vote is granted, when a campaign starts, and when a leader steps down (a
+/// leader runs no election timer, so it needs a fresh one). They differ only in what a
+/// candidate does when its campaign fails before its timer fires. See docs/architecture.md for
+/// the events a host sees under each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimerRule {
+    /// Raft's Figure 2, as LogCabin (the implementation behind the paper's Figure 16) does it:
+    /// a candidate stays a candidate until it wins, hears from a leader of its term or newer,
+    /// or its timer fires (Raft §5.2). Learning a higher term makes it a follower but keeps its
+    /// timer running, and a majority of refusals changes nothing. Candidates whose campaigns
+    /// fail together therefore keep the offsets their random timeouts gave them.
+    #[default]
+    Figure2,
+    /// etcd-raft's behaviour: a candidate refused by a majority becomes a follower at once, and
+    /// every step-down to follower draws a fresh timeout at that moment. Candidates that fail
+    /// together then restart their timers together, which pulls them back into lock-step.
+    ResetOnStepDown,
 }
 
 impl Config {
@@ -127,6 +153,7 @@ impl Default for Config {
             leader_stickiness: true,
             leader_lease: true,
             max_clock_drift: 0.05,
+            timer_rule: TimerRule::Figure2,
             seed: 0,
         }
     }
@@ -184,6 +211,10 @@ pub enum ConfigError {
         /// The configured drift bound.
         max_clock_drift: f64,
     },
+    /// The hard state handed to [`Node::restart`](crate::core::Node::restart) holds a term past
+    /// [`Term::LAST`]: storage is corrupt, or a peer sent a term no honest node can reach.
+    #[error("the restored hard state's term {0} is past the last usable term {last}", last = Term::LAST)]
+    TermOutOfRange(Term),
 }
 
 #[cfg(test)]
@@ -202,6 +233,7 @@ mod tests {
         assert_eq!(c.election_timeout_min, Duration::from_millis(150));
         assert_eq!(c.election_timeout_max, Duration::from_millis(300));
         assert!(c.pre_vote && c.check_quorum && c.leader_stickiness && c.leader_lease);
+        assert_eq!(c.timer_rule, TimerRule::Figure2, "Raft's Figure 2 timer rule by default");
         assert_eq!(Config::default().validate(), Ok(()));
     }
 

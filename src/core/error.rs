@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use super::types::NodeId;
+use super::types::{NodeId, Term};
 
 /// Why the core refused an input from outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
@@ -26,4 +26,12 @@ pub enum InputError {
     /// The message claims to come from this node itself.
     #[error("message claims to come from this node ({0}) itself: dropped")]
     FromSelf(NodeId),
+    /// The input carries a term past [`Term::LAST`], which no honest node can reach.
+    #[error("input from {from} carries term {term}, past the last usable term: dropped")]
+    TermOutOfRange {
+        /// The claimed sender.
+        from: NodeId,
+        /// The term it carried.
+        term: Term,
+    },
 }

@@ -70,7 +70,7 @@ mod votes;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, TimerRule};
 pub use detector::{FailureDetector, TimeoutDetector, Verdict};
 pub use error::InputError;
 pub use event::Event;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::config::{Config, ConfigError};
+use super::config::{Config, ConfigError, TimerRule};
 use super::detector::{FailureDetector, TimeoutDetector, Verdict};
 use super::error::InputError;
 use super::event::Event;
@@ -41,9 +41,11 @@ pub struct Node {
     now: Instant,
     election_deadline: Instant,
     last_leader_contact: Option<Instant>,
-    /// When this node restarted, if it had seen a term before: it may have followed a leader
-    /// before a crash that it no longer remembers (see `heard_from_leader_recently`).
-    restarted_at: Option<Instant>,
+    /// No vote and no pre-vote is granted before this instant (thesis §4.2.3, LogCabin's
+    /// `withholdVotesUntil`): one minimum election timeout after the latest accepted leader
+    /// contact, or after a restart. Learning a higher term never moves it back; this is what
+    /// the lease of §6.4.1 rests on (see `votes_withheld`).
+    withhold_votes_until: Option<Instant>,
     votes: VoteTally,
     lead: LeaderState,
     detector: Box<dyn FailureDetector>,
@@ -82,6 +84,9 @@ impl Node {
         now: Instant,
     ) -> Result<Node, ConfigError> {
         config.validate()?;
+        if hard_state.term > Term::LAST {
+            return Err(ConfigError::TermOutOfRange(hard_state.term));
+        }
         let mut peers: Vec<NodeId> =
             config.members.iter().copied().filter(|&m| m != config.id).collect();
         peers.sort_unstable();
@@ -105,7 +110,10 @@ impl Node {
             now,
             election_deadline: now,
             last_leader_contact: None,
-            restarted_at: (hard_state.term > Term(0)).then_some(now),
+            // Before a crash it may have acknowledged a leader whose lease still runs, and it no
+            // longer remembers; a brand-new node (term zero) has acknowledged no one.
+            withhold_votes_until: (hard_state.term > Term(0))
+                .then(|| now + config.election_timeout_min),
             votes: VoteTally::new(peers.len()),
             lead: LeaderState::new(peers.len(), rounds_kept),
             detector,
@@ -132,6 +140,7 @@ impl Node {
         let now = self.observe(now);
         let from = envelope.from;
         self.check_sender(from, envelope.to)?;
+        self.check_term(from, envelope.message.term())?;
         match envelope.message {
             Message::Heartbeat(m) => self.on_heartbeat(now, from, m),
             Message::HeartbeatResponse(m) => self.on_heartbeat_response(now, from, m),
@@ -183,6 +192,7 @@ impl Node {
     ) -> Result<(), InputError> {
         let now = self.observe(now);
         self.check_sender(from, self.config.id)?;
+        self.check_term(from, term)?;
         if term < self.hard.term {
             self.counters.stale += 1;
             return Ok(());
@@ -203,6 +213,7 @@ impl Node {
     ) -> Result<(), InputError> {
         let now = self.observe(now);
         self.check_sender(from, self.config.id)?;
+        self.check_term(from, term)?;
         if term > self.hard.term {
             self.become_follower(now, term, None);
         } else if term < self.hard.term || self.role != Role::Leader {
@@ -389,6 +400,14 @@ impl Node {
         Ok(())
     }
 
+    fn check_term(&mut self, from: NodeId, term: Term) -> Result<(), InputError> {
+        if term > Term::LAST {
+            self.counters.terms_out_of_range += 1;
+            return Err(InputError::TermOutOfRange { from, term });
+        }
+        Ok(())
+    }
+
     fn peer_index(&self, id: NodeId) -> Option<usize> {
         self.peers.binary_search(&id).ok()
     }
@@ -438,6 +457,8 @@ impl Node {
         }
         self.set_leader(Some(from));
         self.last_leader_contact = Some(now);
+        let fence = now + self.config.election_timeout_min;
+        self.withhold_votes_until = Some(self.withhold_votes_until.map_or(fence, |u| u.max(fence)));
         self.reset_election_timer(now);
         if leader_commit > self.leader_commit {
             self.leader_commit = leader_commit;
@@ -458,36 +479,37 @@ impl Node {
         }
     }
 
-    /// Whether this node heard from a current leader within the minimum election timeout
-    /// (thesis §4.2.3, §9.6). A leader counts itself while it hears from a majority.
+    /// Whether this node must refuse votes and pre-votes at `now` (thesis §4.2.3, §9.6): it
+    /// accepted a leader's contact (or restarted) less than a minimum election timeout ago, on
+    /// its own clock, whatever terms it has learned since; or it leads and has heard from a
+    /// majority within that time.
     ///
-    /// A restarted node also counts its restart as such contact: before the crash it may have
-    /// acknowledged a leader whose lease still runs, and it no longer remembers. Waiting one
-    /// minimum timeout keeps the lease safe across restarts; a brand-new node (term zero) has
-    /// acknowledged no one and need not wait.
-    fn heard_from_leader_recently(&self, now: Instant) -> bool {
+    /// The window is kept in `withhold_votes_until`, not derived from "a known leader": a late
+    /// response of a higher term clears the known leader without making the leader's lease any
+    /// shorter, so it must not open the window early.
+    fn votes_withheld(&self, now: Instant) -> bool {
         let min = self.config.election_timeout_min;
-        let just_restarted = self.restarted_at.is_some_and(|t| now - t < min);
-        just_restarted
-            || match (self.role, self.leader) {
-                (Role::Leader, _) => self.lead.quorum_contact.is_none_or(|t| now - t < min),
-                (_, Some(_)) => self.last_leader_contact.is_some_and(|t| now - t < min),
-                (_, None) => false,
-            }
+        let leading =
+            self.role == Role::Leader && self.lead.quorum_contact.is_none_or(|t| now - t < min);
+        leading || self.withhold_votes_until.is_some_and(|until| now < until)
     }
 
     // ----- elections ----------------------------------------------------------------------
 
     /// Starts a pre-vote (thesis §9.6) or a real election (Raft §5.2) with a fresh timeout.
     fn campaign(&mut self, now: Instant, role: Role) {
-        let term = if role == Role::Candidate {
-            let next = self.hard.term.next();
+        let Some(next) = self.hard.term.next() else {
+            // The terms are used up (see `Term::LAST`): campaigning would reuse this term and
+            // overwrite a vote already cast in it.
+            tracing::error!(node = %self.config.id, term = %self.hard.term, "no term left to campaign in");
+            self.reset_election_timer(now);
+            return;
+        };
+        if role == Role::Candidate {
             self.set_term(next);
             self.hard.voted_for = Some(self.config.id);
-            next
-        } else {
-            self.hard.term.next()
-        };
+        }
+        let term = next;
         self.set_role(role);
         self.votes.clear();
         self.reset_election_timer(now);
@@ -500,17 +522,19 @@ impl Node {
     }
 
     fn on_vote_request(&mut self, now: Instant, from: NodeId, m: VoteRequest) {
-        let recent_leader = self.heard_from_leader_recently(now);
+        let withheld = self.votes_withheld(now);
         let log_ok = m.last_log >= self.last_log;
         if m.pre_vote {
             // Thesis §9.6: agree only to a later term, an up-to-date log, and no live leader.
-            let granted = m.term > self.hard.term && log_ok && !recent_leader;
+            let granted = m.term > self.hard.term && log_ok && !withheld;
             let term = if granted { m.term } else { self.hard.term };
             self.send(from, Message::VoteResponse(VoteResponse { term, granted, pre_vote: true }));
             return;
         }
-        if m.term > self.hard.term && self.config.leader_stickiness && recent_leader {
-            // Thesis §4.2.3: neither update the term nor grant the vote.
+        if m.term >= self.hard.term && self.config.leader_stickiness && withheld {
+            // Thesis §4.2.3: neither update the term nor grant the vote. A request of the
+            // current term is refused too: the term may have been learned from a late message
+            // after the leader's contact, with no vote cast in it yet.
             self.counters.sticky_refusals += 1;
             let reply = VoteResponse { term: self.hard.term, granted: false, pre_vote: false };
             self.send(from, Message::VoteResponse(reply));
@@ -537,7 +561,7 @@ impl Node {
             return;
         };
         let expected = match (m.pre_vote, self.role) {
-            (true, Role::PreCandidate) => self.hard.term.next(),
+            (true, Role::PreCandidate) => self.hard.term.next().unwrap_or(Term::LAST),
             (false, Role::Candidate) => self.hard.term,
             _ if m.term > self.hard.term && !(m.pre_vote && m.granted) => {
                 self.become_follower(now, m.term, None);
@@ -555,8 +579,11 @@ impl Node {
             self.become_follower(now, m.term, None);
         } else if !m.granted && m.term == self.hard.term {
             self.votes.record(index, false);
-            if self.votes.refused() >= self.quorum {
-                // This campaign cannot win; wait for the timer as a follower.
+            if self.votes.refused() >= self.quorum
+                && self.config.timer_rule == TimerRule::ResetOnStepDown
+            {
+                // etcd-raft: this campaign cannot win; wait as a follower with a fresh timer.
+                // Under Raft's Figure 2 the candidate waits for its own timer instead (§5.2).
                 self.become_follower(now, self.hard.term, None);
             }
         } else {
@@ -643,11 +670,18 @@ impl Node {
     // ----- state changes --------------------------------------------------------------------
 
     /// Becomes a follower of `term` (which may be the current one) following `leader`.
+    ///
+    /// A former leader draws a fresh timeout: it ran no election timer while it led. A former
+    /// candidate keeps the timer it has under [`TimerRule::Figure2`] and draws a fresh one
+    /// under [`TimerRule::ResetOnStepDown`].
     fn become_follower(&mut self, now: Instant, term: Term, leader: Option<NodeId>) {
+        let was = self.role;
         self.set_term(term);
-        if self.role != Role::Follower {
+        if was != Role::Follower {
             self.set_role(Role::Follower);
-            self.reset_election_timer(now);
+            if was == Role::Leader || self.config.timer_rule == TimerRule::ResetOnStepDown {
+                self.reset_election_timer(now);
+            }
         }
         self.set_leader(leader);
     }

@@ -51,8 +51,11 @@ pub struct Counters {
     pub stale: u64,
     /// Heartbeats from a second leader of the current term (a safety bug elsewhere if ever seen).
     pub conflicting_leaders: u64,
-    /// Vote requests of a higher term ignored because a leader was heard recently (thesis §4.2.3).
+    /// Vote requests refused without a term update because a leader was heard within the
+    /// minimum election timeout (thesis §4.2.3).
     pub sticky_refusals: u64,
+    /// Inputs carrying a term past [`Term::LAST`](crate::core::Term::LAST).
+    pub terms_out_of_range: u64,
     /// Inputs whose `now` was earlier than an earlier input's.
     pub clock_regressions: u64,
 }

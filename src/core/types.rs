@@ -21,9 +21,16 @@ impl fmt::Display for NodeId {
 pub struct Term(pub u64);
 
 impl Term {
-    /// The next term. Saturates: a term of `u64::MAX` cannot be reached by honest nodes.
-    pub fn next(self) -> Term {
-        Term(self.0.saturating_add(1))
+    /// The last term a node can enter: `u64::MAX - 1`. A node in it cannot campaign, and every
+    /// input carrying a later term (`u64::MAX`) is refused with
+    /// [`InputError::TermOutOfRange`](crate::core::InputError::TermOutOfRange). Without this
+    /// bound a node in `u64::MAX` could never move on, and a saturating increment would let it
+    /// vote for itself in a term where it had already voted for another.
+    pub const LAST: Term = Term(u64::MAX - 1);
+
+    /// The next term, or `None` past [`Term::LAST`].
+    pub fn next(self) -> Option<Term> {
+        (self < Term::LAST).then(|| Term(self.0 + 1))
     }
 }
 
@@ -93,6 +100,14 @@ pub struct HardState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_end_at_the_last_usable_term() {
+        assert_eq!(Term(0).next(), Some(Term(1)));
+        assert_eq!(Term(u64::MAX - 2).next(), Some(Term::LAST));
+        assert_eq!(Term::LAST.next(), None);
+        assert_eq!(Term(u64::MAX).next(), None);
+    }
 
     #[test]
     fn later_term_beats_longer_log_as_raft_5_4_1_says() {

@@ -24,6 +24,7 @@ use super::runner::{run, RunOptions};
 use super::scenario::{
     Action, CheckSpec, ClusterSpec, Lane, NetworkSpec, NodeSpec, RoleTarget, Scenario, Step, Target,
 };
+use crate::core::TimerRule;
 
 /// One curve: an election-timeout range and its number of trials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +80,8 @@ pub fn scenario(curve: Curve) -> Scenario {
             leader_stickiness: false,
             leader_lease: false,
             max_clock_drift: 0.0,
+            // LogCabin's rule, which the paper measured.
+            timer_rule: TimerRule::Figure2,
         },
         network: NetworkSpec {
             latency: Latency::Normal { mean_ms: 0.5, std_ms: 0.1 },

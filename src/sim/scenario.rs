@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::error::ScenarioError;
 use super::latency::Latency;
-use crate::core::{Config, NodeId};
+use crate::core::{Config, NodeId, TimerRule};
 
 /// A whole scenario file.
 #[derive(Clone, Debug, Deserialize)]
@@ -83,6 +83,10 @@ pub struct ClusterSpec {
     /// Clock-drift bound the lease assumes.
     #[serde(default = "default_drift")]
     pub max_clock_drift: f64,
+    /// When a candidate's election timer is reset: `"figure2"` (Raft's, the default) or
+    /// `"reset-on-step-down"` (etcd-raft's).
+    #[serde(default)]
+    pub timer_rule: TimerRule,
 }
 
 fn default_heartbeat() -> f64 {
@@ -585,6 +589,7 @@ impl Scenario {
             leader_stickiness: c.leader_stickiness,
             leader_lease: c.leader_lease,
             max_clock_drift: c.max_clock_drift,
+            timer_rule: c.timer_rule,
             seed,
             ..Config::new(id, (1..=c.nodes).map(NodeId))
         }

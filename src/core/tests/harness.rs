@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::core::{Config, Envelope, Event, HardState, Instant, Message, Node, NodeId, Role, Term};
+use crate::core::{
+    Config, Envelope, Event, HardState, Heartbeat, Instant, LogPosition, Message, Node, NodeId,
+    Role, Term,
+};
 
 pub(crate) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -17,6 +20,21 @@ pub(crate) fn us(n: u64) -> Duration {
 
 pub(crate) fn at(n: u64) -> Instant {
     Instant::from_millis(n)
+}
+
+/// A message from `from` to `to`.
+pub(crate) fn env(from: u64, to: u64, message: Message) -> Envelope {
+    Envelope { from: NodeId(from), to: NodeId(to), message }
+}
+
+/// An empty heartbeat of `term`, round 1, from a leader with an empty log.
+pub(crate) fn heartbeat(term: u64) -> Message {
+    Message::Heartbeat(Heartbeat {
+        term: Term(term),
+        prev_log: LogPosition::default(),
+        leader_commit: 0,
+        round: 1,
+    })
 }
 
 /// Config for node `id` of the cluster `1..=n`, with defaults and the given seed.

@@ -4,4 +4,7 @@
 mod contract;
 mod harness;
 mod paper;
+mod safety;
+mod terms;
 mod thesis;
+mod timer_rule;

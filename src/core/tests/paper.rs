@@ -4,22 +4,9 @@ use std::collections::BTreeSet;
 
 use super::harness::*;
 use crate::core::{
-    Config, Envelope, Event, Heartbeat, HeartbeatResponse, Instant, LogPosition, Message, Node,
-    NodeId, Role, Term, VoteRequest, VoteResponse,
+    Config, Event, HeartbeatResponse, Instant, LogPosition, Message, Node, NodeId, Role, Term,
+    VoteRequest, VoteResponse,
 };
-
-fn env(from: u64, to: u64, message: Message) -> Envelope {
-    Envelope { from: NodeId(from), to: NodeId(to), message }
-}
-
-fn heartbeat(term: u64) -> Message {
-    Message::Heartbeat(Heartbeat {
-        term: Term(term),
-        prev_log: LogPosition::default(),
-        leader_commit: 0,
-        round: 1,
-    })
-}
 
 fn vote_request(term: u64, pre_vote: bool) -> Message {
     Message::VoteRequest(VoteRequest {
@@ -183,11 +170,12 @@ fn a_candidate_wins_loses_or_waits_by_its_votes_for_1_3_and_5_nodes_raft_5_2() {
         (1, &[], Role::Leader),
         (3, &[Some(true), None], Role::Leader),
         (3, &[None, None], Role::Candidate),
-        (3, &[Some(false), Some(false)], Role::Follower),
+        // Refused by a majority, it stays a candidate until its timer fires (Figure 2).
+        (3, &[Some(false), Some(false)], Role::Candidate),
         (5, &[Some(true), Some(true), None, None], Role::Leader),
         (5, &[Some(true), None, None, None], Role::Candidate),
         (5, &[Some(true), Some(false), Some(false), None], Role::Candidate),
-        (5, &[Some(false), Some(false), Some(false), None], Role::Follower),
+        (5, &[Some(false), Some(false), Some(false), None], Role::Candidate),
     ];
     for &(n, answers, expected) in cases {
         let (mut node, t) = candidate(n);
