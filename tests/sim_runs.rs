@@ -141,3 +141,39 @@ fn an_unsafe_drift_bound_is_caught_by_the_lease_check_and_replays_exactly() {
     assert_eq!(again.violations[0].detail, v.detail, "the replay reproduces it");
     assert_eq!(again.violations[0].at_ms, v.at_ms);
 }
+
+/// Node 2 (too short a log to lead) is paused for 600 ms and, inside that, for 50 ms; the
+/// leader crashes right after the short pause ends. The short pause must not end the long one
+/// in the engine's books: the node's timer and inbox stay frozen until 1600 ms, and the
+/// detection bound must wait for that too.
+const NESTED_PAUSES: &str = r#"
+name = "nested-pauses"
+duration_ms = 4000
+[cluster]
+nodes = 3
+[[nodes]]
+id = 2
+log_index = 50
+[[timeline]]
+at_ms = 1000
+action = "pause"
+node = 2
+for_ms = 600
+[[timeline]]
+at_ms = 1050
+action = "pause"
+node = 2
+for_ms = 50
+[[timeline]]
+at_ms = 1100.2
+action = "crash"
+node = "leader"
+"#;
+
+#[test]
+fn a_pause_nested_in_a_longer_one_does_not_end_it_or_fire_the_detection_bound() {
+    let s = Scenario::parse(NESTED_PAUSES).unwrap();
+    let r = go(&s, 1, 40, 2);
+    assert!(r.violations.is_empty(), "{:#?}", r.violations);
+    assert_eq!(r.time_without_leader_ms.count, 40, "every trial recovered");
+}

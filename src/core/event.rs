@@ -40,6 +40,14 @@ pub enum Event {
         /// Time since this node last heard from a leader.
         silence: Option<Duration>,
     },
+    /// This node granted its vote (not a pre-vote) to `candidate` in `term`, and reset its
+    /// election timer (Raft Figure 2). Also reported when a repeated request is granted again.
+    VoteGranted {
+        /// The term of the vote.
+        term: Term,
+        /// The candidate voted for.
+        candidate: NodeId,
+    },
     /// The leader has not heard from a follower for a minimum election timeout.
     PeerSuspected {
         /// The silent follower.

@@ -551,6 +551,7 @@ impl Node {
         if granted {
             self.hard.voted_for = Some(from);
             self.reset_election_timer(now);
+            self.events.push_back(Event::VoteGranted { term: self.hard.term, candidate: from });
         }
         let reply = VoteResponse { term: self.hard.term, granted, pre_vote: false };
         self.send(from, Message::VoteResponse(reply));

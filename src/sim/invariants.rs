@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{Instant, NodeId, Term};
+use crate::core::{Instant, LogPosition, NodeId, Term};
 
 /// The invariants the simulator checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,13 +17,20 @@ pub enum Invariant {
     ElectionSafety,
     /// No two nodes hold a valid lease at the same real time (thesis §6.4.1).
     LeaseSafety,
-    /// No follower campaigns less than `election_timeout_min` (by its own clock) after the last
-    /// valid heartbeat it accepted.
+    /// No node times out less than `election_timeout_min` (by its own clock) after the latest
+    /// reset of its timer that the timer rule explains (an accepted heartbeat, a granted vote,
+    /// a campaign, a step-down).
     NoEarlyTimeout,
-    /// After the leader crashes, every live follower stops following it within
-    /// `election_timeout_max / clock_rate` (plus pauses and processing) of the last heartbeat
-    /// it accepted from it.
+    /// Every live follower or candidate times out, or is reset again, within
+    /// `election_timeout_max / clock_rate` (plus pauses, processing and timer lateness) of the
+    /// latest reset the timer rule explains: so after a leader crashes, its followers notice.
     DetectionBound,
+    /// Every timeout drawn at a reset lies in `[min, max]`, and over a trial the draws are
+    /// uniform (Dvoretzky–Kiefer–Wolfowitz bound, α = 10⁻⁹).
+    RandomizedTimeouts,
+    /// Every new leader's log is at least as up to date as that of each voter that granted it
+    /// its vote (Raft §5.4.1).
+    ElectionRestriction,
     /// Once faults stop and a majority is connected, a leader is known to a majority within the
     /// scenario's bound.
     Liveness,
@@ -36,6 +43,8 @@ impl fmt::Display for Invariant {
             Invariant::LeaseSafety => "lease safety",
             Invariant::NoEarlyTimeout => "no early timeout",
             Invariant::DetectionBound => "detection bound",
+            Invariant::RandomizedTimeouts => "randomized timeouts",
+            Invariant::ElectionRestriction => "election restriction",
             Invariant::Liveness => "liveness",
         })
     }
@@ -89,80 +98,37 @@ pub fn check_leases(at: Instant, holders: &[(NodeId, Term)]) -> Result<(), Viola
     Ok(())
 }
 
-/// No early timeout: `node` campaigned `silence` (its own clock) after its last accepted
-/// heartbeat; `min` is the minimum election timeout.
-pub fn check_timeout(
-    at: Instant,
-    node: NodeId,
-    silence: Duration,
-    min: Duration,
-) -> Result<(), Violation> {
-    if silence < min {
-        return Err(Violation {
-            invariant: Invariant::NoEarlyTimeout,
-            at,
-            detail: format!(
-                "{node} timed out {silence:?} after its last heartbeat, below the minimum {min:?}"
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// Detection bound: after a leader crash, a deadline per follower still following it.
+/// The election restriction (Raft §5.4.1): remembers, per term and candidate, the logs of the
+/// voters that granted it their vote.
 #[derive(Debug, Default)]
-pub struct DetectionBound {
-    crashed: Option<(NodeId, Term)>,
-    deadlines: BTreeMap<NodeId, Instant>,
+pub struct ElectionRestriction {
+    grants: BTreeMap<(Term, NodeId), Vec<(NodeId, LogPosition)>>,
 }
 
-impl DetectionBound {
-    /// The leader `leader` of `term` crashed; each follower gets its deadline.
-    pub fn start(
-        &mut self,
+impl ElectionRestriction {
+    /// `voter`, whose log ends at `log`, granted `candidate` its vote in `term`.
+    pub fn on_grant(&mut self, term: Term, voter: NodeId, log: LogPosition, candidate: NodeId) {
+        self.grants.entry((term, candidate)).or_default().push((voter, log));
+    }
+
+    /// `leader`, whose log ends at `log`, became leader of `term` at `at`.
+    pub fn on_leader(
+        &self,
+        at: Instant,
         leader: NodeId,
         term: Term,
-        deadlines: impl IntoIterator<Item = (NodeId, Instant)>,
-    ) {
-        self.crashed = Some((leader, term));
-        self.deadlines = deadlines.into_iter().collect();
-    }
-
-    /// The crashed leader, while followers are still being watched.
-    pub fn watching(&self) -> Option<(NodeId, Term)> {
-        self.crashed.filter(|_| !self.deadlines.is_empty())
-    }
-
-    /// `node` accepted a late heartbeat from the crashed leader: its deadline moves to `deadline`.
-    pub fn extend(&mut self, node: NodeId, deadline: Instant) {
-        if let Some(d) = self.deadlines.get_mut(&node) {
-            *d = (*d).max(deadline);
-        }
-    }
-
-    /// `node` is paused: a timer due before `until` fires at `until` instead.
-    pub fn paused_until(&mut self, node: NodeId, until: Instant) {
-        if let Some(deadline) = self.deadlines.get_mut(&node) {
-            *deadline = (*deadline).max(until);
-        }
-    }
-
-    /// `node` stopped following the crashed leader (timed out, or moved to a later term), or
-    /// crashed itself.
-    pub fn done(&mut self, node: NodeId) {
-        self.deadlines.remove(&node);
-    }
-
-    /// Fails if a watched follower passed its deadline by `now`.
-    pub fn check(&self, now: Instant) -> Result<(), Violation> {
-        let Some((leader, term)) = self.crashed.filter(|_| !self.deadlines.is_empty()) else {
-            return Ok(());
-        };
-        match self.deadlines.iter().find(|(_, d)| now > **d) {
-            Some((node, deadline)) => Err(Violation {
-                invariant: Invariant::DetectionBound,
-                at: now,
-                detail: format!("{node} still follows {leader} of {term}, which crashed; it had to notice by {deadline}"),
+        log: LogPosition,
+    ) -> Result<(), Violation> {
+        let voters = self.grants.get(&(term, leader)).map(Vec::as_slice).unwrap_or_default();
+        match voters.iter().find(|(_, voter_log)| *voter_log > log) {
+            Some((voter, voter_log)) => Err(Violation {
+                invariant: Invariant::ElectionRestriction,
+                at,
+                detail: format!(
+                    "{leader} became leader of {term} with its log at {}:{}, with the vote of \
+                     {voter} whose log is further, at {}:{}",
+                    log.term, log.index, voter_log.term, voter_log.index
+                ),
             }),
             None => Ok(()),
         }
@@ -214,28 +180,16 @@ mod tests {
     }
 
     #[test]
-    fn early_timeout_fires_below_the_minimum() {
-        let min = Duration::from_millis(150);
-        check_timeout(t(1), NodeId(1), min, min).unwrap();
-        let v = check_timeout(t(1), NodeId(1), Duration::from_millis(149), min).unwrap_err();
-        assert_eq!(v.invariant, Invariant::NoEarlyTimeout);
-    }
-
-    #[test]
-    fn detection_bound_fires_when_a_follower_keeps_following_a_crashed_leader() {
-        let mut c = DetectionBound::default();
-        c.start(NodeId(1), Term(1), [(NodeId(2), t(300)), (NodeId(3), t(300))]);
-        c.done(NodeId(2));
-        c.extend(NodeId(3), t(310));
-        c.paused_until(NodeId(3), t(305));
-        c.check(t(310)).unwrap();
-        c.paused_until(NodeId(3), t(315));
-        c.check(t(315)).unwrap();
-        let v = c.check(t(316)).unwrap_err();
-        assert_eq!(v.invariant, Invariant::DetectionBound);
-        c.done(NodeId(3));
-        c.check(t(1000)).unwrap();
-        assert_eq!(c.watching(), None);
+    fn election_restriction_fires_when_a_voter_has_a_further_log() {
+        let mut c = ElectionRestriction::default();
+        let (short, long) = (LogPosition::new(Term(1), 5), LogPosition::new(Term(1), 9));
+        c.on_grant(Term(2), NodeId(2), short, NodeId(1));
+        c.on_grant(Term(3), NodeId(3), long, NodeId(2));
+        c.on_leader(t(1), NodeId(1), Term(2), short).unwrap();
+        c.on_leader(t(1), NodeId(2), Term(3), long).unwrap();
+        c.on_grant(Term(4), NodeId(3), long, NodeId(1));
+        let v = c.on_leader(t(2), NodeId(1), Term(4), short).unwrap_err();
+        assert_eq!(v.invariant, Invariant::ElectionRestriction);
     }
 
     #[test]

@@ -38,6 +38,7 @@ mod rng;
 mod runner;
 mod scenario;
 mod swarm;
+mod timers;
 mod trace;
 mod world;
 

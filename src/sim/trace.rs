@@ -224,6 +224,7 @@ fn event_words(e: &Event) -> (u64, u64, u64) {
         Event::LeaseExpired { term } => (8, term.0, 0),
         Event::LeaderCommit { index } => (9, index, 0),
         Event::ClockWentBackwards { by } => (10, nanos(by), 0),
+        Event::VoteGranted { term, candidate } => (11, term.0, candidate.0),
         // `Event` is exhaustive today; a new variant must get its own code here.
     }
 }

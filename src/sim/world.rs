@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use rand_chacha::ChaCha8Rng;
 
-use super::invariants::{self, DetectionBound, ElectionSafety, Violation};
+use super::invariants::{self, ElectionRestriction, ElectionSafety, Violation};
 use super::latency::{unit, Sampler};
 use super::metrics::TrialResult;
 use super::network::{wire_size, Fate, Network};
 use super::queue::EventQueue;
 use super::rng::{rng_for, seed_for, Stream};
 use super::scenario::{ms, Action, RoleTarget, Scenario, Side, Target};
+use super::timers::{Draws, TimerWatch};
 use super::trace::{DropReason, Fault, Record, TraceSink};
 use crate::core::{
-    Envelope, Event, HardState, Instant, LogPosition, Message, Node, NodeId, Role, Term,
+    Envelope, Event, HardState, Instant, LogPosition, Message, Node, NodeId, Role, Term, TimerRule,
 };
 
 /// Default index of every node's last log entry.
@@ -80,12 +81,34 @@ struct Host {
     /// How late timers fire, if they do.
     jitter: Option<(Sampler, ChaCha8Rng)>,
     stored: HardState,
-    /// The timer event in the queue, if any: when it fires and its generation.
-    pending: Option<(Instant, u64)>,
+    /// The timer event in the queue, if any.
+    pending: Option<TimerEvent>,
     generation: u64,
     log: LogPosition,
-    /// The leader, term, local and real time of the last heartbeat this node accepted.
-    last_heartbeat: Option<(NodeId, Term, Instant, Instant)>,
+    /// The last heartbeat this node accepted.
+    last_heartbeat: Option<Contact>,
+    /// The node's election timer, as the timer rule explains it.
+    timer: TimerWatch,
+    /// The input being handled reset the node's timer, by the rule.
+    reset_pending: bool,
+}
+
+/// A node's timer event in the engine's queue.
+#[derive(Clone, Copy, Debug)]
+struct TimerEvent {
+    /// When it fires (real time), lateness included.
+    fires_at: Instant,
+    /// Events of older generations are stale and ignored.
+    generation: u64,
+    /// The node's deadline (its own clock) it was queued for.
+    deadline: Instant,
+}
+
+/// A heartbeat a follower accepted: from which leader, of which term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Contact {
+    leader: NodeId,
+    term: Term,
 }
 
 impl Host {
@@ -125,8 +148,10 @@ pub struct World<'a> {
     /// A leader to crash at a random point of the interval after its next heartbeat round:
     /// `Some(None)` for whichever node leads then.
     crash_after_round: Option<Option<usize>>,
+    timer_rule: TimerRule,
     election: ElectionSafety,
-    detection: DetectionBound,
+    restriction: ElectionRestriction,
+    draws: Draws,
     failover: Option<Failover>,
     /// The latest leader seen elected: node and term.
     last_leader: Option<(usize, Term)>,
@@ -178,6 +203,8 @@ impl<'a> World<'a> {
                         spec.and_then(|s| s.log_index).unwrap_or(DEFAULT_LOG_INDEX),
                     ),
                     last_heartbeat: None,
+                    timer: TimerWatch::default(),
+                    reset_pending: false,
                 }
             })
             .collect();
@@ -195,8 +222,10 @@ impl<'a> World<'a> {
             rng: rng_for(trial_seed, Stream::Timeline),
             trace,
             crash_after_round: None,
+            timer_rule: timing.timer_rule,
             election: ElectionSafety::default(),
-            detection: DetectionBound::default(),
+            restriction: ElectionRestriction::default(),
+            draws: Draws::new(timing.election_timeout_min, timing.election_timeout_max),
             failover: None,
             last_leader: None,
             liveness_pending: false,
@@ -252,6 +281,9 @@ impl<'a> World<'a> {
         if !stopped {
             self.now = self.end;
         }
+        if self.violation.is_none() {
+            self.violation = self.draws.check(self.now).err();
+        }
         self.result.sim_seconds = self.now.as_nanos() as f64 / 1e9;
         if let Some(f) = &self.failover {
             self.result.detection_ms = f.detected_at.map(|d| millis(d - f.crash_at));
@@ -273,7 +305,7 @@ impl<'a> World<'a> {
         if !(self.scenario.stop_after_recovery && recovered) {
             return false;
         }
-        !self.liveness_pending && self.detection.watching().is_none() && self.pending_faults == 0
+        !self.liveness_pending && self.pending_faults == 0
     }
 
     fn push(&mut self, at: Instant, ev: Ev) {
@@ -304,6 +336,7 @@ impl<'a> World<'a> {
         host.node = Some(node);
         host.pending = None;
         host.busy_until = self.now;
+        host.reset_pending = true;
         self.flush(i);
     }
 
@@ -314,32 +347,15 @@ impl<'a> World<'a> {
         host.paused_until = None;
         host.pending = None;
         host.disk_free_at = self.now;
+        host.timer.stop();
         let id = host.id;
         self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
-        self.detection.done(id);
         if node.role() == Role::Leader && self.failover.is_none() {
-            self.start_failover(i, node.term());
+            self.start_failover(node.term());
         }
     }
 
-    fn start_failover(&mut self, leader: usize, term: Term) {
-        let max = self.timeout_max;
-        let leader_id = self.hosts[leader].id;
-        let deadlines: Vec<(NodeId, Instant)> = self
-            .hosts
-            .iter()
-            .filter(|h| {
-                h.live().is_some_and(|n| {
-                    n.role() == Role::Follower && n.leader() == Some(leader_id) && n.term() == term
-                })
-            })
-            .filter_map(|h| {
-                let (_, _, _, real) =
-                    h.last_heartbeat.filter(|hb| hb.0 == leader_id && hb.1 == term)?;
-                Some((h.id, self.detection_deadline(h, real, max)))
-            })
-            .collect();
-        self.detection.start(leader_id, term, deadlines);
+    fn start_failover(&mut self, term: Term) {
         self.failover = Some(Failover {
             crash_at: self.now,
             old_term: term,
@@ -349,13 +365,13 @@ impl<'a> World<'a> {
         });
     }
 
-    /// The latest a follower that last heard its leader at `real` may notice its silence: its
-    /// longest timeout on its own clock or, if it is paused past that, the end of the pause;
-    /// then one processing delay, the largest timer lateness, and a microsecond for rounding.
-    fn detection_deadline(&self, h: &Host, real: Instant, max: Duration) -> Instant {
-        let timeout = Duration::from_secs_f64(max.as_secs_f64() / h.clock.rate);
-        let fires = (real + timeout).max(h.paused_until.unwrap_or(Instant::ZERO));
-        fires + self.detection_slack(h)
+    /// The latest real instant at which node `i`, whose timer was reset at `local` on its own
+    /// clock, may time out: its longest timeout converted by its clock, then one processing
+    /// delay, the largest timer lateness, and a microsecond for rounding. Pauses are added by
+    /// [`TimerWatch::pause`].
+    fn timer_bound(&self, i: usize, local: Instant) -> Instant {
+        let h = &self.hosts[i];
+        h.clock.real(local + self.timeout_max) + self.detection_slack(h)
     }
 
     fn detection_slack(&self, h: &Host) -> Duration {
@@ -370,11 +386,14 @@ impl<'a> World<'a> {
             Ev::Deliver(env) => self.deliver(env),
             Ev::Timer { node, generation } => {
                 let host = &mut self.hosts[node];
-                if host.node.is_none() || host.pending.map(|p| p.1) != Some(generation) {
+                let Some(pending) = host.pending.filter(|p| p.generation == generation) else {
+                    return;
+                };
+                if host.node.is_none() {
                     return;
                 }
                 if let Some(until) = host.paused_until.filter(|p| *p > self.now) {
-                    host.pending = Some((until, generation));
+                    host.pending = Some(TimerEvent { fires_at: until, ..pending });
                     self.push(until, Ev::Timer { node, generation });
                     return;
                 }
@@ -409,7 +428,9 @@ impl<'a> World<'a> {
             Ev::Crash { node } => self.crash(node),
             Ev::Resume { node, incarnation } => {
                 let host = &mut self.hosts[node];
-                if host.incarnation == incarnation {
+                // A shorter pause nested in a longer one ends nothing: only the pause that
+                // ends last resumes the node.
+                if host.incarnation == incarnation && !host.paused(self.now) {
                     host.paused_until = None;
                     self.trace.record(
                         self.now,
@@ -477,19 +498,15 @@ impl<'a> World<'a> {
                 && node.leader() == Some(env.from)
                 && node.term() == hb.term;
             if accepted {
-                host.last_heartbeat = Some((env.from, hb.term, local, now));
-                self.on_heartbeat_accepted(to, env.from, hb.term);
+                host.last_heartbeat = Some(Contact { leader: env.from, term: hb.term });
+                host.reset_pending = true;
+                self.on_heartbeat_accepted(env.from, hb.term);
             }
         }
         self.flush(to);
     }
 
-    fn on_heartbeat_accepted(&mut self, node: usize, leader: NodeId, term: Term) {
-        if self.detection.watching() == Some((leader, term)) {
-            let max = self.timeout_max;
-            let deadline = self.detection_deadline(&self.hosts[node], self.now, max);
-            self.detection.extend(self.hosts[node].id, deadline);
-        }
+    fn on_heartbeat_accepted(&mut self, leader: NodeId, term: Term) {
         let Some(f) = &self.failover else { return };
         if f.recovered.is_some() || term <= f.old_term {
             return;
@@ -499,7 +516,7 @@ impl<'a> World<'a> {
         let all = self.hosts.iter().all(|h| match h.live() {
             None => true,
             Some(n) if n.id() == leader => n.role() == Role::Leader && n.term() == term,
-            Some(_) => h.last_heartbeat.is_some_and(|hb| hb.0 == leader && hb.1 == term),
+            Some(_) => h.last_heartbeat == Some(Contact { leader, term }),
         });
         if all {
             let now = self.now;
@@ -527,7 +544,29 @@ impl<'a> World<'a> {
             self.trace.record(now, Record::Node { node: self.hosts[i].id, event });
             self.on_core_event(i, event);
         }
+        self.watch_timer(i);
         self.arm(i);
+    }
+
+    /// Records a reset of node `i`'s timer if the input just handled made one by the rule, and
+    /// checks the timeout the node drew for it.
+    fn watch_timer(&mut self, i: usize) {
+        let local = self.local(i);
+        let reset = std::mem::take(&mut self.hosts[i].reset_pending);
+        let Some(node) = self.hosts[i].node.as_ref() else { return };
+        let Some(deadline) = node.election_deadline() else {
+            self.hosts[i].timer.stop();
+            return;
+        };
+        if !reset {
+            return;
+        }
+        let bound = self.timer_bound(i, local);
+        let host = &mut self.hosts[i];
+        host.timer.reset(local, bound);
+        if let Err(v) = self.draws.record(self.now, host.id, deadline - local) {
+            self.violation.get_or_insert(v);
+        }
     }
 
     fn send(&mut self, i: usize, env: Envelope) {
@@ -555,30 +594,46 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Makes sure a timer event is queued no later than node `i`'s deadline. A queued event that
-    /// comes earlier is kept: it fires early, which the core ignores, and re-arms. So a
-    /// follower's timer, pushed back by every heartbeat, costs one event per timeout rather
-    /// than one per heartbeat.
+    /// Makes sure a timer event is queued no later than node `i`'s deadline (plus its
+    /// lateness). A queued event for the same deadline is kept with the lateness it drew, even
+    /// if the deadline has passed meanwhile; one that comes earlier is kept too: it fires early,
+    /// which the core ignores, and re-arms. So a follower's timer, pushed back by every
+    /// heartbeat, costs one event per timeout rather than one per heartbeat.
     fn arm(&mut self, i: usize) {
         let now = self.now;
         let host = &mut self.hosts[i];
         let Some(deadline) = host.node.as_ref().and_then(Node::poll_timeout) else { return };
         let due = host.clock.real(deadline).max(now);
-        if host.pending.is_some_and(|(at, _)| at <= due) {
+        if host.pending.is_some_and(|p| p.deadline == deadline || p.fires_at <= due) {
             return;
         }
         let late = host.jitter.as_mut().map_or(Duration::ZERO, |(s, rng)| s.sample(rng));
         host.generation += 1;
         let generation = host.generation;
-        host.pending = Some((due + late, generation));
+        host.pending = Some(TimerEvent { fires_at: due + late, generation, deadline });
         self.push(due + late, Ev::Timer { node: i, generation });
     }
 
     fn on_core_event(&mut self, i: usize, event: Event) {
         let id = self.hosts[i].id;
+        if let Event::RoleChanged { from, to, .. } = event {
+            // The timer rule: a campaign and a leader's step-down reset the timer; under
+            // etcd's rule, so does a candidate's step-down.
+            let campaign = matches!(to, Role::PreCandidate | Role::Candidate);
+            let candidate_steps_down = self.timer_rule == TimerRule::ResetOnStepDown
+                && matches!(from, Role::PreCandidate | Role::Candidate)
+                && to == Role::Follower;
+            if campaign || from == Role::Leader || candidate_steps_down {
+                self.hosts[i].reset_pending = true;
+            }
+        }
         match event {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 if let Err(v) = self.election.on_leader(self.now, id, term) {
+                    self.violation.get_or_insert(v);
+                }
+                let log = self.hosts[i].log;
+                if let Err(v) = self.restriction.on_leader(self.now, id, term, log) {
                     self.violation.get_or_insert(v);
                 }
                 // Spurious: the previous leader did not fail, it was deposed (or paused).
@@ -594,14 +649,18 @@ impl<'a> World<'a> {
                     f.candidate_terms.push(term);
                 }
             }
+            Event::VoteGranted { term, candidate } => {
+                self.hosts[i].reset_pending = true;
+                self.restriction.on_grant(term, id, self.hosts[i].log, candidate);
+            }
             Event::ElectionTimeout { .. } => {
-                let min = self.timeout_min;
-                if let Some((_, _, local, _)) = self.hosts[i].last_heartbeat {
-                    let silence = self.local(i) - local;
-                    if let Err(v) = invariants::check_timeout(self.now, id, silence, min) {
-                        self.violation.get_or_insert(v);
-                    }
+                let local = self.local(i);
+                if let Err(v) =
+                    self.hosts[i].timer.check_fire(self.now, id, local, self.timeout_min)
+                {
+                    self.violation.get_or_insert(v);
                 }
+                self.hosts[i].reset_pending = true;
                 // False: a healthy leader could still reach this node.
                 let healthy = |l: usize| {
                     l != i && self.healthy_leader(l) && self.net.open(self.hosts[l].id, id)
@@ -613,10 +672,6 @@ impl<'a> World<'a> {
                 if let Some(f) = self.failover.as_mut().filter(|f| f.detected_at.is_none()) {
                     f.detected_at = Some(now);
                 }
-                self.detection.done(id);
-            }
-            Event::TermChanged { .. } | Event::LeaderChanged { leader: None, .. } => {
-                self.detection.done(id)
             }
             _ => {}
         }
@@ -666,7 +721,7 @@ impl<'a> World<'a> {
             }
             invariants::check_leases(self.now, &holders[..count.min(2)])?;
         }
-        self.detection.check(self.now)
+        self.hosts.iter().try_for_each(|h| h.timer.check_bound(self.now, h.id))
     }
 
     fn majority_connected(&self) -> bool {
@@ -779,7 +834,7 @@ impl<'a> World<'a> {
                 host.paused_until = Some(until.max(start));
                 let (id, incarnation) = (host.id, host.incarnation);
                 let slack = self.detection_slack(&self.hosts[i]);
-                self.detection.paused_until(id, until + slack);
+                self.hosts[i].timer.pause(until + slack);
                 self.trace.record(
                     self.now,
                     Record::Fault {
@@ -876,6 +931,11 @@ impl<'a> World<'a> {
                 let local = host.clock.local(now);
                 host.clock = Clock { base_real: now, base_local: local, rate };
                 host.pending = None;
+                if let Some(armed) = host.timer.armed_local {
+                    let bound = self.timer_bound(i, armed);
+                    self.hosts[i].timer.bound = Some(bound);
+                }
+                let host = &self.hosts[i];
                 let id = host.id;
                 self.trace.record(
                     now,

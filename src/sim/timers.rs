@@ -1,0 +1,240 @@
+//! What the engine knows of each node's election timer, from the timer rule alone.
+//!
+//! The engine never reads a node's timer to decide when it should fire. It watches the inputs
+//! and events that the rule (Raft's Figure 2, or etcd-raft's, see
+//! [`TimerRule`](crate::core::TimerRule)) says reset the timer (an accepted heartbeat, a granted
+//! vote, a campaign, a leader's or, under etcd's rule, a candidate's step-down, a boot) and
+//! derives from them three checks:
+//!
+//! - *no early timeout*: a node times out no sooner than `election_timeout_min`, on its own
+//!   clock, after the latest reset the rule explains;
+//! - *detection bound*: a follower or candidate times out, or is reset again, within
+//!   `election_timeout_max` of that reset (converted to real time by its clock rate), plus any
+//!   pause, one processing delay, the largest timer lateness and a microsecond of rounding;
+//! - *randomized timeouts*: each timeout drawn at such a reset lies in `[min, max]`, and over a
+//!   trial the draws are uniform, within the Dvoretzky–Kiefer–Wolfowitz bound at α = 10⁻⁹.
+//!
+//! A core that resets its timer where the rule does not, or fails to where it does, breaks one
+//! of them.
+
+use std::time::Duration;
+
+use super::invariants::{Invariant, Violation};
+use crate::core::{Instant, NodeId};
+
+/// Histogram bins of the normalized draws: the uniformity test compares the empirical
+/// distribution with the uniform one at each bin edge.
+const BINS: usize = 64;
+
+/// The uniformity test's false-alarm probability per trial.
+pub(crate) const UNIFORMITY_ALPHA: f64 = 1e-9;
+
+/// Fewer draws than this are not tested for uniformity: the tolerance would be too wide to
+/// mean anything.
+const MIN_DRAWS: u64 = 200;
+
+/// One node's timer as the rule sees it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TimerWatch {
+    /// The latest reset the rule explains, on the node's own clock; `None` while it leads or
+    /// is down.
+    pub(crate) armed_local: Option<Instant>,
+    /// The real instant by which the node must have timed out or been reset again.
+    pub(crate) bound: Option<Instant>,
+    /// A pause keeps the node's timer from firing until this real instant (plus slack).
+    pub(crate) paused_floor: Option<Instant>,
+}
+
+impl TimerWatch {
+    /// The node's timer was reset at `local` on its clock; `bound` is the real instant by which
+    /// it must fire.
+    pub(crate) fn reset(&mut self, local: Instant, bound: Instant) {
+        self.armed_local = Some(local);
+        self.bound = Some(bound);
+    }
+
+    /// The node runs no election timer (it leads, or is down).
+    pub(crate) fn stop(&mut self) {
+        *self = TimerWatch::default();
+    }
+
+    /// The node is paused until `until`: its timer may fire that late.
+    pub(crate) fn pause(&mut self, until: Instant) {
+        self.paused_floor = Some(self.paused_floor.map_or(until, |p| p.max(until)));
+    }
+
+    /// The latest real instant at which the node's timer may still fire.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        let bound = self.bound?;
+        Some(self.paused_floor.map_or(bound, |p| bound.max(p)))
+    }
+
+    /// No early timeout: `node` timed out at `local`, its own clock.
+    pub(crate) fn check_fire(
+        &self,
+        at: Instant,
+        node: NodeId,
+        local: Instant,
+        min: Duration,
+    ) -> Result<(), Violation> {
+        let Some(armed) = self.armed_local else { return Ok(()) };
+        let waited = local - armed;
+        if waited < min {
+            return Err(Violation {
+                invariant: Invariant::NoEarlyTimeout,
+                at,
+                detail: format!(
+                    "{node} timed out {waited:?} after its timer's last reset (by its own clock), \
+                     below the minimum {min:?}"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Detection bound: fails if `node` is past the latest instant its timer could fire.
+    pub(crate) fn check_bound(&self, now: Instant, node: NodeId) -> Result<(), Violation> {
+        match self.deadline() {
+            Some(deadline) if now > deadline => Err(Violation {
+                invariant: Invariant::DetectionBound,
+                at: now,
+                detail: format!(
+                    "{node} neither timed out nor was reset by {deadline}, election_timeout_max \
+                     after its timer's last reset (plus pauses, processing and timer lateness)"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The timeouts drawn in one trial, normalized to `[0, 1]` over `[min, max]`.
+#[derive(Clone, Debug)]
+pub(crate) struct Draws {
+    min: Duration,
+    max: Duration,
+    bins: [u64; BINS],
+    count: u64,
+}
+
+impl Draws {
+    pub(crate) fn new(min: Duration, max: Duration) -> Self {
+        Draws { min, max, bins: [0; BINS], count: 0 }
+    }
+
+    /// `node` drew `drawn` at a reset; it must lie in `[min, max]`.
+    pub(crate) fn record(
+        &mut self,
+        at: Instant,
+        node: NodeId,
+        drawn: Duration,
+    ) -> Result<(), Violation> {
+        if drawn < self.min || drawn > self.max {
+            return Err(Violation {
+                invariant: Invariant::RandomizedTimeouts,
+                at,
+                detail: format!(
+                    "{node} armed a timeout of {drawn:?} at a reset, outside [{:?}, {:?}]",
+                    self.min, self.max
+                ),
+            });
+        }
+        let span = (self.max - self.min).as_nanos();
+        if span > 0 {
+            let x = (drawn - self.min).as_nanos() as f64 / span as f64;
+            self.bins[((x * BINS as f64) as usize).min(BINS - 1)] += 1;
+            self.count += 1;
+        }
+        Ok(())
+    }
+
+    /// The largest gap between the draws' distribution and the uniform one, at the bin edges.
+    fn distance(&self) -> f64 {
+        let mut below = 0;
+        let mut worst: f64 = 0.0;
+        for (i, n) in self.bins.iter().enumerate() {
+            below += n;
+            let empirical = below as f64 / self.count as f64;
+            worst = worst.max((empirical - (i + 1) as f64 / BINS as f64).abs());
+        }
+        worst
+    }
+
+    /// Uniformity over the trial: by the Dvoretzky–Kiefer–Wolfowitz inequality, `n` uniform
+    /// draws stray more than `sqrt(ln(2/α) / 2n)` from the uniform distribution function with
+    /// probability at most α.
+    pub(crate) fn check(&self, at: Instant) -> Result<(), Violation> {
+        if self.count < MIN_DRAWS {
+            return Ok(());
+        }
+        let n = self.count as f64;
+        let tolerance = ((2.0 / UNIFORMITY_ALPHA).ln() / (2.0 * n)).sqrt();
+        let distance = self.distance();
+        if distance > tolerance {
+            return Err(Violation {
+                invariant: Invariant::RandomizedTimeouts,
+                at,
+                detail: format!(
+                    "{} timeouts drawn in [{:?}, {:?}] are not uniform: their distribution \
+                     strays {distance:.3} from the uniform one, beyond the tolerance \
+                     {tolerance:.3} (α = {UNIFORMITY_ALPHA})",
+                    self.count, self.min, self.max
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
+    #[test]
+    fn an_early_timeout_fires_the_checker() {
+        let mut w = TimerWatch::default();
+        w.reset(t(100), t(400));
+        let min = Duration::from_millis(150);
+        w.check_fire(t(250), NodeId(1), t(250), min).unwrap();
+        let v = w.check_fire(t(249), NodeId(1), t(249), min).unwrap_err();
+        assert_eq!(v.invariant, Invariant::NoEarlyTimeout);
+    }
+
+    #[test]
+    fn a_timer_past_its_bound_fires_the_checker_unless_paused() {
+        let mut w = TimerWatch::default();
+        w.reset(t(100), t(400));
+        w.check_bound(t(400), NodeId(1)).unwrap();
+        assert_eq!(
+            w.check_bound(t(401), NodeId(1)).unwrap_err().invariant,
+            Invariant::DetectionBound
+        );
+        w.pause(t(900));
+        w.pause(t(500));
+        w.check_bound(t(900), NodeId(1)).unwrap();
+        assert!(w.check_bound(t(901), NodeId(1)).is_err(), "a shorter pause ends nothing early");
+        w.stop();
+        w.check_bound(t(5000), NodeId(1)).unwrap();
+    }
+
+    #[test]
+    fn uniform_draws_pass_and_skewed_or_out_of_range_ones_fail() {
+        let (min, max) = (Duration::from_millis(150), Duration::from_millis(300));
+        let mut uniform = Draws::new(min, max);
+        let mut skewed = Draws::new(min, max);
+        for i in 0..1000u64 {
+            let x = Duration::from_nanos((i * 7919) % 1000 * 150_000);
+            uniform.record(t(0), NodeId(1), min + x).unwrap();
+            skewed.record(t(0), NodeId(1), min + x / 2).unwrap();
+        }
+        uniform.check(t(1)).unwrap();
+        let v = skewed.check(t(1)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::RandomizedTimeouts);
+        let v = uniform.record(t(2), NodeId(3), Duration::from_millis(149)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::RandomizedTimeouts);
+    }
+}
