@@ -177,3 +177,52 @@ fn a_pause_nested_in_a_longer_one_does_not_end_it_or_fire_the_detection_bound() 
     assert!(r.violations.is_empty(), "{:#?}", r.violations);
     assert_eq!(r.time_without_leader_ms.count, 40, "every trial recovered");
 }
+
+/// Five nodes without stickiness or pre-vote, 15 ms mean latency, the first leader crashed
+/// right after its first round. In trial 22 of seed 1, node 5 accepts node 3's first heartbeat
+/// of term 2 at 328.1 ms and only then node 3's own delayed vote request, which it grants at
+/// 339.1 ms: granting a vote resets the timer (Raft Figure 2), so node 5 may time out up to
+/// 160 ms after 339.1 ms, not after the heartbeat. A checker that counts only heartbeats as
+/// resets reported a false detection-bound violation here.
+const VOTE_AFTER_HEARTBEAT: &str = r#"
+name = "votes-after-heartbeats"
+duration_ms = 5000
+stop_after_recovery = true
+[cluster]
+nodes = 5
+pre_vote = false
+leader_stickiness = false
+leader_lease = false
+election_timeout_ms = [150, 160]
+timer_rule = "reset-on-step-down"
+[network]
+latency = { dist = "exponential", min_ms = 0.5, mean_ms = 15 }
+[[timeline]]
+at_ms = 0
+action = "crash"
+node = "leader"
+within_heartbeat = true
+"#;
+
+#[test]
+fn a_vote_granted_after_the_last_heartbeat_moves_the_detection_bound_raft_figure_2() {
+    let s = Scenario::parse(VOTE_AFTER_HEARTBEAT).unwrap();
+    let trace = std::env::temp_dir().join(format!("vote-after-hb-{}.jsonl", std::process::id()));
+    let opts = RunOptions {
+        seed: 1,
+        only_trial: Some(22),
+        trace: Some(trace.clone()),
+        ..RunOptions::default()
+    };
+    let r = run(&s, &opts, &|_| {}).unwrap();
+    assert!(r.violations.is_empty(), "{:#?}", r.violations);
+    let text = std::fs::read_to_string(&trace).unwrap();
+    std::fs::remove_file(&trace).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle));
+    let heartbeat =
+        line_of(r#""t_ns":328134186,"kind":"deliver","from":3,"to":5,"message":"heartbeat""#);
+    let grant = line_of(r#""node":5,"event":{"VoteGranted":{"term":2,"candidate":3}}"#);
+    assert!(heartbeat.is_some() && heartbeat < grant, "the history is the one described");
+    let many = go(&s, 1, 300, 2);
+    assert!(many.violations.is_empty(), "{:#?}", many.violations);
+}
