@@ -201,7 +201,7 @@ latency = { dist = "exponential", min_ms = 0.5, mean_ms = 15 }
 at_ms = 0
 action = "crash"
 node = "leader"
-within_heartbeat = true
+at = "within-heartbeat"
 "#;
 
 #[test]

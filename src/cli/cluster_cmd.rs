@@ -13,7 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use raft_heartbeat::core::{Event, NodeId, Role, Term, TimerRule};
 use raft_heartbeat::sim::{
-    self, CheckSpec, ClusterSpec, Lane, Latency, NetworkSpec, RunOptions, Scenario, Step, Target,
+    self, CheckSpec, ClusterSpec, CrashPoint, Lane, Latency, NetworkSpec, RunOptions, Scenario,
+    Step, Target,
 };
 use serde::{Deserialize, Serialize};
 
@@ -343,7 +344,9 @@ fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<
             at_ms: 2000.0,
             action: sim::Action::Crash {
                 node: Target::Role(sim::RoleTarget::Leader),
-                within_heartbeat: true,
+                at: CrashPoint::WithinHeartbeat,
+                window_ms: None,
+                restart_after_ms: None,
             },
         }],
         swarm: None,

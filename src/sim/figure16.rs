@@ -22,7 +22,8 @@ use super::latency::Latency;
 use super::metrics::Summary;
 use super::runner::{run, RunOptions};
 use super::scenario::{
-    Action, CheckSpec, ClusterSpec, Lane, NetworkSpec, NodeSpec, RoleTarget, Scenario, Step, Target,
+    Action, CheckSpec, ClusterSpec, CrashPoint, Lane, NetworkSpec, NodeSpec, RoleTarget, Scenario,
+    Step, Target,
 };
 use crate::core::TimerRule;
 
@@ -108,7 +109,9 @@ pub fn scenario(curve: Curve) -> Scenario {
             at_ms: 10.0 * curve.max_ms as f64,
             action: Action::Crash {
                 node: Target::Role(RoleTarget::Leader),
-                within_heartbeat: true,
+                at: CrashPoint::WithinHeartbeat,
+                window_ms: None,
+                restart_after_ms: None,
             },
         }],
         swarm: None,

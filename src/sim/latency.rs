@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Normal};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::ScenarioError;
 
 /// A distribution of delays, in milliseconds, as written in a scenario file.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Latency {
     /// Always the same.

@@ -49,6 +49,6 @@ pub use metrics::{Summary, TrialResult, ViolationReport};
 pub use rng::trial_seed;
 pub use runner::{merge, run, run_trial, Rate, Report, RunOptions, Shard};
 pub use scenario::{
-    Action, CheckSpec, ClusterSpec, Lane, LinkSpec, NetworkSpec, NodeSpec, RoleTarget, Scenario,
-    Side, Step, SwarmSpec, Target,
+    Action, CheckSpec, ClusterSpec, CrashPoint, Lane, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
+    Scenario, Side, Step, SwarmSpec, Target,
 };

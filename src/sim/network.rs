@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::latency::{unit, Sampler};
 use super::rng::{rng_for, Stream};
-use super::scenario::{Lane, Scenario};
+use super::scenario::{Action, Lane, Scenario};
 use super::trace::DropReason;
 use crate::core::{Envelope, Instant, Message, NodeId};
 
@@ -31,6 +31,19 @@ struct Link {
     free_at: Instant,
     cut: bool,
     held: Option<Vec<Envelope>>,
+    /// Latency added to every message while a spike lasts.
+    extra: Duration,
+}
+
+/// Most sent messages kept for stale deliveries: a uniform sample of everything sent.
+const HISTORY: usize = 128;
+
+/// A uniform sample of the messages sent so far (reservoir sampling), for stale deliveries.
+#[derive(Debug)]
+struct History {
+    kept: Vec<Envelope>,
+    seen: u64,
+    rng: ChaCha8Rng,
 }
 
 /// Every directed link of a cluster of `n` nodes, ids `1..=n`.
@@ -42,6 +55,8 @@ pub struct Network {
     /// Bytes per nanosecond, if bandwidth is limited.
     bytes_per_ns: Option<f64>,
     lane: Lane,
+    /// Kept only when the scenario redelivers old messages.
+    history: Option<History>,
 }
 
 /// The size of a message on the wire: a fixed-width encoding of its fields (two ids, a tag,
@@ -74,6 +89,7 @@ impl Network {
                     free_at: Instant::ZERO,
                     cut: false,
                     held: None,
+                    extra: Duration::ZERO,
                 });
             }
         }
@@ -83,6 +99,15 @@ impl Network {
             duplicate: net.duplicate,
             bytes_per_ns: net.bandwidth_mbps.map(|mbps| mbps * 1e6 / 8.0 / 1e9),
             lane: net.lane,
+            history: scenario
+                .timeline
+                .iter()
+                .any(|s| matches!(s.action, Action::Redeliver { .. }))
+                .then(|| History {
+                    kept: Vec::with_capacity(HISTORY),
+                    seen: 0,
+                    rng: rng_for(trial_seed, Stream::History),
+                }),
         }
     }
 
@@ -100,6 +125,17 @@ impl Network {
         let duplicate = self.duplicate;
         let serialize = self.transmit_time(bytes);
         let dedicated = self.lane == Lane::Dedicated;
+        if let Some(h) = self.history.as_mut() {
+            h.seen += 1;
+            if h.kept.len() < HISTORY {
+                h.kept.push(*env);
+            } else {
+                let j = (unit(&mut h.rng) * h.seen as f64) as usize;
+                if let Some(slot) = h.kept.get_mut(j) {
+                    *slot = *env;
+                }
+            }
+        }
         let link = self.link(env.from, env.to);
         if link.cut {
             return Fate::Dropped(DropReason::Cut);
@@ -118,9 +154,9 @@ impl Network {
             link.free_at = start + serialize;
             link.free_at
         };
-        let first = departs + link.latency.sample(&mut link.rng);
+        let first = departs + link.extra + link.latency.sample(&mut link.rng);
         let second = (duplicate > 0.0 && unit(&mut link.rng) < duplicate)
-            .then(|| departs + link.latency.sample(&mut link.rng));
+            .then(|| departs + link.extra + link.latency.sample(&mut link.rng));
         Fate::Arrives(first, second)
     }
 
@@ -171,15 +207,50 @@ impl Network {
         link.held.get_or_insert_with(Vec::new);
     }
 
-    /// Releases every held link: each queued message gets a fresh latency from `now`.
-    pub fn release(&mut self, now: Instant) -> Vec<(Instant, Envelope)> {
+    /// Releases the held link `from → to`: each queued message gets a fresh latency from
+    /// `now`.
+    pub fn release(&mut self, now: Instant, from: NodeId, to: NodeId) -> Vec<(Instant, Envelope)> {
+        let link = self.link(from, to);
+        let held = link.held.take().unwrap_or_default();
+        held.into_iter()
+            .map(|env| (now + link.extra + link.latency.sample(&mut link.rng), env))
+            .collect()
+    }
+
+    /// Releases every held link.
+    pub fn release_all(&mut self, now: Instant) -> Vec<(Instant, Envelope)> {
         let mut out = Vec::new();
-        for link in &mut self.links {
-            for env in link.held.take().unwrap_or_default() {
-                out.push((now + link.latency.sample(&mut link.rng), env));
+        for from in 1..=self.n {
+            for to in 1..=self.n {
+                if from != to {
+                    out.extend(self.release(now, NodeId(from), NodeId(to)));
+                }
             }
         }
         out
+    }
+
+    /// Sets the latency added to `from → to` (zero ends a spike).
+    pub fn set_extra_delay(&mut self, from: NodeId, to: NodeId, extra: Duration) {
+        if from != to {
+            self.link(from, to).extra = extra;
+        }
+    }
+
+    /// A copy of a message sent earlier, chosen at random, delivered again from `now` unless its
+    /// link is cut or held.
+    pub fn redeliver(&mut self, now: Instant) -> Option<(Instant, Envelope)> {
+        let h = self.history.as_mut()?;
+        if h.kept.is_empty() {
+            return None;
+        }
+        let i = ((unit(&mut h.rng) * h.kept.len() as f64) as usize).min(h.kept.len() - 1);
+        let env = h.kept[i];
+        let link = self.link(env.from, env.to);
+        if link.cut || link.held.is_some() {
+            return None;
+        }
+        Some((now + link.extra + link.latency.sample(&mut link.rng), env))
     }
 
     /// Sets the loss probability of every link.
@@ -235,7 +306,7 @@ mod tests {
         net.hold(NodeId(2), NodeId(3));
         assert_eq!(net.send(t, &hb(2, 3), 60), Fate::Held);
         assert!(!net.open(NodeId(2), NodeId(3)));
-        let released = net.release(t + Duration::from_millis(5));
+        let released = net.release_all(t + Duration::from_millis(5));
         assert_eq!(released, vec![(t + Duration::from_micros(5500), hb(2, 3))]);
         assert!(net.open(NodeId(2), NodeId(3)));
     }

@@ -19,6 +19,8 @@ pub(crate) enum Stream {
     Link { from: u64, to: u64 },
     /// A node's timer lateness.
     Timer { node: u64 },
+    /// The sample of sent messages kept for stale deliveries.
+    History,
 }
 
 impl Stream {
@@ -30,6 +32,7 @@ impl Stream {
             Stream::Disk { node } => (2 << 40) | node,
             Stream::Link { from, to } => (3 << 40) | (from << 20) | to,
             Stream::Timer { node } => (4 << 40) | node,
+            Stream::History => 3,
         }
     }
 }
@@ -73,6 +76,7 @@ mod tests {
             seed_for(t, Stream::Link { from: 1, to: 2 }),
             seed_for(t, Stream::Link { from: 2, to: 1 }),
             seed_for(t, Stream::Timer { node: 1 }),
+            seed_for(t, Stream::History),
         ];
         let mut sorted = seeds.to_vec();
         sorted.sort_unstable();

@@ -7,20 +7,20 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::ScenarioError;
 use super::latency::Latency;
 use crate::core::{Config, NodeId, TimerRule};
 
 /// A whole scenario file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Short name, printed in reports.
     pub name: String,
     /// What the scenario shows.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// Trials to run unless the command line says otherwise.
     #[serde(default = "default_trials")]
@@ -36,16 +36,16 @@ pub struct Scenario {
     #[serde(default)]
     pub network: NetworkSpec,
     /// Per-node settings.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<NodeSpec>,
     /// Per-link overrides of the network model.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkSpec>,
     /// Faults over time.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<Step>,
     /// Random faults drawn per trial.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swarm: Option<SwarmSpec>,
     /// Checks beyond the ones always on.
     #[serde(default)]
@@ -57,7 +57,7 @@ fn default_trials() -> u64 {
 }
 
 /// The cluster's size and the core's settings.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterSpec {
     /// Number of nodes, with ids `1..=nodes`.
@@ -103,7 +103,7 @@ fn yes() -> bool {
 }
 
 /// The network model shared by every link unless a link overrides it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// One-way latency.
@@ -119,7 +119,7 @@ pub struct NetworkSpec {
     #[serde(default = "zero_latency")]
     pub disk: Latency,
     /// Link bandwidth in megabits per second; absent means messages take no time to send.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_mbps: Option<f64>,
     /// Whether heartbeats and votes share the link's queue with bulk transfers (`shared`) or
     /// have a lane of their own (`dedicated`).
@@ -152,7 +152,7 @@ fn zero_latency() -> Latency {
 }
 
 /// How protocol messages share a link with bulk transfers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Lane {
     /// One queue per link: a heartbeat waits behind a bulk transfer (head-of-line blocking).
@@ -163,28 +163,28 @@ pub enum Lane {
 }
 
 /// Settings of one node.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     /// The node.
     pub id: u64,
     /// Index of its last log entry (all entries in term 1); lower than others' makes it
     /// ineligible to lead (Raft §5.4.1). Default 100.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_index: Option<u64>,
     /// How fast its clock runs relative to real time (1.0 = exact).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_rate: Option<f64>,
     /// Time it spends handling each message, ms.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing_ms: Option<f64>,
     /// Its disk, overriding the network's `disk`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk: Option<Latency>,
 }
 
 /// Overrides for the directed link `from → to`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkSpec {
     /// Sender.
@@ -192,15 +192,15 @@ pub struct LinkSpec {
     /// Receiver.
     pub to: u64,
     /// One-way latency on this link.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
     /// Loss on this link.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<f64>,
 }
 
 /// One fault at one time. (Unknown keys are rejected by [`Action`]'s variants.)
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Step {
     /// When, in ms from the start of the trial.
     pub at_ms: f64,
@@ -210,7 +210,7 @@ pub struct Step {
 }
 
 /// A node named in a fault: by id, or by its role when the fault happens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Target {
     /// A node id.
@@ -220,7 +220,7 @@ pub enum Target {
 }
 
 /// A node chosen by role at the moment the fault happens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoleTarget {
     /// The current leader (the one of the highest term).
@@ -229,10 +229,38 @@ pub enum RoleTarget {
     Follower,
     /// Any live node, chosen by the trial's generator.
     Random,
+    /// A node campaigning now (pre-candidate or candidate), chosen by the trial's generator;
+    /// any live node if none is.
+    Candidate,
+}
+
+/// When a crash happens once its step is reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrashPoint {
+    /// At the step's time.
+    #[default]
+    Now,
+    /// At a uniformly random point of the heartbeat interval that follows the node's next
+    /// heartbeat round (the Raft paper's Figure 16 setup). With `node = "leader"`, whichever
+    /// node sends the next round, even one not elected yet.
+    WithinHeartbeat,
+    /// While the node's next hard-state write is in flight: at a uniformly random point between
+    /// its start and its completion, so the write is lost.
+    DuringWrite,
+    /// At a uniformly random point of the heartbeat interval after the node next becomes
+    /// leader. With `node = "leader"`, whichever node wins the next election.
+    AfterElection,
+}
+
+impl CrashPoint {
+    fn is_now(&self) -> bool {
+        *self == CrashPoint::Now
+    }
 }
 
 /// Which side of a majority/minority split the leader ends up on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Side {
     /// The leader is cut off with a minority.
@@ -242,18 +270,23 @@ pub enum Side {
 }
 
 /// The faults a timeline can inject.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Action {
-    /// Stop a node; it loses everything not persisted. With `within_heartbeat`, the crash
-    /// happens at a uniformly random point of the heartbeat interval that follows the leader's
-    /// next heartbeat round (the Raft paper's Figure 16 setup).
+    /// Stop a node; it loses everything not persisted. `at` says when (default: now).
     Crash {
         /// The node.
         node: Target,
-        /// Crash at a uniform point within a heartbeat interval.
-        #[serde(default)]
-        within_heartbeat: bool,
+        /// When the crash happens.
+        #[serde(default, skip_serializing_if = "CrashPoint::is_now")]
+        at: CrashPoint,
+        /// Stop waiting for the crash point after this many ms (no crash then). Default: wait
+        /// until the trial ends.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_ms: Option<f64>,
+        /// Restart the node this many ms after the crash.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart_after_ms: Option<f64>,
     },
     /// Restart a crashed node with the hard state it persisted.
     Restart {
@@ -301,8 +334,31 @@ pub enum Action {
         /// Receiver.
         to: Target,
     },
-    /// Deliver everything held.
-    Release,
+    /// Deliver what is held on the link `from → to`, or on every link if neither is given.
+    Release {
+        /// Sender.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Target>,
+        /// Receiver.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Target>,
+    },
+    /// Add `extra_ms` to the latency of every link from `from` to `to` (a latency spike);
+    /// `extra_ms = 0` ends it. Messages already in flight keep their delay.
+    Delay {
+        /// Senders.
+        from: Vec<Target>,
+        /// Receivers.
+        to: Vec<Target>,
+        /// Added one-way latency, ms.
+        extra_ms: f64,
+    },
+    /// Deliver again copies of `count` messages sent earlier in the trial, chosen at random
+    /// among all sent so far (stale deliveries: old terms, old rounds, old votes).
+    Redeliver {
+        /// How many.
+        count: u32,
+    },
     /// Remove every cut (holds stay until released).
     Heal,
     /// Change the loss probability of every link.
@@ -331,10 +387,42 @@ pub enum Action {
     },
 }
 
-/// Ranges from which each trial of a swarm draws its own faults (after TigerBeetle's VOPR).
-#[derive(Clone, Debug, Deserialize)]
+/// Ranges from which each trial of a swarm draws its own cluster, configuration and faults
+/// (after TigerBeetle's VOPR). Every range is `[low, high]`; an absent cluster range keeps the
+/// scenario's own value. See `docs/simulation.md` for what each draw means.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SwarmSpec {
+    /// Cluster size range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<[u64; 2]>,
+    /// Heartbeat interval range, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<[f64; 2]>,
+    /// Range of `election_timeout_min`, as a multiple of the heartbeat interval (above 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_heartbeats: Option<[f64; 2]>,
+    /// Range of `election_timeout_max / election_timeout_min` (1 = no randomization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_spread: Option<[f64; 2]>,
+    /// Probability that a trial uses equal bounds (`min == max`) whatever the spread range.
+    #[serde(default)]
+    pub equal_timeouts: f64,
+    /// Draw pre-vote, check quorum, stickiness, the lease (only with stickiness) and the timer
+    /// rule, each on or off with even odds.
+    #[serde(default)]
+    pub draw_protocol: bool,
+    /// Range of the lease's drift bound (`max_clock_drift`); clock rates are then drawn as far
+    /// apart as that bound allows, often right at its edge. Replaces `clock_drift`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_bound: Option<[f64; 2]>,
+    /// Range of how many entries each node's log is behind the longest (Raft §5.4.1: a node
+    /// behind cannot be elected by a node ahead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_lag: Option<[u64; 2]>,
+    /// Range of each node's slowest disk write, ms (writes are uniform below it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_ms: Option<[f64; 2]>,
     /// Loss probability range.
     #[serde(default)]
     pub loss: [f64; 2],
@@ -346,16 +434,35 @@ pub struct SwarmSpec {
     /// Number of crashes (each followed by a restart) range.
     #[serde(default)]
     pub crashes: [u32; 2],
+    /// Number of short crashes (down for 1 to 50 ms) aimed at campaigning nodes.
+    #[serde(default)]
+    pub flaps: [u32; 2],
+    /// Number of crashes of a leader right after it is elected (each restarted).
+    #[serde(default)]
+    pub leader_crashes: [u32; 2],
+    /// Number of crashes while a hard-state write is in flight (each restarted).
+    #[serde(default)]
+    pub write_crashes: [u32; 2],
     /// Number of pauses range.
     #[serde(default)]
     pub pauses: [u32; 2],
     /// Longest pause, ms.
     #[serde(default = "default_pause")]
     pub max_pause_ms: f64,
-    /// Number of partitions (each healed later) range.
+    /// Number of partitions (each healed later) range: isolation, majority/minority splits,
+    /// bridges, one-way cuts in either direction.
     #[serde(default)]
     pub partitions: [u32; 2],
-    /// Largest clock-rate deviation from 1.0 drawn per node.
+    /// Number of latency spikes longer than the election timeout, each ended later.
+    #[serde(default)]
+    pub latency_spikes: [u32; 2],
+    /// Number of held links, each released later.
+    #[serde(default)]
+    pub holds: [u32; 2],
+    /// Number of stale deliveries: copies of earlier messages delivered again.
+    #[serde(default)]
+    pub stale_deliveries: [u32; 2],
+    /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).
     #[serde(default)]
     pub clock_drift: f64,
     /// Faults happen in `[0, faults_until_ms]`; the rest of the trial is quiet.
@@ -367,12 +474,12 @@ fn default_pause() -> f64 {
 }
 
 /// Optional checks.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
     /// Require a leader known to a connected majority within this many ms after the last fault
     /// (and check it at the end of the trial). Absent: no liveness check.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_within_ms: Option<f64>,
 }
 
@@ -392,6 +499,11 @@ impl Scenario {
             toml::from_str(text).map_err(|e| ScenarioError::Syntax(e.to_string()))?;
         scenario.validate()?;
         Ok(scenario)
+    }
+
+    /// The scenario as TOML text that [`Scenario::parse`] reads back to the same scenario.
+    pub fn to_toml(&self) -> Result<String, ScenarioError> {
+        toml::to_string(self).map_err(|e| ScenarioError::Syntax(e.to_string()))
     }
 
     /// Checks what the types cannot: ranges, ids, the core's own rules.
@@ -486,14 +598,57 @@ impl Scenario {
             check_range("swarm.latency_ms", s.latency_ms, 0.0, f64::MAX)?;
             for (f, r) in [
                 ("swarm.crashes", s.crashes),
+                ("swarm.flaps", s.flaps),
+                ("swarm.leader_crashes", s.leader_crashes),
+                ("swarm.write_crashes", s.write_crashes),
                 ("swarm.pauses", s.pauses),
                 ("swarm.partitions", s.partitions),
+                ("swarm.latency_spikes", s.latency_spikes),
+                ("swarm.holds", s.holds),
+                ("swarm.stale_deliveries", s.stale_deliveries),
             ] {
                 if r[0] > r[1] {
                     return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));
                 }
             }
             check_ms("swarm.max_pause_ms", s.max_pause_ms)?;
+            if let Some([lo, hi]) = s.nodes {
+                if !(1 <= lo && lo <= hi && hi <= 64) {
+                    return invalid(
+                        "swarm.nodes",
+                        format!("must be a range within [1, 64], got [{lo}, {hi}]"),
+                    );
+                }
+            }
+            if let Some(r) = s.heartbeat_ms {
+                check_range("swarm.heartbeat_ms", r, 0.001, 1e7)?;
+                if s.timeout_heartbeats.is_none() {
+                    return invalid(
+                        "swarm.heartbeat_ms",
+                        "needs swarm.timeout_heartbeats, so every drawn interval gets a timeout \
+                         above it"
+                            .into(),
+                    );
+                }
+            }
+            if let Some(r) = s.timeout_heartbeats {
+                check_range("swarm.timeout_heartbeats", r, 1.001, 1e4)?;
+            }
+            if let Some(r) = s.timeout_spread {
+                check_range("swarm.timeout_spread", r, 1.0, 1e4)?;
+            }
+            check_probability("swarm.equal_timeouts", s.equal_timeouts)?;
+            if let Some(r) = s.drift_bound {
+                check_range("swarm.drift_bound", r, 0.0, 0.9)?;
+            }
+            if let Some([lo, hi]) = s.log_lag {
+                if lo > hi {
+                    return invalid("swarm.log_lag", format!("range [{lo}, {hi}] is empty"));
+                }
+            }
+            if let Some(r) = s.disk_ms {
+                check_range("swarm.disk_ms", r, 0.0, 1e7)?;
+            }
             check_ms("swarm.faults_until_ms", s.faults_until_ms)?;
             if !(0.0..0.5).contains(&s.clock_drift) {
                 return invalid(
@@ -520,10 +675,19 @@ impl Scenario {
             _ => Ok(()),
         };
         match &step.action {
-            Action::Crash { node, .. }
-            | Action::Restart { node }
-            | Action::Isolate { node }
-            | Action::Bridge { node } => target_ok(node, "node"),
+            Action::Crash { node, window_ms, restart_after_ms, .. } => {
+                target_ok(node, "node")?;
+                if let Some(w) = window_ms {
+                    check_ms(&field("window_ms"), *w)?;
+                }
+                if let Some(r) = restart_after_ms {
+                    check_ms(&field("restart_after_ms"), *r)?;
+                }
+                Ok(())
+            }
+            Action::Restart { node } | Action::Isolate { node } | Action::Bridge { node } => {
+                target_ok(node, "node")
+            }
             Action::Pause { node, for_ms } => {
                 target_ok(node, "node")?;
                 check_ms(&field("for_ms"), *for_ms)
@@ -573,7 +737,25 @@ impl Scenario {
                     })
                 }
             }
-            Action::Split { .. } | Action::Release | Action::Heal => Ok(()),
+            Action::Release { from, to } => match (from, to) {
+                (Some(f), Some(t)) => {
+                    target_ok(f, "from")?;
+                    target_ok(t, "to")
+                }
+                (None, None) => Ok(()),
+                _ => Err(ScenarioError::Invalid {
+                    field: field("from"),
+                    problem: "give both `from` and `to` to release one link, or neither to \
+                              release every link"
+                        .into(),
+                }),
+            },
+            Action::Delay { from, to, extra_ms } => {
+                from.iter().try_for_each(|t| target_ok(t, "from"))?;
+                to.iter().try_for_each(|t| target_ok(t, "to"))?;
+                check_ms(&field("extra_ms"), *extra_ms)
+            }
+            Action::Split { .. } | Action::Heal | Action::Redeliver { .. } => Ok(()),
         }
     }
 
@@ -696,13 +878,18 @@ nodes = 3
     #[test]
     fn targets_are_ids_or_roles() {
         let text = format!(
-            "{MINIMAL}[[timeline]]\nat_ms = 10\naction = \"crash\"\nnode = \"leader\"\nwithin_heartbeat = true\n\
+            "{MINIMAL}[[timeline]]\nat_ms = 10\naction = \"crash\"\nnode = \"leader\"\nat = \"within-heartbeat\"\n\
              [[timeline]]\nat_ms = 20\naction = \"pause\"\nnode = 2\nfor_ms = 5\n"
         );
         let s = Scenario::parse(&text).unwrap();
         assert_eq!(
             s.timeline[0].action,
-            Action::Crash { node: Target::Role(RoleTarget::Leader), within_heartbeat: true }
+            Action::Crash {
+                node: Target::Role(RoleTarget::Leader),
+                at: CrashPoint::WithinHeartbeat,
+                window_ms: None,
+                restart_after_ms: None,
+            }
         );
         assert_eq!(s.timeline[1].action, Action::Pause { node: Target::Id(2), for_ms: 5.0 });
     }

@@ -1,42 +1,195 @@
-//! Swarm testing (after TigerBeetle's VOPR): each trial draws its own fault mix from the
-//! scenario's ranges, so many seeds explore many different schedules.
+//! Swarm testing (after TigerBeetle's VOPR): each trial draws its own cluster, protocol
+//! settings, clocks, logs, disks and fault mix from the scenario's ranges, so many seeds explore
+//! many configurations as well as many schedules.
+//!
+//! The drawn scenario is plain (no swarm section, every value explicit): it is what a violation
+//! report prints and what shrinking starts from, and running it with the same seed and trial
+//! replays the trial exactly.
 
 use rand_chacha::ChaCha8Rng;
 
 use super::latency::{unit, Latency};
 use super::rng::{rng_for, Stream};
-use super::scenario::{Action, NodeSpec, RoleTarget, Scenario, Side, Step, SwarmSpec, Target};
+use super::scenario::{
+    Action, CrashPoint, NodeSpec, RoleTarget, Scenario, Side, Step, SwarmSpec, Target,
+};
+use super::world::point_wait;
+use crate::core::TimerRule;
 
-/// The scenario one trial runs: `base` with the faults drawn from `trial_seed`, or `base` itself
-/// when it has no swarm section.
+/// The scenario one trial runs: `base` with its cluster, settings and faults drawn from
+/// `trial_seed`, or `base` itself when it has no swarm section.
 pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
     let Some(spec) = &base.swarm else { return base.clone() };
     let mut rng = rng_for(trial_seed, Stream::Swarm);
     let mut s = base.clone();
+    s.swarm = None;
+    draw_cluster(&mut rng, spec, &mut s);
+    draw_nodes(&mut rng, spec, &mut s);
     s.network.loss = between(&mut rng, spec.loss);
     s.network.duplicate = between(&mut rng, spec.duplicate);
     let mean = between(&mut rng, spec.latency_ms).max(0.001);
     s.network.latency = Latency::Exponential { min_ms: mean / 10.0, mean_ms: mean };
-    if spec.clock_drift > 0.0 {
-        for id in 1..=s.cluster.nodes {
-            let rate = 1.0 + spec.clock_drift * (2.0 * unit(&mut rng) - 1.0);
-            match s.nodes.iter_mut().find(|n| n.id == id) {
-                Some(n) => n.clock_rate = Some(rate),
-                None => s.nodes.push(NodeSpec {
-                    id,
-                    log_index: None,
-                    clock_rate: Some(rate),
-                    processing_ms: None,
-                    disk: None,
-                }),
-            }
-        }
-    }
-    s.timeline.extend(faults(&mut rng, spec, s.cluster.nodes));
+    let timing = Timing::of(&s);
+    s.timeline.extend(faults(&mut rng, spec, &s, &timing));
     // Loss is a fault too: it stops with the others, so liveness is judged on a quiet network.
     s.timeline.push(Step { at_ms: spec.faults_until_ms, action: Action::SetLoss { loss: 0.0 } });
     s.timeline.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+    if let Some(window) = base.check.liveness_within_ms {
+        if timing.rule_holds() {
+            // Enough election rounds for a randomized election to end, however long a round is.
+            let window = window.max(LIVENESS_ROUNDS * timing.max_timeout);
+            s.check.liveness_within_ms = Some(window);
+            s.duration_ms = s.duration_ms.max(spec.faults_until_ms + 2.0 * window);
+        } else {
+            s.check.liveness_within_ms = None;
+        }
+    }
     s
+}
+
+/// Election rounds a drawn trial's liveness window lasts at least.
+const LIVENESS_ROUNDS: f64 = 40.0;
+
+/// The cluster size, heartbeat, timeout range and protocol settings.
+fn draw_cluster(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &mut Scenario) {
+    let c = &mut s.cluster;
+    if let Some([lo, hi]) = spec.nodes {
+        c.nodes = lo + ((hi - lo + 1) as f64 * unit(rng)) as u64;
+        c.nodes = c.nodes.min(hi);
+    }
+    if let Some(r) = spec.heartbeat_ms {
+        c.heartbeat_ms = between(rng, r);
+    }
+    if let Some(r) = spec.timeout_heartbeats {
+        c.election_timeout_ms[0] = c.heartbeat_ms * between(rng, r);
+    }
+    if let Some(r) = spec.timeout_spread {
+        c.election_timeout_ms[1] = c.election_timeout_ms[0] * between(rng, r);
+    }
+    if unit(rng) < spec.equal_timeouts {
+        c.election_timeout_ms[1] = c.election_timeout_ms[0];
+    }
+    if spec.draw_protocol {
+        c.pre_vote = coin(rng);
+        c.check_quorum = coin(rng);
+        c.leader_stickiness = coin(rng);
+        c.leader_lease = c.leader_stickiness && coin(rng);
+        c.timer_rule = if coin(rng) { TimerRule::Figure2 } else { TimerRule::ResetOnStepDown };
+    }
+    if let Some(r) = spec.drift_bound {
+        c.max_clock_drift = between(rng, r);
+    }
+    let n = c.nodes;
+    s.nodes.retain(|node| node.id <= n);
+    s.links.retain(|l| l.from <= n && l.to <= n);
+    s.timeline.retain(|step| step_targets_fit(&step.action, n));
+}
+
+/// Clock rates, log lengths and disks, node by node.
+fn draw_nodes(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &mut Scenario) {
+    // Rates in [1 - e, 1 + e] with (1 + e) / (1 - e) = 1 / (1 - bound): the widest spread the
+    // lease's drift bound allows between a leader's clock and a follower's.
+    let edge = match spec.drift_bound {
+        Some(_) => {
+            let bound = s.cluster.max_clock_drift;
+            bound / (2.0 - bound)
+        }
+        None => spec.clock_drift,
+    };
+    let lagging = spec.log_lag.is_some() && coin(rng);
+    for id in 1..=s.cluster.nodes {
+        let node = match s.nodes.iter().position(|n| n.id == id) {
+            Some(k) => &mut s.nodes[k],
+            None => {
+                s.nodes.push(NodeSpec {
+                    id,
+                    log_index: None,
+                    clock_rate: None,
+                    processing_ms: None,
+                    disk: None,
+                });
+                s.nodes.last_mut().expect("just pushed")
+            }
+        };
+        if edge > 0.0 {
+            // Half the nodes sit right at an edge of the allowed range, where bugs live.
+            let x = if coin(rng) {
+                if coin(rng) {
+                    1.0
+                } else {
+                    -1.0
+                }
+            } else {
+                2.0 * unit(rng) - 1.0
+            };
+            node.clock_rate = Some(1.0 + edge * x);
+        }
+        if let Some([lo, hi]) = spec.log_lag {
+            if lagging {
+                let lag = lo + ((hi - lo + 1) as f64 * unit(rng)) as u64;
+                node.log_index = Some(LONGEST_LOG.saturating_sub(lag.min(hi)));
+            }
+        }
+        if let Some(r) = spec.disk_ms {
+            node.disk = Some(Latency::Uniform { min_ms: 0.0, max_ms: between(rng, r) });
+        }
+    }
+    s.nodes.sort_by_key(|n| n.id);
+}
+
+/// The log index of the longest log in a drawn cluster (a node's default).
+const LONGEST_LOG: u64 = 100;
+
+/// The timing a drawn trial runs with, and whether it satisfies Raft's timing rule.
+struct Timing {
+    heartbeat: f64,
+    min_timeout: f64,
+    max_timeout: f64,
+    /// Round trip of a protocol message, at the 99.9th percentile of the link's latency, plus
+    /// the slowest disk write a vote waits for.
+    round_trip: f64,
+    /// Largest clock-rate deviation from 1.0.
+    drift: f64,
+}
+
+impl Timing {
+    fn of(s: &Scenario) -> Timing {
+        let one_way = match &s.network.latency {
+            // The 99.9th percentile of min + Exp(mean - min).
+            Latency::Exponential { min_ms, mean_ms } => min_ms + (mean_ms - min_ms) * 1000f64.ln(),
+            other => other.max_ms().unwrap_or(f64::INFINITY),
+        };
+        let disk = s
+            .nodes
+            .iter()
+            .map(|n| n.disk.as_ref().unwrap_or(&s.network.disk).max_ms().unwrap_or(f64::INFINITY))
+            .fold(s.network.disk.max_ms().unwrap_or(f64::INFINITY), f64::max);
+        let drift = s
+            .nodes
+            .iter()
+            .filter_map(|n| n.clock_rate)
+            .map(|r| (r - 1.0).abs())
+            .fold(0.0, f64::max);
+        Timing {
+            heartbeat: s.cluster.heartbeat_ms,
+            min_timeout: s.cluster.election_timeout_ms[0],
+            max_timeout: s.cluster.election_timeout_ms[1],
+            round_trip: 2.0 * one_way + disk,
+            drift,
+        }
+    }
+
+    /// Raft's timing rule, `round trip < heartbeat interval < election timeout`, with the
+    /// margins liveness needs: the interval exceeds a round trip; the shortest timeout on the
+    /// fastest clock outlasts the interval on the slowest clock plus a round trip (no follower
+    /// times out on a healthy leader); and the timeouts are spread over at least two round trips
+    /// (so a split vote ends with one candidate ahead by a round trip, thesis §9.3).
+    fn rule_holds(&self) -> bool {
+        let (fast, slow) = (1.0 + self.drift, 1.0 - self.drift);
+        self.heartbeat > self.round_trip
+            && self.min_timeout / fast > self.heartbeat / slow + self.round_trip
+            && self.max_timeout - self.min_timeout >= 2.0 * self.round_trip
+    }
 }
 
 fn between(rng: &mut ChaCha8Rng, [lo, hi]: [f64; 2]) -> f64 {
@@ -44,48 +197,140 @@ fn between(rng: &mut ChaCha8Rng, [lo, hi]: [f64; 2]) -> f64 {
 }
 
 fn count(rng: &mut ChaCha8Rng, [lo, hi]: [u32; 2]) -> u32 {
-    lo + ((f64::from(hi - lo) + 1.0) * unit(rng)) as u32
+    (lo + ((f64::from(hi - lo) + 1.0) * unit(rng)) as u32).min(hi)
 }
 
-/// Crashes with restarts, pauses, and partitions with heals, all within `faults_until_ms`,
-/// each fault over by then.
-fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, nodes: u64) -> Vec<Step> {
+fn coin(rng: &mut ChaCha8Rng) -> bool {
+    unit(rng) < 0.5
+}
+
+/// Whether every node a step names by id is in an `n`-node cluster.
+fn step_targets_fit(action: &Action, n: u64) -> bool {
+    let fits = |t: &Target| !matches!(t, Target::Id(id) if *id > n);
+    match action {
+        Action::Crash { node, .. }
+        | Action::Restart { node }
+        | Action::Pause { node, .. }
+        | Action::Isolate { node }
+        | Action::Bridge { node }
+        | Action::ClockRate { node, .. } => fits(node),
+        Action::Bulk { from, .. } => fits(from),
+        Action::Hold { from, to } => fits(from) && fits(to),
+        Action::Release { from, to } => from.iter().chain(to).all(fits),
+        Action::OneWay { from, to } | Action::Delay { from, to, .. } => {
+            from.iter().chain(to).all(fits)
+        }
+        Action::Partition { groups } => groups.iter().flatten().all(|&id| id <= n),
+        Action::Split { .. } | Action::Heal | Action::SetLoss { .. } | Action::Redeliver { .. } => {
+            true
+        }
+    }
+}
+
+/// The drawn faults, each over by `faults_until_ms` (crashes restarted, cuts healed, holds
+/// released, spikes ended).
+fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> Vec<Step> {
     let until = spec.faults_until_ms;
+    let n = s.cluster.nodes;
     let mut steps = Vec::new();
-    let window = |rng: &mut ChaCha8Rng| {
-        let a = until * unit(rng);
-        let b = a + (until - a) * unit(rng);
-        (a, b)
+    let mut at = |at_ms: f64, action: Action| steps.push(Step { at_ms, action });
+    // A window [a, b] inside [0, end].
+    let window = |rng: &mut ChaCha8Rng, end: f64| {
+        let a = end.max(0.0) * unit(rng);
+        (a, a + (end - a).max(0.0) * unit(rng))
     };
+    let id = |rng: &mut ChaCha8Rng| Target::Id(1 + ((unit(rng) * n as f64) as u64).min(n - 1));
+    let point_wait = point_wait(s);
+
     for _ in 0..count(rng, spec.crashes) {
-        let node = Target::Id(1 + (unit(rng) * nodes as f64) as u64 % nodes);
-        let (a, b) = window(rng);
-        steps.push(Step { at_ms: a, action: Action::Crash { node, within_heartbeat: false } });
-        steps.push(Step { at_ms: b, action: Action::Restart { node } });
+        let (a, b) = window(rng, until);
+        at(a, crash(id(rng), CrashPoint::Now, None, b - a));
+    }
+    // Flaps: downtimes of 1 to 50 ms aimed at campaigning nodes, in a burst around elections.
+    let mut flap = until * unit(rng);
+    for _ in 0..count(rng, spec.flaps) {
+        let down = 1.0 + 49.0 * unit(rng);
+        if flap + down <= until {
+            at(flap, crash(Target::Role(RoleTarget::Candidate), CrashPoint::Now, None, down));
+        }
+        flap += t.max_timeout * unit(rng);
+    }
+    for _ in 0..count(rng, spec.leader_crashes) {
+        // Half of them arm at the start, to catch the first leader.
+        let a = if coin(rng) { 0.0 } else { (until - point_wait) * unit(rng) };
+        let (w, down) = split(rng, until - point_wait - a);
+        let node = Target::Role(RoleTarget::Leader);
+        at(a, crash(node, CrashPoint::AfterElection, Some(w), down));
+    }
+    for _ in 0..count(rng, spec.write_crashes) {
+        let a = if coin(rng) { 0.0 } else { (until - point_wait) * unit(rng) };
+        let (w, down) = split(rng, until - point_wait - a);
+        let node = if coin(rng) { id(rng) } else { Target::Role(RoleTarget::Candidate) };
+        at(a, crash(node, CrashPoint::DuringWrite, Some(w), down));
     }
     for _ in 0..count(rng, spec.pauses) {
-        let (a, _) = window(rng);
+        let (a, _) = window(rng, until);
         let for_ms = (spec.max_pause_ms * unit(rng)).min(until - a);
-        steps.push(Step {
-            at_ms: a,
-            action: Action::Pause { node: Target::Role(RoleTarget::Random), for_ms },
-        });
+        let node = if coin(rng) {
+            Target::Role(RoleTarget::Random)
+        } else {
+            Target::Role(RoleTarget::Leader)
+        };
+        at(a, Action::Pause { node, for_ms });
     }
     for _ in 0..count(rng, spec.partitions) {
-        let (a, b) = window(rng);
-        let action = match (unit(rng) * 4.0) as u32 {
+        let (a, b) = window(rng, until);
+        let leader = || vec![Target::Role(RoleTarget::Leader)];
+        let followers = || vec![Target::Role(RoleTarget::Follower)];
+        let action = match (unit(rng) * 6.0) as u32 {
             0 => Action::Isolate { node: Target::Role(RoleTarget::Leader) },
-            1 => Action::Split { leader_in: Side::Minority },
+            1 => {
+                Action::Split { leader_in: if coin(rng) { Side::Minority } else { Side::Majority } }
+            }
             2 => Action::Bridge { node: Target::Role(RoleTarget::Random) },
-            _ => Action::OneWay {
-                from: vec![Target::Role(RoleTarget::Leader)],
-                to: vec![Target::Role(RoleTarget::Follower)],
-            },
+            3 => Action::OneWay { from: leader(), to: followers() },
+            4 => Action::OneWay { from: followers(), to: leader() },
+            _ => Action::OneWay { from: vec![id(rng)], to: vec![id(rng), id(rng)] },
         };
-        steps.push(Step { at_ms: a, action });
-        steps.push(Step { at_ms: b, action: Action::Heal });
+        at(a, action);
+        at(b, Action::Heal);
+    }
+    for _ in 0..count(rng, spec.latency_spikes) {
+        // Longer than the longest election timeout; what was sent during it arrives by `until`.
+        let extra = t.max_timeout * (1.0 + 2.0 * unit(rng));
+        let (a, b) = window(rng, until - extra);
+        let (from, to) = (vec![id(rng)], if coin(rng) { vec![id(rng)] } else { all(n) });
+        at(a, Action::Delay { from: from.clone(), to: to.clone(), extra_ms: extra });
+        at(b, Action::Delay { from, to, extra_ms: 0.0 });
+    }
+    for _ in 0..count(rng, spec.holds) {
+        let (a, b) = window(rng, until);
+        let (from, to) = (id(rng), id(rng));
+        if from != to {
+            at(a, Action::Hold { from, to });
+            at(b, Action::Release { from: Some(from), to: Some(to) });
+        }
+    }
+    for _ in 0..count(rng, spec.stale_deliveries) {
+        let count = 1 + (unit(rng) * 4.0) as u32;
+        at(until * unit(rng), Action::Redeliver { count });
     }
     steps
+}
+
+/// A crash at `point` (waiting at most `window_ms` for it), restarted `down` ms later.
+fn crash(node: Target, at: CrashPoint, window_ms: Option<f64>, down: f64) -> Action {
+    Action::Crash { node, at, window_ms, restart_after_ms: Some(down.max(0.0)) }
+}
+
+/// Two lengths that add up to at most `total`.
+fn split(rng: &mut ChaCha8Rng, total: f64) -> (f64, f64) {
+    let first = total.max(0.0) * unit(rng);
+    (first, (total - first).max(0.0) * unit(rng))
+}
+
+fn all(n: u64) -> Vec<Target> {
+    (1..=n).map(Target::Id).collect()
 }
 
 #[cfg(test)]
@@ -127,5 +372,94 @@ faults_until_ms = 5000
         let base =
             Scenario::parse("name = \"x\"\nduration_ms = 5\n[cluster]\nnodes = 3\n").unwrap();
         assert_eq!(format!("{:?}", draw(&base, 9)), format!("{:?}", base));
+    }
+
+    fn shipped() -> Scenario {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/simulations/swarm.toml");
+        Scenario::load(std::path::Path::new(path)).unwrap()
+    }
+
+    #[test]
+    fn a_drawn_trial_is_a_plain_scenario_that_reads_back_the_same() {
+        let base = shipped();
+        for seed in 0..50 {
+            let drawn = draw(&base, seed);
+            assert!(drawn.swarm.is_none());
+            let text = drawn.to_toml().unwrap();
+            let back = Scenario::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(format!("{back:?}"), format!("{drawn:?}"), "{text}");
+            // Drawing from a plain scenario changes nothing: the file replays the trial.
+            assert_eq!(format!("{:?}", draw(&back, seed)), format!("{drawn:?}"));
+        }
+    }
+
+    #[test]
+    fn the_shipped_swarm_draws_the_whole_configuration_space() {
+        let base = shipped();
+        let drawn: Vec<Scenario> = (0..400).map(|seed| draw(&base, seed)).collect();
+        let sizes: std::collections::BTreeSet<u64> =
+            drawn.iter().map(|s| s.cluster.nodes).collect();
+        assert_eq!(sizes, (1..=7).collect());
+        let some = |f: &dyn Fn(&Scenario) -> bool| {
+            let k = drawn.iter().filter(|s| f(s)).count();
+            k > 0 && k < drawn.len()
+        };
+        assert!(some(&|s| s.cluster.pre_vote));
+        assert!(some(&|s| s.cluster.check_quorum));
+        assert!(some(&|s| s.cluster.leader_stickiness));
+        assert!(some(&|s| s.cluster.leader_lease));
+        assert!(some(&|s| s.cluster.timer_rule == TimerRule::Figure2));
+        assert!(some(&|s| s.cluster.election_timeout_ms[0] == s.cluster.election_timeout_ms[1]));
+        assert!(some(&|s| s.check.liveness_within_ms.is_some()));
+        assert!(some(&|s| s.nodes.iter().any(|n| n.log_index.is_some_and(|i| i < LONGEST_LOG))));
+        assert!(drawn.iter().all(|s| !s.cluster.leader_lease || s.cluster.leader_stickiness));
+        // Clock rates reach the edge the lease's bound allows, and never pass it.
+        let mut at_edge = 0;
+        for s in &drawn {
+            let rates: Vec<f64> = s.nodes.iter().filter_map(|n| n.clock_rate).collect();
+            let (lo, hi) =
+                rates.iter().fold((f64::MAX, 0.0f64), |(a, b), r| (a.min(*r), b.max(*r)));
+            let allowed = 1.0 / (1.0 - s.cluster.max_clock_drift);
+            assert!(hi / lo <= allowed * (1.0 + 1e-12), "{hi}/{lo} > {allowed}");
+            at_edge += usize::from(hi / lo >= allowed * (1.0 - 1e-9));
+        }
+        assert!(at_edge > 0);
+        for action in [
+            "after-election",
+            "during-write",
+            "delay",
+            "hold",
+            "release",
+            "redeliver",
+            "one-way",
+            "candidate",
+        ] {
+            assert!(
+                drawn.iter().any(|s| s.to_toml().unwrap().contains(&format!("\"{action}\""))),
+                "no trial draws {action}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_drawn_fault_is_over_by_the_end_of_the_fault_window() {
+        let base = shipped();
+        let until = base.swarm.as_ref().unwrap().faults_until_ms;
+        for seed in 0..300 {
+            let s = draw(&base, seed);
+            let wait = point_wait(&s);
+            for step in &s.timeline {
+                let end = match &step.action {
+                    Action::Crash { at, window_ms, restart_after_ms, .. } => {
+                        let wait = if *at == CrashPoint::Now { 0.0 } else { wait };
+                        step.at_ms + window_ms.unwrap_or(0.0) + wait + restart_after_ms.unwrap()
+                    }
+                    Action::Pause { for_ms, .. } => step.at_ms + for_ms,
+                    Action::Delay { extra_ms, .. } => step.at_ms + extra_ms,
+                    _ => step.at_ms,
+                };
+                assert!(end <= until + 1e-9, "seed {seed}: {step:?} ends at {end}");
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use super::metrics::TrialResult;
 use super::network::{wire_size, Fate, Network};
 use super::queue::EventQueue;
 use super::rng::{rng_for, seed_for, Stream};
-use super::scenario::{ms, Action, RoleTarget, Scenario, Side, Target};
+use super::scenario::{ms, Action, CrashPoint, RoleTarget, Scenario, Side, Target};
 use super::timers::{Draws, TimerWatch};
 use super::trace::{DropReason, Fault, Record, TraceSink};
 use crate::core::{
@@ -28,7 +28,9 @@ enum Ev {
     Timer { node: usize, generation: u64 },
     Persisted { node: usize, incarnation: u32, state: HardState },
     Step(usize),
-    Crash { node: usize },
+    Crash { node: usize, restart_after: Option<Duration> },
+    Restart { node: usize },
+    Disarm { id: u64 },
     Resume { node: usize, incarnation: u32 },
     Bulk { from: Target, bytes: u64, every: Duration, until: Instant },
     LivenessDeadline { bound: Duration },
@@ -93,6 +95,16 @@ struct Host {
     reset_pending: bool,
 }
 
+/// A crash waiting for its moment (see [`CrashPoint`]).
+#[derive(Clone, Copy, Debug)]
+struct ArmedCrash {
+    id: u64,
+    /// The node to crash, or `None` for whichever node reaches the point first.
+    node: Option<usize>,
+    point: CrashPoint,
+    restart_after: Option<Duration>,
+}
+
 /// A node's timer event in the engine's queue.
 #[derive(Clone, Copy, Debug)]
 struct TimerEvent {
@@ -145,9 +157,9 @@ pub struct World<'a> {
     net: Network,
     rng: ChaCha8Rng,
     trace: TraceSink,
-    /// A leader to crash at a random point of the interval after its next heartbeat round:
-    /// `Some(None)` for whichever node leads then.
-    crash_after_round: Option<Option<usize>>,
+    /// Crashes waiting for their moment.
+    armed: Vec<ArmedCrash>,
+    next_arm: u64,
     timer_rule: TimerRule,
     election: ElectionSafety,
     restriction: ElectionRestriction,
@@ -221,7 +233,8 @@ impl<'a> World<'a> {
             net: Network::new(scenario, trial_seed),
             rng: rng_for(trial_seed, Stream::Timeline),
             trace,
-            crash_after_round: None,
+            armed: Vec::new(),
+            next_arm: 0,
             timer_rule: timing.timer_rule,
             election: ElectionSafety::default(),
             restriction: ElectionRestriction::default(),
@@ -239,7 +252,8 @@ impl<'a> World<'a> {
             world.push(Instant::ZERO + ms(step.at_ms), Ev::Step(i));
         }
         if let Some(bound) = scenario.check.liveness_within_ms {
-            let quiet = scenario.timeline.iter().map(step_end).fold(0.0, f64::max);
+            let wait = point_wait(scenario);
+            let quiet = scenario.timeline.iter().map(|s| step_end(s, wait)).fold(0.0, f64::max);
             world.liveness_pending = true;
             world.quiet_at = Instant::ZERO + ms(quiet);
             world
@@ -258,7 +272,7 @@ impl<'a> World<'a> {
             if at > self.end {
                 break;
             }
-            if matches!(ev, Ev::Step(_) | Ev::Crash { .. }) {
+            if is_fault(&ev) {
                 self.pending_faults -= 1;
             }
             self.now = at;
@@ -309,7 +323,7 @@ impl<'a> World<'a> {
     }
 
     fn push(&mut self, at: Instant, ev: Ev) {
-        if matches!(ev, Ev::Step(_) | Ev::Crash { .. }) {
+        if is_fault(&ev) {
             self.pending_faults += 1;
         }
         self.queue.push(at, ev);
@@ -425,7 +439,19 @@ impl<'a> World<'a> {
                 self.flush(node);
             }
             Ev::Step(i) => self.apply(self.scenario.timeline[i].action.clone()),
-            Ev::Crash { node } => self.crash(node),
+            Ev::Crash { node, restart_after } => {
+                self.crash(node);
+                if let Some(after) = restart_after {
+                    self.push(self.now + after, Ev::Restart { node });
+                }
+            }
+            Ev::Restart { node } => self.restart(node),
+            Ev::Disarm { id } => {
+                if let Some(k) = self.armed.iter().position(|a| a.id == id) {
+                    self.armed.remove(k);
+                    self.pending_faults -= 1;
+                }
+            }
             Ev::Resume { node, incarnation } => {
                 let host = &mut self.hosts[node];
                 // A shorter pause nested in a longer one ends nothing: only the pause that
@@ -536,6 +562,9 @@ impl<'a> World<'a> {
             host.disk_free_at = done;
             let incarnation = host.incarnation;
             self.push(done, Ev::Persisted { node: i, incarnation, state });
+            if !self.armed.is_empty() {
+                self.trigger(i, CrashPoint::DuringWrite, done - now);
+            }
         }
         while let Some(env) = self.hosts[i].node.as_mut().and_then(Node::poll_transmit) {
             self.send(i, env);
@@ -574,13 +603,8 @@ impl<'a> World<'a> {
         self.result.messages += 1;
         self.result.bytes += bytes;
         self.trace.record(self.now, Record::send(&env));
-        let planned = self.crash_after_round.is_some_and(|who| who.is_none_or(|w| w == i));
-        if planned && matches!(env.message, Message::Heartbeat(_)) {
-            self.crash_after_round = None;
-            self.pending_faults -= 1;
-            let interval = self.heartbeat_interval;
-            let offset = Duration::from_secs_f64(interval.as_secs_f64() * unit(&mut self.rng));
-            self.push(self.now + offset, Ev::Crash { node: i });
+        if matches!(env.message, Message::Heartbeat(_)) {
+            self.trigger(i, CrashPoint::WithinHeartbeat, self.heartbeat_interval);
         }
         match self.net.send(self.now, &env, bytes) {
             Fate::Dropped(reason) => self.trace.record(self.now, Record::drop(&env, reason)),
@@ -635,6 +659,9 @@ impl<'a> World<'a> {
                 let log = self.hosts[i].log;
                 if let Err(v) = self.restriction.on_leader(self.now, id, term, log) {
                     self.violation.get_or_insert(v);
+                }
+                if !self.armed.is_empty() {
+                    self.trigger(i, CrashPoint::AfterElection, self.heartbeat_interval);
                 }
                 // Spurious: the previous leader did not fail, it was deposed (or paused).
                 if let Some((prev, _)) = self.last_leader {
@@ -764,6 +791,20 @@ impl<'a> World<'a> {
                     .collect();
                 self.pick(&followers)
             }
+            Target::Role(RoleTarget::Candidate) => {
+                let campaigning: Vec<usize> = (0..self.hosts.len())
+                    .filter(|&i| {
+                        self.hosts[i].live().is_some_and(|n| {
+                            matches!(n.role(), Role::PreCandidate | Role::Candidate)
+                        })
+                    })
+                    .collect();
+                if campaigning.is_empty() {
+                    self.resolve(Target::Role(RoleTarget::Random))
+                } else {
+                    self.pick(&campaigning)
+                }
+            }
             Target::Role(RoleTarget::Random) => {
                 let live: Vec<usize> =
                     (0..self.hosts.len()).filter(|&i| self.hosts[i].node.is_some()).collect();
@@ -795,31 +836,65 @@ impl<'a> World<'a> {
         self.trace.record(self.now, Record::Fault { node: None, fault: Fault::Network });
     }
 
+    /// Crashes node `i`, which reached `point`, if a crash waits for that: at a uniformly random
+    /// instant of the next `span`.
+    fn trigger(&mut self, i: usize, point: CrashPoint, span: Duration) {
+        let Some(k) =
+            self.armed.iter().position(|a| a.point == point && a.node.is_none_or(|n| n == i))
+        else {
+            return;
+        };
+        let armed = self.armed.remove(k);
+        self.pending_faults -= 1;
+        let offset = Duration::from_secs_f64(span.as_secs_f64() * unit(&mut self.rng));
+        self.push(self.now + offset, Ev::Crash { node: i, restart_after: armed.restart_after });
+    }
+
+    fn restart(&mut self, i: usize) {
+        if self.hosts[i].node.is_none() {
+            self.trace.record(
+                self.now,
+                Record::Fault { node: Some(self.hosts[i].id), fault: Fault::Restart },
+            );
+            let seed = self.result.seed;
+            self.boot(i, seed);
+        }
+    }
+
     fn apply(&mut self, action: Action) {
         match action {
-            Action::Crash { node: Target::Role(RoleTarget::Leader), within_heartbeat: true } => {
-                // Whichever node leads when the next round goes out, even one not elected yet.
-                self.crash_after_round = Some(None);
-                self.pending_faults += 1;
-            }
-            Action::Crash { node, within_heartbeat } => {
-                let Some(i) = self.resolve(node) else { return };
-                if within_heartbeat {
-                    self.crash_after_round = Some(Some(i));
-                    self.pending_faults += 1;
+            Action::Crash { node, at, window_ms, restart_after_ms } => {
+                let restart_after = restart_after_ms.map(ms);
+                // A leader crashed at a later point is whichever node leads then.
+                let any = node == Target::Role(RoleTarget::Leader)
+                    && matches!(at, CrashPoint::WithinHeartbeat | CrashPoint::AfterElection);
+                let who = if any {
+                    None
                 } else {
-                    self.crash(i);
+                    let Some(i) = self.resolve(node) else { return };
+                    Some(i)
+                };
+                match (at, who) {
+                    (CrashPoint::Now, Some(i)) => {
+                        self.crash(i);
+                        if let Some(after) = restart_after {
+                            self.push(self.now + after, Ev::Restart { node: i });
+                        }
+                    }
+                    _ => {
+                        self.next_arm += 1;
+                        let id = self.next_arm;
+                        self.armed.push(ArmedCrash { id, node: who, point: at, restart_after });
+                        self.pending_faults += 1;
+                        if let Some(window) = window_ms {
+                            self.push(self.now + ms(window), Ev::Disarm { id });
+                        }
+                    }
                 }
             }
             Action::Restart { node } => {
-                let Some(i) = self.resolve(node) else { return };
-                if self.hosts[i].node.is_none() {
-                    self.trace.record(
-                        self.now,
-                        Record::Fault { node: Some(self.hosts[i].id), fault: Fault::Restart },
-                    );
-                    let seed = self.result.seed;
-                    self.boot(i, seed);
+                if let Some(i) = self.resolve(node) {
+                    self.restart(i);
                 }
             }
             Action::Pause { node, for_ms } => {
@@ -910,9 +985,36 @@ impl<'a> World<'a> {
                     self.network_fault();
                 }
             }
-            Action::Release => {
-                for (at, env) in self.net.release(self.now) {
+            Action::Release { from, to } => {
+                let released =
+                    match (from.and_then(|f| self.resolve(f)), to.and_then(|t| self.resolve(t))) {
+                        (Some(f), Some(t)) => {
+                            self.net.release(self.now, self.hosts[f].id, self.hosts[t].id)
+                        }
+                        _ if from.is_none() && to.is_none() => self.net.release_all(self.now),
+                        _ => return,
+                    };
+                for (at, env) in released {
                     self.push(at, Ev::Deliver(env));
+                }
+                self.network_fault();
+            }
+            Action::Delay { from, to, extra_ms } => {
+                let from: Vec<usize> = from.into_iter().filter_map(|t| self.resolve(t)).collect();
+                let to: Vec<usize> = to.into_iter().filter_map(|t| self.resolve(t)).collect();
+                for &f in &from {
+                    for &t in &to {
+                        let (a, b) = (self.hosts[f].id, self.hosts[t].id);
+                        self.net.set_extra_delay(a, b, ms(extra_ms));
+                    }
+                }
+                self.network_fault();
+            }
+            Action::Redeliver { count } => {
+                for _ in 0..count {
+                    if let Some((at, env)) = self.net.redeliver(self.now) {
+                        self.push(at, Ev::Deliver(env));
+                    }
                 }
                 self.network_fault();
             }
@@ -954,10 +1056,34 @@ impl<'a> World<'a> {
     }
 }
 
-/// When a step's effect ends: its time, plus its duration for pauses and bulk transfers.
-fn step_end(step: &super::scenario::Step) -> f64 {
+/// Events that are faults: liveness is judged only once none is left in the queue.
+fn is_fault(ev: &Ev) -> bool {
+    matches!(ev, Ev::Step(_) | Ev::Crash { .. } | Ev::Restart { .. })
+}
+
+/// The longest a crash point waits past its window: a heartbeat interval (within-heartbeat,
+/// after-election) or the slowest bounded disk write (during-write), in ms.
+pub(crate) fn point_wait(scenario: &Scenario) -> f64 {
+    let disk = |d: &super::latency::Latency| d.max_ms().unwrap_or(0.0);
+    scenario
+        .nodes
+        .iter()
+        .filter_map(|n| n.disk.as_ref())
+        .map(disk)
+        .fold(scenario.cluster.heartbeat_ms.max(disk(&scenario.network.disk)), f64::max)
+}
+
+/// When a step's effect ends: its time, plus its duration for pauses and bulk transfers, and
+/// for crashes the wait for their moment (at most its window and `point_wait`) and the
+/// downtime.
+fn step_end(step: &super::scenario::Step, point_wait: f64) -> f64 {
     match step.action {
         Action::Pause { for_ms, .. } | Action::Bulk { for_ms, .. } => step.at_ms + for_ms,
+        Action::Crash { at, window_ms, restart_after_ms, .. } => {
+            let wait =
+                if at == CrashPoint::Now { 0.0 } else { window_ms.unwrap_or(0.0) + point_wait };
+            step.at_ms + wait + restart_after_ms.unwrap_or(0.0)
+        }
         _ => step.at_ms,
     }
 }
