@@ -237,20 +237,29 @@ impl Network {
         }
     }
 
-    /// A copy of a message sent earlier, chosen at random, delivered again from `now` unless its
-    /// link is cut or held.
+    /// A copy of a message sent earlier, delivered again from `now` unless its link is cut or
+    /// held: chosen at random among the kept messages of terms older than the newest kept (a
+    /// copy of a current-term message is only a duplicate), or among all if every one is of the
+    /// same term.
     pub fn redeliver(&mut self, now: Instant) -> Option<(Instant, Envelope)> {
         let h = self.history.as_mut()?;
-        if h.kept.is_empty() {
-            return None;
-        }
-        let i = ((unit(&mut h.rng) * h.kept.len() as f64) as usize).min(h.kept.len() - 1);
-        let env = h.kept[i];
+        let newest = h.kept.iter().map(|e| e.message.term()).max()?;
+        let old: Vec<&Envelope> = h.kept.iter().filter(|e| e.message.term() < newest).collect();
+        let pool = if old.is_empty() { h.kept.iter().collect() } else { old };
+        let i = ((unit(&mut h.rng) * pool.len() as f64) as usize).min(pool.len() - 1);
+        let env = *pool[i];
         let link = self.link(env.from, env.to);
         if link.cut || link.held.is_some() {
             return None;
         }
         Some((now + link.extra + link.latency.sample(&mut link.rng), env))
+    }
+
+    /// Sets the one-way latency of every link (messages in flight keep theirs).
+    pub fn set_latency(&mut self, latency: &super::latency::Latency) {
+        for link in &mut self.links {
+            link.latency = latency.sampler();
+        }
     }
 
     /// Sets the loss probability of every link.

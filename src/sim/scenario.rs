@@ -354,7 +354,8 @@ pub enum Action {
         extra_ms: f64,
     },
     /// Deliver again copies of `count` messages sent earlier in the trial, chosen at random
-    /// among all sent so far (stale deliveries: old terms, old rounds, old votes).
+    /// among those of terms older than the newest sent so far (stale deliveries: old rounds,
+    /// old votes, old leaders).
     Redeliver {
         /// How many.
         count: u32,
@@ -365,6 +366,11 @@ pub enum Action {
     SetLoss {
         /// New probability.
         loss: f64,
+    },
+    /// Change the one-way latency of every link (messages in flight keep theirs).
+    SetLatency {
+        /// New latency.
+        latency: Latency,
     },
     /// Change how fast a node's clock runs.
     ClockRate {
@@ -429,6 +435,11 @@ pub struct SwarmSpec {
     /// Duplication probability range.
     #[serde(default)]
     pub duplicate: [f64; 2],
+    /// Range of the probability that a message is delivered late: after an extra delay drawn
+    /// uniformly up to three maximum election timeouts (a message long in flight, arriving
+    /// after its sender and receiver have moved on).
+    #[serde(default)]
+    pub late: [f64; 2],
     /// Range of the mean one-way latency, ms (exponential above a tenth of it).
     pub latency_ms: [f64; 2],
     /// Number of crashes (each followed by a restart) range.
@@ -595,6 +606,7 @@ impl Scenario {
         if let Some(s) = &self.swarm {
             check_range("swarm.loss", s.loss, 0.0, 1.0)?;
             check_range("swarm.duplicate", s.duplicate, 0.0, 1.0)?;
+            check_range("swarm.late", s.late, 0.0, 1.0)?;
             check_range("swarm.latency_ms", s.latency_ms, 0.0, f64::MAX)?;
             for (f, r) in [
                 ("swarm.crashes", s.crashes),
@@ -725,6 +737,7 @@ impl Scenario {
                 target_ok(to, "to")
             }
             Action::SetLoss { loss } => check_probability(&field("loss"), *loss),
+            Action::SetLatency { latency } => latency.validate(&field("latency")),
             Action::Bulk { from, every_ms, for_ms, .. } => {
                 target_ok(from, "from")?;
                 check_ms(&field("for_ms"), *for_ms)?;

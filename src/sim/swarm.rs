@@ -28,11 +28,25 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
     s.network.loss = between(&mut rng, spec.loss);
     s.network.duplicate = between(&mut rng, spec.duplicate);
     let mean = between(&mut rng, spec.latency_ms).max(0.001);
-    s.network.latency = Latency::Exponential { min_ms: mean / 10.0, mean_ms: mean };
+    let latency = Latency::Exponential { min_ms: mean / 10.0, mean_ms: mean };
+    s.network.latency = latency.clone();
     let timing = Timing::of(&s);
+    let late = between(&mut rng, spec.late);
+    if late > 0.0 {
+        s.network.latency = Latency::LongTail {
+            fast: Box::new(latency.clone()),
+            slow: Box::new(Latency::Uniform { min_ms: 0.0, max_ms: 3.0 * timing.max_timeout }),
+            slow_fraction: late,
+        };
+    }
     s.timeline.extend(faults(&mut rng, spec, &s, &timing));
-    // Loss is a fault too: it stops with the others, so liveness is judged on a quiet network.
-    s.timeline.push(Step { at_ms: spec.faults_until_ms, action: Action::SetLoss { loss: 0.0 } });
+    // Loss and late messages are faults too: they stop with the others, so liveness is judged
+    // on a quiet network.
+    let until = spec.faults_until_ms;
+    s.timeline.push(Step { at_ms: until, action: Action::SetLoss { loss: 0.0 } });
+    if late > 0.0 {
+        s.timeline.push(Step { at_ms: until, action: Action::SetLatency { latency } });
+    }
     s.timeline.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
     if let Some(window) = base.check.liveness_within_ms {
         if timing.rule_holds() {
@@ -221,9 +235,11 @@ fn step_targets_fit(action: &Action, n: u64) -> bool {
             from.iter().chain(to).all(fits)
         }
         Action::Partition { groups } => groups.iter().flatten().all(|&id| id <= n),
-        Action::Split { .. } | Action::Heal | Action::SetLoss { .. } | Action::Redeliver { .. } => {
-            true
-        }
+        Action::Split { .. }
+        | Action::Heal
+        | Action::SetLoss { .. }
+        | Action::SetLatency { .. }
+        | Action::Redeliver { .. } => true,
     }
 }
 
@@ -265,6 +281,9 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
     for _ in 0..count(rng, spec.write_crashes) {
         let a = if coin(rng) { 0.0 } else { (until - point_wait) * unit(rng) };
         let (w, down) = split(rng, until - point_wait - a);
+        // Half of them come straight back: a vote lost with the write meets the candidates
+        // of the same term again.
+        let down = if coin(rng) { down.min(1.0 + 49.0 * unit(rng)) } else { down };
         let node = if coin(rng) { id(rng) } else { Target::Role(RoleTarget::Candidate) };
         at(a, crash(node, CrashPoint::DuringWrite, Some(w), down));
     }
@@ -287,7 +306,15 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
             1 => {
                 Action::Split { leader_in: if coin(rng) { Side::Minority } else { Side::Majority } }
             }
-            2 => Action::Bridge { node: Target::Role(RoleTarget::Random) },
+            // A follower hearing both sides of a cut through the leader's links: the partial
+            // partition that stickiness and the lease exist for (thesis §4.2.3, §6.4.1).
+            2 => Action::Bridge {
+                node: Target::Role(if coin(rng) {
+                    RoleTarget::Follower
+                } else {
+                    RoleTarget::Random
+                }),
+            },
             3 => Action::OneWay { from: leader(), to: followers() },
             4 => Action::OneWay { from: followers(), to: leader() },
             _ => Action::OneWay { from: vec![id(rng)], to: vec![id(rng), id(rng)] },
@@ -312,7 +339,7 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
         }
     }
     for _ in 0..count(rng, spec.stale_deliveries) {
-        let count = 1 + (unit(rng) * 4.0) as u32;
+        let count = 1 + (unit(rng) * 8.0) as u32;
         at(until * unit(rng), Action::Redeliver { count });
     }
     steps
@@ -431,6 +458,7 @@ faults_until_ms = 5000
             "hold",
             "release",
             "redeliver",
+            "set-latency",
             "one-way",
             "candidate",
         ] {

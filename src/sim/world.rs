@@ -1026,6 +1026,10 @@ impl<'a> World<'a> {
                 self.net.set_loss(loss);
                 self.network_fault();
             }
+            Action::SetLatency { latency } => {
+                self.net.set_latency(&latency);
+                self.network_fault();
+            }
             Action::ClockRate { node, rate } => {
                 let Some(i) = self.resolve(node) else { return };
                 let now = self.now;
