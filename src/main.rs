@@ -11,7 +11,7 @@ use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
 
 mod cli;
 
-use cli::{cluster_cmd, figure16_cmd, node_cmd, table};
+use cli::{cluster_cmd, figure16_cmd, node_cmd, reproducer, table};
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
 #[derive(Parser, Debug)]
@@ -74,6 +74,15 @@ struct SimulateArgs {
     /// Run every N-th trial, starting at I (0-based), e.g. 0/4; merge shards with `merge`.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<Shard>,
+    /// On a violation, write the trial's scenario and its shrunk form here.
+    #[arg(long, default_value = ".")]
+    shrink_dir: PathBuf,
+    /// On a violation, write the trial's scenario but do not shrink it.
+    #[arg(long)]
+    no_shrink: bool,
+    /// Most trials shrinking may run.
+    #[arg(long, default_value_t = 2000)]
+    shrink_runs: u64,
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
@@ -157,6 +166,14 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     print_report(&report, args.json)?;
     if let Some(trace) = &args.trace {
         eprintln!("trace written to {}", trace.display());
+    }
+    if let Some(v) = report.violations.first() {
+        let opts = reproducer::Options {
+            dir: &args.shrink_dir,
+            shrink: !args.no_shrink,
+            max_runs: args.shrink_runs,
+        };
+        reproducer::write(v, &opts)?;
     }
     Ok(exit_code(&report))
 }

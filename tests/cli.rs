@@ -245,3 +245,104 @@ fn cluster_kills_the_leader_and_reports_each_failover_as_json() {
     assert!(v["rejoin_term_bumps"].is_number());
     assert!(v["predicted_ms"]["p50"].as_f64().unwrap() > 0.0);
 }
+
+/// Clocks 30% fast against a lease that assumes 1%, the leader's slowed to 0.7 and then cut off:
+/// the lease check fires. The late pauses have nothing to do with it.
+const UNSAFE_DRIFT: &str = r#"
+name = "unsafe-drift"
+trials = 300
+duration_ms = 8000
+
+[cluster]
+nodes = 5
+max_clock_drift = 0.01
+
+[network]
+latency = { dist = "normal", mean_ms = 0.5, std_ms = 0.1 }
+disk = { dist = "normal", mean_ms = 1.0, std_ms = 0.2 }
+
+[[nodes]]
+id = 1
+clock_rate = 1.3
+[[nodes]]
+id = 2
+clock_rate = 1.3
+[[nodes]]
+id = 3
+clock_rate = 1.3
+[[nodes]]
+id = 4
+clock_rate = 1.3
+[[nodes]]
+id = 5
+clock_rate = 1.3
+
+[[timeline]]
+at_ms = 1000
+action = "isolate"
+node = "leader"
+
+[[timeline]]
+at_ms = 2500
+action = "heal"
+
+[[timeline]]
+at_ms = 900
+action = "clock-rate"
+node = "leader"
+rate = 0.7
+
+[[timeline]]
+at_ms = 100
+action = "pause"
+node = 3
+for_ms = 2
+
+[[timeline]]
+at_ms = 2900
+action = "pause"
+node = 4
+for_ms = 5
+
+[check]
+liveness_within_ms = 3000
+"#;
+
+#[test]
+fn a_violation_leaves_the_trial_and_a_shrunk_scenario_that_each_replay_it() {
+    let scenario = temp("unsafe-drift.toml");
+    std::fs::write(&scenario, UNSAFE_DRIFT).unwrap();
+    let dir = temp("shrunk");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run(&[
+        "simulate",
+        scenario.to_str().unwrap(),
+        "--trials",
+        "50",
+        "--shrink-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let path_after = |prefix: &str| -> PathBuf {
+        let line = err.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{err}"));
+        PathBuf::from(line[prefix.len()..].split(' ').next().unwrap())
+    };
+    let trial_file = path_after("trial scenario: ");
+    let minimal = path_after("minimal scenario: ");
+    assert!(minimal.starts_with(&dir), "{err}");
+    let replay = err.lines().rfind(|l| l.starts_with("replay: ")).unwrap();
+    assert!(replay.contains(minimal.to_str().unwrap()), "{err}");
+    let steps = |p: &PathBuf| std::fs::read_to_string(p).unwrap().matches("[[timeline]]").count();
+    assert!(steps(&minimal) < steps(&trial_file), "{err}");
+    let args: Vec<&str> = replay["replay: raft-heartbeat ".len()..].split(' ').collect();
+    for file in [&trial_file, &minimal] {
+        let mut args = args.clone();
+        args[1] = file.to_str().unwrap();
+        args.extend(["--no-shrink", "--shrink-dir", dir.to_str().unwrap()]);
+        let again = run(&args);
+        assert_eq!(again.status.code(), Some(1), "{file:?}");
+        let text = String::from_utf8(again.stderr).unwrap();
+        assert!(text.contains("VIOLATION of lease safety"), "{text}");
+    }
+}

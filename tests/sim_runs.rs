@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use raft_heartbeat::sim::{
-    merge, run, Action, Invariant, Lane, Report, RoleTarget, RunOptions, Scenario, Shard, Step,
-    Target,
+    merge, run, shrink, Action, Invariant, Lane, Report, RoleTarget, RunOptions, Scenario, Shard,
+    Step, Target,
 };
 
 fn load(name: &str) -> Scenario {
@@ -140,6 +140,49 @@ fn an_unsafe_drift_bound_is_caught_by_the_lease_check_and_replays_exactly() {
     .unwrap();
     assert_eq!(again.violations[0].detail, v.detail, "the replay reproduces it");
     assert_eq!(again.violations[0].at_ms, v.at_ms);
+}
+
+/// The unsafe drift bound above, with faults that have nothing to do with the violation.
+fn unsafe_drift_with_noise() -> Scenario {
+    let mut s = load("clock-drift.toml");
+    s.cluster.max_clock_drift = 0.01;
+    for n in &mut s.nodes {
+        n.clock_rate = Some(1.3);
+    }
+    s.timeline.retain(|step| step.at_ms < 3000.0);
+    let step = |at_ms: f64, action: Action| Step { at_ms, action };
+    s.timeline.extend([
+        step(900.0, Action::ClockRate { node: Target::Role(RoleTarget::Leader), rate: 0.7 }),
+        step(100.0, Action::Pause { node: Target::Id(3), for_ms: 2.0 }),
+        step(200.0, Action::SetLoss { loss: 0.0 }),
+        step(300.0, Action::Redeliver { count: 2 }),
+        step(2900.0, Action::Pause { node: Target::Id(4), for_ms: 5.0 }),
+    ]);
+    s.timeline.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+    s
+}
+
+#[test]
+fn shrinking_keeps_the_violation_with_fewer_faults_nodes_and_time() {
+    let s = unsafe_drift_with_noise();
+    let r = go(&s, 1, 50, 2);
+    let v = r.violations.first().expect("the lease check fires");
+    assert_eq!(v.invariant, Invariant::LeaseSafety);
+    let trial = Scenario::parse(&v.trial_scenario).unwrap();
+    let shrunk = shrink(&trial, 1, v.trial, v.invariant, 2000);
+    assert_eq!(shrunk.steps_before, s.timeline.len());
+    assert!(shrunk.steps_after < shrunk.steps_before, "{shrunk:?}");
+    assert!(shrunk.scenario.cluster.nodes < s.cluster.nodes, "{shrunk:?}");
+    assert!(shrunk.scenario.duration_ms <= v.at_ms + 1.0, "{shrunk:?}");
+    // The shrunk scenario, written and read back, still breaks the same invariant.
+    let text = shrunk.scenario.to_toml().unwrap();
+    let again = run(
+        &Scenario::parse(&text).unwrap(),
+        &RunOptions { seed: 1, only_trial: Some(v.trial), ..RunOptions::default() },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(again.violations[0].invariant, Invariant::LeaseSafety, "{text}");
 }
 
 /// Node 2 (too short a log to lead) is paused for 600 ms and, inside that, for 50 ms; the

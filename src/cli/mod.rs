@@ -3,4 +3,5 @@
 pub mod cluster_cmd;
 pub mod figure16_cmd;
 pub mod node_cmd;
+pub mod reproducer;
 pub mod table;

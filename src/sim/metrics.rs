@@ -58,6 +58,11 @@ pub struct ViolationReport {
     pub last_events: Vec<String>,
     /// The command that replays exactly this trial.
     pub replay: String,
+    /// The scenario the trial ran, as TOML: for a swarm, every value it drew (cluster,
+    /// settings, faults as an explicit timeline), with no swarm section. Run with the same
+    /// seed and `--trial`, it replays the trial; it is what shrinking starts from.
+    #[serde(default)]
+    pub trial_scenario: String,
 }
 
 /// Mean and percentiles of a sample.

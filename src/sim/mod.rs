@@ -37,6 +37,7 @@ mod queue;
 mod rng;
 mod runner;
 mod scenario;
+mod shrink;
 mod swarm;
 mod timers;
 mod trace;
@@ -52,3 +53,4 @@ pub use scenario::{
     Action, CheckSpec, ClusterSpec, CrashPoint, Lane, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
     Scenario, Side, Step, SwarmSpec, Target,
 };
+pub use shrink::{shrink, Shrunk};

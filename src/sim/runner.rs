@@ -162,6 +162,9 @@ pub fn run_trial(
                 "raft-heartbeat simulate {} --seed {} --trial {} --trace trial-{}.jsonl",
                 opts.scenario_path, opts.seed, trial, trial
             ),
+            trial_scenario: drawn
+                .to_toml()
+                .unwrap_or_else(|e| format!("# the trial's scenario cannot be written: {e}\n")),
         });
     }
     result.trace_hash = format!("{:032x}", sink.finish()?);
