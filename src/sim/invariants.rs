@@ -28,6 +28,10 @@ pub enum Invariant {
     /// Every timeout drawn at a reset lies in `[min, max]`, and over a trial the draws are
     /// uniform (Dvoretzky–Kiefer–Wolfowitz bound, α = 10⁻⁹).
     RandomizedTimeouts,
+    /// No node grants a pre-vote, nor with leader stickiness a vote, within
+    /// `election_timeout_min` (on its own clock) of accepting a leader's heartbeat, whatever it
+    /// learned since (thesis §4.2.3, §9.6): the window the leader lease relies on.
+    LeaderStickiness,
     /// Every new leader's log is at least as up to date as that of each voter that granted it
     /// its vote (Raft §5.4.1).
     ElectionRestriction,
@@ -45,6 +49,7 @@ impl fmt::Display for Invariant {
             Invariant::DetectionBound => "detection bound",
             Invariant::RandomizedTimeouts => "randomized timeouts",
             Invariant::ElectionRestriction => "election restriction",
+            Invariant::LeaderStickiness => "leader stickiness",
             Invariant::Liveness => "liveness",
         })
     }
@@ -162,6 +167,19 @@ mod tests {
     }
 
     #[test]
+    fn stickiness_fires_on_a_grant_inside_the_window_only() {
+        let min = Duration::from_millis(150);
+        let grant = |local: u64, contact: Option<u64>| {
+            check_stickiness(t(9), NodeId(1), NodeId(2), "vote", t(local), contact.map(t), min)
+        };
+        assert!(grant(100, None).is_ok());
+        assert!(grant(250, Some(100)).is_ok());
+        let v = grant(249, Some(100)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::LeaderStickiness);
+        assert!(v.detail.contains("149.000 ms"), "{}", v.detail);
+    }
+
+    #[test]
     fn election_safety_fires_on_a_second_leader_in_a_term() {
         let mut c = ElectionSafety::default();
         c.on_leader(t(1), NodeId(1), Term(1)).unwrap();
@@ -197,5 +215,31 @@ mod tests {
         check_liveness(t(1), Some((NodeId(1), Term(3))), Duration::ZERO).unwrap();
         let v = check_liveness(t(1), None, Duration::from_secs(1)).unwrap_err();
         assert_eq!(v.invariant, Invariant::Liveness);
+    }
+}
+
+/// Leader stickiness: `node` grants `what` (a vote or a pre-vote) to `candidate` at `local` on
+/// its own clock, having last accepted a heartbeat at `contact`.
+pub(crate) fn check_stickiness(
+    at: Instant,
+    node: NodeId,
+    candidate: NodeId,
+    what: &str,
+    local: Instant,
+    contact: Option<Instant>,
+    min: Duration,
+) -> Result<(), Violation> {
+    match contact {
+        Some(c) if local < c + min => Err(Violation {
+            invariant: Invariant::LeaderStickiness,
+            at,
+            detail: format!(
+                "{node} granted a {what} to {candidate} {:.3} ms after accepting a heartbeat \
+                 (by its clock), inside the {:.3} ms window",
+                (local - c).as_nanos() as f64 / 1e6,
+                min.as_nanos() as f64 / 1e6
+            ),
+        }),
+        _ => Ok(()),
     }
 }

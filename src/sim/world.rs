@@ -89,10 +89,24 @@ struct Host {
     log: LogPosition,
     /// The last heartbeat this node accepted.
     last_heartbeat: Option<Contact>,
+    /// When, on its own clock, it last accepted a heartbeat. Kept across a crash: the window
+    /// in which it must not vote outlives a restart.
+    contact_local: Option<Instant>,
+    /// Pre-vote requests handled and not yet answered on the wire (an answer waits for any
+    /// hard state being written), with the node's clock and last contact when it decided.
+    pre_votes: Vec<PreVoteAsked>,
     /// The node's election timer, as the timer rule explains it.
     timer: TimerWatch,
     /// The input being handled reset the node's timer, by the rule.
     reset_pending: bool,
+}
+
+/// A pre-vote request a node handled, as it stood when it decided.
+#[derive(Clone, Copy, Debug)]
+struct PreVoteAsked {
+    candidate: NodeId,
+    local: Instant,
+    contact: Option<Instant>,
 }
 
 /// A crash waiting for its moment (see [`CrashPoint`]).
@@ -215,6 +229,8 @@ impl<'a> World<'a> {
                         spec.and_then(|s| s.log_index).unwrap_or(DEFAULT_LOG_INDEX),
                     ),
                     last_heartbeat: None,
+                    contact_local: None,
+                    pre_votes: Vec::new(),
                     timer: TimerWatch::default(),
                     reset_pending: false,
                 }
@@ -362,6 +378,7 @@ impl<'a> World<'a> {
         host.pending = None;
         host.disk_free_at = self.now;
         host.timer.stop();
+        host.pre_votes.clear();
         let id = host.id;
         self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
         if node.role() == Role::Leader && self.failover.is_none() {
@@ -517,6 +534,12 @@ impl<'a> World<'a> {
         let now = self.now;
         let host = &mut self.hosts[to];
         host.busy_until = now + host.processing;
+        if let Message::VoteRequest(r) = env.message {
+            if r.pre_vote {
+                let contact = host.contact_local;
+                host.pre_votes.push(PreVoteAsked { candidate: env.from, local, contact });
+            }
+        }
         let node = host.node.as_mut().expect("checked above");
         node.handle_message(local, env).expect("simulated traffic comes from members");
         if let Message::Heartbeat(hb) = env.message {
@@ -525,6 +548,7 @@ impl<'a> World<'a> {
                 && node.term() == hb.term;
             if accepted {
                 host.last_heartbeat = Some(Contact { leader: env.from, term: hb.term });
+                host.contact_local = Some(local);
                 host.reset_pending = true;
                 self.on_heartbeat_accepted(env.from, hb.term);
             }
@@ -606,6 +630,16 @@ impl<'a> World<'a> {
         if matches!(env.message, Message::Heartbeat(_)) {
             self.trigger(i, CrashPoint::WithinHeartbeat, self.heartbeat_interval);
         }
+        if let Message::VoteResponse(r) = env.message {
+            let asked = &mut self.hosts[i].pre_votes;
+            // The core answers each request once, in order.
+            let k = asked.iter().position(|a| a.candidate == env.to);
+            if let Some(a) = k.filter(|_| r.pre_vote).map(|k| asked.remove(k)) {
+                if r.granted {
+                    self.check_stickiness(i, a.candidate, "pre-vote", a.local, a.contact);
+                }
+            }
+        }
         match self.net.send(self.now, &env, bytes) {
             Fate::Dropped(reason) => self.trace.record(self.now, Record::drop(&env, reason)),
             Fate::Held => {}
@@ -615,6 +649,29 @@ impl<'a> World<'a> {
                     self.push(at, Ev::Deliver(env));
                 }
             }
+        }
+    }
+
+    /// Leader stickiness: node `i` granted `what` to `candidate` at `local` on its clock, its
+    /// last contact with a leader at `contact`.
+    fn check_stickiness(
+        &mut self,
+        i: usize,
+        candidate: NodeId,
+        what: &str,
+        local: Instant,
+        contact: Option<Instant>,
+    ) {
+        if let Err(v) = invariants::check_stickiness(
+            self.now,
+            self.hosts[i].id,
+            candidate,
+            what,
+            local,
+            contact,
+            self.timeout_min,
+        ) {
+            self.violation.get_or_insert(v);
         }
     }
 
@@ -678,6 +735,10 @@ impl<'a> World<'a> {
             }
             Event::VoteGranted { term, candidate } => {
                 self.hosts[i].reset_pending = true;
+                if self.scenario.cluster.leader_stickiness {
+                    let (local, contact) = (self.local(i), self.hosts[i].contact_local);
+                    self.check_stickiness(i, candidate, "vote", local, contact);
+                }
                 self.restriction.on_grant(term, id, self.hosts[i].log, candidate);
             }
             Event::ElectionTimeout { .. } => {
@@ -856,6 +917,12 @@ impl<'a> World<'a> {
                 self.now,
                 Record::Fault { node: Some(self.hosts[i].id), fault: Fault::Restart },
             );
+            let host = &mut self.hosts[i];
+            if host.stored.term == Term(0) {
+                // It never made a term durable, so it never acknowledged a heartbeat (an answer
+                // waits for the term it carries to be written): no lease counts on its window.
+                host.contact_local = None;
+            }
             let seed = self.result.seed;
             self.boot(i, seed);
         }
