@@ -158,6 +158,32 @@ pub fn check_liveness(
     }
 }
 
+/// Leader stickiness: `node` grants `what` (a vote or a pre-vote) to `candidate` at `local` on
+/// its own clock, having last accepted a heartbeat at `contact`.
+pub(crate) fn check_stickiness(
+    at: Instant,
+    node: NodeId,
+    candidate: NodeId,
+    what: &str,
+    local: Instant,
+    contact: Option<Instant>,
+    min: Duration,
+) -> Result<(), Violation> {
+    match contact {
+        Some(c) if local < c + min => Err(Violation {
+            invariant: Invariant::LeaderStickiness,
+            at,
+            detail: format!(
+                "{node} granted a {what} to {candidate} {:.3} ms after accepting a heartbeat \
+                 (by its clock), inside the {:.3} ms window",
+                (local - c).as_nanos() as f64 / 1e6,
+                min.as_nanos() as f64 / 1e6
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,31 +241,5 @@ mod tests {
         check_liveness(t(1), Some((NodeId(1), Term(3))), Duration::ZERO).unwrap();
         let v = check_liveness(t(1), None, Duration::from_secs(1)).unwrap_err();
         assert_eq!(v.invariant, Invariant::Liveness);
-    }
-}
-
-/// Leader stickiness: `node` grants `what` (a vote or a pre-vote) to `candidate` at `local` on
-/// its own clock, having last accepted a heartbeat at `contact`.
-pub(crate) fn check_stickiness(
-    at: Instant,
-    node: NodeId,
-    candidate: NodeId,
-    what: &str,
-    local: Instant,
-    contact: Option<Instant>,
-    min: Duration,
-) -> Result<(), Violation> {
-    match contact {
-        Some(c) if local < c + min => Err(Violation {
-            invariant: Invariant::LeaderStickiness,
-            at,
-            detail: format!(
-                "{node} granted a {what} to {candidate} {:.3} ms after accepting a heartbeat \
-                 (by its clock), inside the {:.3} ms window",
-                (local - c).as_nanos() as f64 / 1e6,
-                min.as_nanos() as f64 / 1e6
-            ),
-        }),
-        _ => Ok(()),
     }
 }
