@@ -169,6 +169,21 @@ fn figure16_json_has_every_curve() {
     let first = &v["curves"][0];
     assert_eq!(first["trials"], 1, "150-150 gets a tenth of the trials");
     assert!(v["curves"][2]["time_without_leader_ms"]["p50"].as_f64().unwrap() > 75.0);
+    assert_eq!(v["timer_rule"], "figure2", "Raft's Figure 2 rule is the default");
+}
+
+#[test]
+fn figure16_compares_the_two_timer_rules() {
+    let args = ["experiment", "figure16", "--trials", "10", "--json", "--timer-rule"];
+    let figure2 = json(&run(&[&args[..], &["figure2"]].concat()));
+    let etcd = json(&run(&[&args[..], &["reset-on-step-down"]].concat()));
+    assert_eq!(etcd["timer_rule"], "reset-on-step-down");
+    assert_ne!(
+        figure2["curves"][1]["trace_hash"], etcd["curves"][1]["trace_hash"],
+        "150-151 runs differently under the two rules"
+    );
+    let out = run(&[&args[..], &["sometimes"]].concat());
+    assert_eq!(out.status.code(), Some(2), "an unknown rule is refused");
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use plotters::prelude::*;
+use raft_heartbeat::core::TimerRule;
 use raft_heartbeat::sim::figure16::{self, Curve, CurveResult};
 use serde::Serialize;
 
@@ -27,11 +28,32 @@ pub struct Args {
     /// Worker threads; results are identical for any number.
     #[arg(long, default_value_t = 1)]
     jobs: usize,
+    /// When a node redraws its election timeout: `figure2` (Raft's and LogCabin's, which the
+    /// paper measured) or `reset-on-step-down` (etcd-raft's), to compare the two.
+    #[arg(long, value_enum, default_value_t = Rule::Figure2)]
+    timer_rule: Rule,
+}
+
+/// The core's [`TimerRule`], as a command-line value.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Rule {
+    Figure2,
+    ResetOnStepDown,
+}
+
+impl From<Rule> for TimerRule {
+    fn from(rule: Rule) -> Self {
+        match rule {
+            Rule::Figure2 => TimerRule::Figure2,
+            Rule::ResetOnStepDown => TimerRule::ResetOnStepDown,
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct Output<'a> {
     seed: u64,
+    timer_rule: TimerRule,
     curves: &'a [CurveResult],
     wall_ms: f64,
 }
@@ -41,12 +63,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let curves = figure16::curves();
     let total: u64 = curves.iter().map(|c| trials_for(c, args.trials)).sum();
-    eprintln!("figure16: {} curves, {total} trials, seed {}", curves.len(), args.seed);
+    let rule = TimerRule::from(args.timer_rule);
+    eprintln!(
+        "figure16: {} curves, {total} trials, seed {}, timer rule {rule:?}",
+        curves.len(),
+        args.seed
+    );
     let bar = super::super::progress_bar(curves.len() as u64, "figure16 curves");
     let mut results = Vec::new();
     for (k, curve) in curves.iter().enumerate() {
         let trials = trials_for(curve, args.trials);
-        results.push(figure16::run_curve(*curve, args.seed, Some(trials), args.jobs)?);
+        results.push(figure16::run_curve(*curve, rule, args.seed, Some(trials), args.jobs)?);
         if let Some(bar) = &bar {
             bar.set_position(k as u64 + 1);
         }
@@ -58,7 +85,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string(&Output { seed: args.seed, curves: &results, wall_ms })?
+            serde_json::to_string(&Output {
+                seed: args.seed,
+                timer_rule: rule,
+                curves: &results,
+                wall_ms
+            })?
         );
     } else {
         println!(
@@ -72,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 r.label, s.count, s.mean, s.p50, s.p90, s.p99, s.max
             );
         }
-        println!("seed {}, {:.0} ms wall", args.seed, wall_ms);
+        println!("seed {}, timer rule {rule:?}, {:.0} ms wall", args.seed, wall_ms);
     }
     if let Some(path) = &args.svg {
         draw(path, &results).with_context(|| format!("cannot draw {}", path.display()))?;

@@ -62,8 +62,9 @@ pub fn curves() -> Vec<Curve> {
     ]
 }
 
-/// The scenario of one curve.
-pub fn scenario(curve: Curve) -> Scenario {
+/// The scenario of one curve, under `timer_rule` (the paper's, [`TimerRule::Figure2`], or
+/// etcd-raft's, to compare them).
+pub fn scenario(curve: Curve, timer_rule: TimerRule) -> Scenario {
     let min = curve.min_ms as f64;
     Scenario {
         name: format!("figure16 {}", curve.label()),
@@ -81,8 +82,7 @@ pub fn scenario(curve: Curve) -> Scenario {
             leader_stickiness: false,
             leader_lease: false,
             max_clock_drift: 0.0,
-            // LogCabin's rule, which the paper measured.
-            timer_rule: TimerRule::Figure2,
+            timer_rule,
         },
         network: NetworkSpec {
             latency: Latency::Normal { mean_ms: 0.5, std_ms: 0.1 },
@@ -137,14 +137,15 @@ pub struct CurveResult {
     pub violations: usize,
 }
 
-/// Runs one curve with `trials` trials (the paper's count if `None`).
+/// Runs one curve with `trials` trials (the paper's count if `None`) under `timer_rule`.
 pub fn run_curve(
     curve: Curve,
+    timer_rule: TimerRule,
     seed: u64,
     trials: Option<u64>,
     jobs: usize,
 ) -> Result<CurveResult, SimError> {
-    let scenario = scenario(curve);
+    let scenario = scenario(curve, timer_rule);
     let opts = RunOptions {
         seed,
         trials,
