@@ -34,11 +34,21 @@ pub struct Args {
     timer_rule: Rule,
 }
 
-/// The core's [`TimerRule`], as a command-line value.
+/// The core's [`TimerRule`], as a command-line value (the names its serde form uses).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Rule {
+    /// Raft's Figure 2 and LogCabin's: timers redrawn on heartbeats, granted votes, campaigns.
     Figure2,
+    /// etcd-raft's: also redrawn when a candidate steps down.
     ResetOnStepDown,
+}
+
+impl Rule {
+    /// The name given on the command line, e.g. `reset-on-step-down`.
+    fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default()
+    }
 }
 
 impl From<Rule> for TimerRule {
@@ -65,9 +75,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let total: u64 = curves.iter().map(|c| trials_for(c, args.trials)).sum();
     let rule = TimerRule::from(args.timer_rule);
     eprintln!(
-        "figure16: {} curves, {total} trials, seed {}, timer rule {rule:?}",
+        "figure16: {} curves, {total} trials, seed {}, timer rule {}",
         curves.len(),
-        args.seed
+        args.seed,
+        args.timer_rule.name()
     );
     let bar = super::super::progress_bar(curves.len() as u64, "figure16 curves");
     let mut results = Vec::new();
@@ -104,7 +115,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 r.label, s.count, s.mean, s.p50, s.p90, s.p99, s.max
             );
         }
-        println!("seed {}, timer rule {rule:?}, {:.0} ms wall", args.seed, wall_ms);
+        println!(
+            "seed {}, timer rule {}, {:.0} ms wall",
+            args.seed,
+            args.timer_rule.name(),
+            wall_ms
+        );
     }
     if let Some(path) = &args.svg {
         draw(path, &results).with_context(|| format!("cannot draw {}", path.display()))?;
