@@ -1,0 +1,344 @@
+//! Applying faults: a timeline step's action resolved to nodes (by id or by role, drawn from
+//! the timeline's generator) and applied to hosts and links; crashes armed for a later point
+//! (within a heartbeat, during a write, after an election) and triggered when a node reaches it.
+
+use std::time::Duration;
+
+use super::{Ev, World};
+use crate::core::{Instant, Node, NodeId, Role};
+use crate::sim::latency::unit;
+use crate::sim::scenario::{ms, Action, CrashPoint, RoleTarget, Scenario, Side, Step, Target};
+use crate::sim::trace::{Fault, Record};
+
+/// A crash waiting for its moment (see [`CrashPoint`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ArmedCrash {
+    id: u64,
+    /// The node to crash, or `None` for whichever node reaches the point first.
+    node: Option<usize>,
+    point: CrashPoint,
+    restart_after: Option<Duration>,
+}
+
+impl World<'_> {
+    fn resolve(&mut self, target: Target) -> Option<usize> {
+        match target {
+            Target::Id(id) => Some((id - 1) as usize),
+            Target::Role(RoleTarget::Leader) => self.current_leader(),
+            Target::Role(RoleTarget::Follower) => {
+                let leader = self.current_leader();
+                let followers: Vec<usize> = (0..self.hosts.len())
+                    .filter(|&i| Some(i) != leader && self.hosts[i].node.is_some())
+                    .collect();
+                self.pick(&followers)
+            }
+            Target::Role(RoleTarget::Candidate) => {
+                let campaigning: Vec<usize> = (0..self.hosts.len())
+                    .filter(|&i| {
+                        self.hosts[i].live().is_some_and(|n| {
+                            matches!(n.role(), Role::PreCandidate | Role::Candidate)
+                        })
+                    })
+                    .collect();
+                if campaigning.is_empty() {
+                    self.resolve(Target::Role(RoleTarget::Random))
+                } else {
+                    self.pick(&campaigning)
+                }
+            }
+            Target::Role(RoleTarget::Random) => {
+                let live: Vec<usize> =
+                    (0..self.hosts.len()).filter(|&i| self.hosts[i].node.is_some()).collect();
+                self.pick(&live)
+            }
+        }
+    }
+
+    fn pick(&mut self, among: &[usize]) -> Option<usize> {
+        if among.is_empty() {
+            return None;
+        }
+        let i = (unit(&mut self.rng) * among.len() as f64) as usize;
+        Some(among[i.min(among.len() - 1)])
+    }
+
+    /// The live leader of the highest term.
+    fn current_leader(&self) -> Option<usize> {
+        (0..self.hosts.len())
+            .filter(|&i| self.hosts[i].live().is_some_and(|n| n.role() == Role::Leader))
+            .max_by_key(|&i| self.hosts[i].live().map(Node::term))
+    }
+
+    fn ids(&self, idx: &[usize]) -> Vec<NodeId> {
+        idx.iter().map(|&i| self.hosts[i].id).collect()
+    }
+
+    fn network_fault(&mut self) {
+        self.trace.record(self.now, Record::Fault { node: None, fault: Fault::Network });
+    }
+
+    /// Crashes node `i`, which reached `point`, if a crash waits for that: at a uniformly random
+    /// instant of the next `span`.
+    pub(super) fn trigger(&mut self, i: usize, point: CrashPoint, span: Duration) {
+        let Some(k) =
+            self.armed.iter().position(|a| a.point == point && a.node.is_none_or(|n| n == i))
+        else {
+            return;
+        };
+        let armed = self.armed.remove(k);
+        self.pending_faults -= 1;
+        let offset = Duration::from_secs_f64(span.as_secs_f64() * unit(&mut self.rng));
+        self.push(self.now + offset, Ev::Crash { node: i, restart_after: armed.restart_after });
+    }
+
+    /// An armed crash reached its moment: node `i` crashes, and restarts `restart_after` later.
+    pub(super) fn on_crash(&mut self, i: usize, restart_after: Option<Duration>) {
+        self.crash(i);
+        if let Some(after) = restart_after {
+            self.push(self.now + after, Ev::Restart { node: i });
+        }
+    }
+
+    /// The crash armed as `id` waited its whole window: it will not happen.
+    pub(super) fn disarm(&mut self, id: u64) {
+        if let Some(k) = self.armed.iter().position(|a| a.id == id) {
+            self.armed.remove(k);
+            self.pending_faults -= 1;
+        }
+    }
+
+    /// One bulk transfer from `from` to every peer, and the next one queued if due before
+    /// `until`. Resolved at every transfer: the leader's stream moves with the leadership.
+    pub(super) fn on_bulk(&mut self, from: Target, bytes: u64, every: Duration, until: Instant) {
+        if let Some(sender) = self.resolve(from).filter(|&f| self.hosts[f].node.is_some()) {
+            for to in 0..self.hosts.len() {
+                if to != sender {
+                    self.net.bulk(self.now, self.hosts[sender].id, self.hosts[to].id, bytes);
+                }
+            }
+        }
+        if self.now + every < until {
+            self.push(self.now + every, Ev::Bulk { from, bytes, every, until });
+        }
+    }
+
+    /// Applies a timeline step's action.
+    pub(super) fn apply(&mut self, action: Action) {
+        match action {
+            Action::Crash { node, at, window_ms, restart_after_ms } => {
+                let restart_after = restart_after_ms.map(ms);
+                // A leader crashed at a later point is whichever node leads then.
+                let any = node == Target::Role(RoleTarget::Leader)
+                    && matches!(at, CrashPoint::WithinHeartbeat | CrashPoint::AfterElection);
+                let who = if any {
+                    None
+                } else {
+                    let Some(i) = self.resolve(node) else { return };
+                    Some(i)
+                };
+                match (at, who) {
+                    (CrashPoint::Now, Some(i)) => self.on_crash(i, restart_after),
+                    _ => {
+                        self.next_arm += 1;
+                        let id = self.next_arm;
+                        self.armed.push(ArmedCrash { id, node: who, point: at, restart_after });
+                        self.pending_faults += 1;
+                        if let Some(window) = window_ms {
+                            self.push(self.now + ms(window), Ev::Disarm { id });
+                        }
+                    }
+                }
+            }
+            Action::Restart { node } => {
+                if let Some(i) = self.resolve(node) {
+                    self.restart(i);
+                }
+            }
+            Action::Pause { node, for_ms } => {
+                let Some(i) = self.resolve(node) else { return };
+                if self.hosts[i].node.is_none() {
+                    return;
+                }
+                let d = ms(for_ms);
+                let until = self.now + d;
+                let host = &mut self.hosts[i];
+                let start = host.paused_until.unwrap_or(self.now);
+                host.paused_until = Some(until.max(start));
+                let (id, incarnation) = (host.id, host.incarnation);
+                let slack = self.detection_slack(&self.hosts[i]);
+                self.hosts[i].timer.pause(until + slack);
+                self.trace.record(
+                    self.now,
+                    Record::Fault {
+                        node: Some(id),
+                        fault: Fault::Pause { for_ns: d.as_nanos() as u64 },
+                    },
+                );
+                self.push(until, Ev::Resume { node: i, incarnation });
+            }
+            Action::Isolate { node } => {
+                let Some(i) = self.resolve(node) else { return };
+                let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
+                let (a, b) = (self.ids(&[i]), self.ids(&others));
+                self.net.cut_between(&a, &b);
+                self.network_fault();
+            }
+            Action::Split { leader_in } => {
+                let n = self.hosts.len();
+                let leader = self.current_leader().unwrap_or(0);
+                let minority_size = (n - 1) / 2;
+                let mut order: Vec<usize> = (0..n).filter(|&i| i != leader).collect();
+                // Deterministic shuffle of the others.
+                for k in (1..order.len()).rev() {
+                    let j = (unit(&mut self.rng) * (k + 1) as f64) as usize;
+                    order.swap(k, j.min(k));
+                }
+                let (mut side_a, side_b): (Vec<usize>, Vec<usize>) = match leader_in {
+                    Side::Minority => (
+                        order[..minority_size.saturating_sub(1)].to_vec(),
+                        order[minority_size.saturating_sub(1)..].to_vec(),
+                    ),
+                    Side::Majority => (
+                        order[..n - minority_size - 1].to_vec(),
+                        order[n - minority_size - 1..].to_vec(),
+                    ),
+                };
+                side_a.push(leader);
+                let (a, b) = (self.ids(&side_a), self.ids(&side_b));
+                self.net.cut_between(&a, &b);
+                self.network_fault();
+            }
+            Action::Partition { groups } => {
+                for (k, a) in groups.iter().enumerate() {
+                    for b in &groups[k + 1..] {
+                        let a: Vec<NodeId> = a.iter().map(|&x| NodeId(x)).collect();
+                        let b: Vec<NodeId> = b.iter().map(|&x| NodeId(x)).collect();
+                        self.net.cut_between(&a, &b);
+                    }
+                }
+                self.network_fault();
+            }
+            Action::OneWay { from, to } => {
+                let from: Vec<usize> = from.into_iter().filter_map(|t| self.resolve(t)).collect();
+                let to: Vec<usize> = to.into_iter().filter_map(|t| self.resolve(t)).collect();
+                for &f in &from {
+                    for &t in &to {
+                        self.net.set_cut(self.hosts[f].id, self.hosts[t].id, true);
+                    }
+                }
+                self.network_fault();
+            }
+            Action::Bridge { node } => {
+                let Some(i) = self.resolve(node) else { return };
+                let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
+                let (left, right) = others.split_at(others.len() / 2);
+                let (a, b) = (self.ids(left), self.ids(right));
+                self.net.cut_between(&a, &b);
+                self.network_fault();
+            }
+            Action::Hold { from, to } => {
+                if let (Some(f), Some(t)) = (self.resolve(from), self.resolve(to)) {
+                    self.net.hold(self.hosts[f].id, self.hosts[t].id);
+                    self.network_fault();
+                }
+            }
+            Action::Release { from, to } => {
+                let released =
+                    match (from.and_then(|f| self.resolve(f)), to.and_then(|t| self.resolve(t))) {
+                        (Some(f), Some(t)) => {
+                            self.net.release(self.now, self.hosts[f].id, self.hosts[t].id)
+                        }
+                        _ if from.is_none() && to.is_none() => self.net.release_all(self.now),
+                        _ => return,
+                    };
+                for (at, env) in released {
+                    self.push(at, Ev::Deliver(env));
+                }
+                self.network_fault();
+            }
+            Action::Delay { from, to, extra_ms } => {
+                let from: Vec<usize> = from.into_iter().filter_map(|t| self.resolve(t)).collect();
+                let to: Vec<usize> = to.into_iter().filter_map(|t| self.resolve(t)).collect();
+                for &f in &from {
+                    for &t in &to {
+                        let (a, b) = (self.hosts[f].id, self.hosts[t].id);
+                        self.net.set_extra_delay(a, b, ms(extra_ms));
+                    }
+                }
+                self.network_fault();
+            }
+            Action::Redeliver { count } => {
+                for _ in 0..count {
+                    if let Some((at, env)) = self.net.redeliver(self.now) {
+                        self.push(at, Ev::Deliver(env));
+                    }
+                }
+                self.network_fault();
+            }
+            Action::Heal => {
+                self.net.heal();
+                self.network_fault();
+            }
+            Action::SetLoss { loss } => {
+                self.net.set_loss(loss);
+                self.network_fault();
+            }
+            Action::SetLatency { latency } => {
+                self.net.set_latency(&latency);
+                self.network_fault();
+            }
+            Action::ClockRate { node, rate } => {
+                let Some(i) = self.resolve(node) else { return };
+                let now = self.now;
+                let host = &mut self.hosts[i];
+                host.clock = host.clock.with_rate(now, rate);
+                host.pending = None;
+                if let Some(armed) = host.timer.armed_local {
+                    let bound = self.timer_bound(i, armed);
+                    self.hosts[i].timer.bound = Some(bound);
+                }
+                let host = &self.hosts[i];
+                let id = host.id;
+                self.trace.record(
+                    now,
+                    Record::Fault {
+                        node: Some(id),
+                        fault: Fault::ClockRate { ppm: (rate * 1e6) as u64 },
+                    },
+                );
+                self.arm(i);
+            }
+            Action::Bulk { from, bytes, every_ms, for_ms } => {
+                let until = self.now + ms(for_ms);
+                self.push(self.now, Ev::Bulk { from, bytes, every: ms(every_ms), until });
+            }
+        }
+    }
+}
+
+/// The longest a crash point waits past its window: a heartbeat interval (within-heartbeat,
+/// after-election) or the slowest bounded disk write (during-write), in ms.
+pub(crate) fn point_wait(scenario: &Scenario) -> f64 {
+    let disk = |d: &crate::sim::latency::Latency| d.max_ms().unwrap_or(0.0);
+    scenario
+        .nodes
+        .iter()
+        .filter_map(|n| n.disk.as_ref())
+        .map(disk)
+        .fold(scenario.cluster.heartbeat_ms.max(disk(&scenario.network.disk)), f64::max)
+}
+
+/// When a step's effect ends: its time, plus its duration for pauses and bulk transfers, and
+/// for crashes the wait for their moment (at most its window and `point_wait`) and the
+/// downtime.
+pub(super) fn step_end(step: &Step, point_wait: f64) -> f64 {
+    match step.action {
+        Action::Pause { for_ms, .. } | Action::Bulk { for_ms, .. } => step.at_ms + for_ms,
+        Action::Crash { at, window_ms, restart_after_ms, .. } => {
+            let wait =
+                if at == CrashPoint::Now { 0.0 } else { window_ms.unwrap_or(0.0) + point_wait };
+            step.at_ms + wait + restart_after_ms.unwrap_or(0.0)
+        }
+        _ => step.at_ms,
+    }
+}

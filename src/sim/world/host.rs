@@ -1,0 +1,323 @@
+//! Hosts and their clocks: each simulated machine around a `core` node, with its clock (which
+//! may drift), its disk, its pauses and its timer event in the engine's queue; booting,
+//! crashing and restarting it; the node's timer converted to real time.
+
+use std::time::Duration;
+
+use rand_chacha::ChaCha8Rng;
+
+use super::{Ev, World};
+use crate::core::{HardState, Instant, LogPosition, Node, NodeId, Role, Term};
+use crate::sim::latency::Sampler;
+use crate::sim::rng::{rng_for, seed_for, Stream};
+use crate::sim::scenario::{ms, Scenario};
+use crate::sim::timers::TimerWatch;
+use crate::sim::trace::{Fault, Record};
+
+/// Default index of every node's last log entry.
+const DEFAULT_LOG_INDEX: u64 = 100;
+
+/// A node's clock: `local = base_local + (real - base_real) * rate`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Clock {
+    base_real: Instant,
+    base_local: Instant,
+    rate: f64,
+}
+
+impl Clock {
+    fn new(rate: f64) -> Clock {
+        Clock { base_real: Instant::ZERO, base_local: Instant::ZERO, rate }
+    }
+
+    pub(super) fn local(&self, real: Instant) -> Instant {
+        if self.rate == 1.0 {
+            return self.base_local + (real - self.base_real);
+        }
+        let elapsed = (real - self.base_real).as_nanos() as f64 * self.rate;
+        self.base_local + Duration::from_nanos(elapsed as u64)
+    }
+
+    /// The first real instant at which the local clock reads at least `local`.
+    pub(super) fn real(&self, local: Instant) -> Instant {
+        if self.rate == 1.0 {
+            return self.base_real + (local - self.base_local);
+        }
+        let ahead = (local - self.base_local).as_nanos() as f64 / self.rate;
+        let mut real = self.base_real + Duration::from_nanos(ahead.ceil() as u64);
+        // Float rounding can land a nanosecond or two short; a timer must never fire early.
+        while self.local(real) < local {
+            real = real + Duration::from_nanos(1);
+        }
+        real
+    }
+
+    /// The same clock, running at `rate` from `now` on.
+    pub(super) fn with_rate(&self, now: Instant, rate: f64) -> Clock {
+        Clock { base_real: now, base_local: self.local(now), rate }
+    }
+}
+
+/// How late a host's timers fire: a delay drawn from its own generator.
+#[derive(Debug)]
+pub(super) struct TimerLateness {
+    sampler: Sampler,
+    rng: ChaCha8Rng,
+}
+
+/// One simulated machine: a `core` node (while it is up) and everything around it.
+#[derive(Debug)]
+pub(super) struct Host {
+    pub(super) id: NodeId,
+    pub(super) node: Option<Node>,
+    pub(super) incarnation: u32,
+    pub(super) clock: Clock,
+    pub(super) paused_until: Option<Instant>,
+    pub(super) busy_until: Instant,
+    pub(super) processing: Duration,
+    pub(super) disk: Sampler,
+    pub(super) disk_rng: ChaCha8Rng,
+    pub(super) disk_free_at: Instant,
+    /// How late timers fire, if they do.
+    pub(super) lateness: Option<TimerLateness>,
+    pub(super) stored: HardState,
+    /// The timer event in the queue, if any.
+    pub(super) pending: Option<TimerEvent>,
+    pub(super) generation: u64,
+    pub(super) log: LogPosition,
+    /// The last heartbeat this node accepted.
+    pub(super) last_heartbeat: Option<Contact>,
+    /// When, on its own clock, it last accepted a heartbeat. Kept across a crash: the window
+    /// in which it must not vote outlives a restart.
+    pub(super) contact_local: Option<Instant>,
+    /// Pre-vote requests handled and not yet answered on the wire (an answer waits for any
+    /// hard state being written), with the node's clock and last contact when it decided.
+    pub(super) pre_votes: Vec<PreVoteAsked>,
+    /// The node's election timer, as the timer rule explains it.
+    pub(super) timer: TimerWatch,
+    /// The input being handled reset the node's timer, by the rule.
+    pub(super) reset_pending: bool,
+}
+
+/// A pre-vote request a node handled, as it stood when it decided.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PreVoteAsked {
+    pub(super) candidate: NodeId,
+    pub(super) local: Instant,
+    pub(super) contact: Option<Instant>,
+}
+
+/// A node's timer event in the engine's queue.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TimerEvent {
+    /// When it fires (real time), lateness included.
+    fires_at: Instant,
+    /// Events of older generations are stale and ignored.
+    generation: u64,
+    /// The node's deadline (its own clock) it was queued for.
+    deadline: Instant,
+}
+
+/// A heartbeat a follower accepted: from which leader, of which term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Contact {
+    pub(super) leader: NodeId,
+    pub(super) term: Term,
+}
+
+impl Host {
+    /// Host `id` of `scenario`, not booted yet.
+    pub(super) fn new(scenario: &Scenario, id: u64, trial_seed: u64) -> Host {
+        let spec = scenario.node(id);
+        let disk =
+            spec.and_then(|s| s.disk.clone()).unwrap_or_else(|| scenario.network.disk.clone());
+        let jitter = &scenario.network.timer_jitter;
+        Host {
+            id: NodeId(id),
+            node: None,
+            incarnation: 0,
+            clock: Clock::new(spec.and_then(|s| s.clock_rate).unwrap_or(1.0)),
+            paused_until: None,
+            busy_until: Instant::ZERO,
+            processing: ms(spec.and_then(|s| s.processing_ms).unwrap_or(0.0)),
+            disk: disk.sampler(),
+            disk_rng: rng_for(trial_seed, Stream::Disk { node: id }),
+            disk_free_at: Instant::ZERO,
+            lateness: (jitter.max_ms() != Some(0.0)).then(|| TimerLateness {
+                sampler: jitter.sampler(),
+                rng: rng_for(trial_seed, Stream::Timer { node: id }),
+            }),
+            stored: HardState::default(),
+            pending: None,
+            generation: 0,
+            log: LogPosition::new(
+                Term(1),
+                spec.and_then(|s| s.log_index).unwrap_or(DEFAULT_LOG_INDEX),
+            ),
+            last_heartbeat: None,
+            contact_local: None,
+            pre_votes: Vec::new(),
+            timer: TimerWatch::default(),
+            reset_pending: false,
+        }
+    }
+
+    pub(super) fn live(&self) -> Option<&Node> {
+        self.node.as_ref()
+    }
+
+    pub(super) fn paused(&self, now: Instant) -> bool {
+        self.paused_until.is_some_and(|p| p > now)
+    }
+
+    /// The end of the pause the host is in at `now`, if it is paused.
+    pub(super) fn pause_end(&self, now: Instant) -> Option<Instant> {
+        self.paused_until.filter(|p| *p > now)
+    }
+}
+
+impl World<'_> {
+    pub(super) fn local(&self, i: usize) -> Instant {
+        self.hosts[i].clock.local(self.now)
+    }
+
+    /// Starts node `i` from the hard state it persisted, with a seed of this incarnation's.
+    pub(super) fn boot(&mut self, i: usize) {
+        let host = &mut self.hosts[i];
+        let seed = seed_for(
+            self.result.seed,
+            Stream::Core { node: host.id.0, incarnation: u64::from(host.incarnation) },
+        );
+        let config = self.scenario.core_config(host.id, seed);
+        let local = host.clock.local(self.now);
+        let mut node =
+            Node::restart(config, host.stored, local).expect("the scenario was validated");
+        node.set_last_log(host.log);
+        node.set_commit_index(host.log.index);
+        host.node = Some(node);
+        host.pending = None;
+        host.busy_until = self.now;
+        host.reset_pending = true;
+        self.flush(i);
+    }
+
+    pub(super) fn crash(&mut self, i: usize) {
+        let host = &mut self.hosts[i];
+        let Some(node) = host.node.take() else { return };
+        host.incarnation += 1;
+        host.paused_until = None;
+        host.pending = None;
+        host.disk_free_at = self.now;
+        host.timer.stop();
+        host.pre_votes.clear();
+        let id = host.id;
+        self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
+        if node.role() == Role::Leader && self.failover.is_none() {
+            self.start_failover(node.term());
+        }
+    }
+
+    pub(super) fn restart(&mut self, i: usize) {
+        if self.hosts[i].node.is_some() {
+            return;
+        }
+        self.trace.record(
+            self.now,
+            Record::Fault { node: Some(self.hosts[i].id), fault: Fault::Restart },
+        );
+        let host = &mut self.hosts[i];
+        if host.stored.term == Term(0) {
+            // It never made a term durable, so it never acknowledged a heartbeat (an answer
+            // waits for the term it carries to be written): no lease counts on its window.
+            host.contact_local = None;
+        }
+        self.boot(i);
+    }
+
+    /// Node `i`'s timer event fired: the node times out unless the event is stale, the node
+    /// is down, or it is paused (then the event waits for the pause to end).
+    pub(super) fn on_timer(&mut self, i: usize, generation: u64) {
+        let host = &mut self.hosts[i];
+        let Some(pending) = host.pending.filter(|p| p.generation == generation) else { return };
+        if host.node.is_none() {
+            return;
+        }
+        if let Some(until) = host.pause_end(self.now) {
+            host.pending = Some(TimerEvent { fires_at: until, ..pending });
+            self.push(until, Ev::Timer { node: i, generation });
+            return;
+        }
+        host.pending = None;
+        let local = self.local(i);
+        if let Some(n) = self.hosts[i].node.as_mut() {
+            n.handle_timeout(local);
+        }
+        self.flush(i);
+    }
+
+    /// Node `i`'s disk finished writing `state` (ignored if the node crashed meanwhile).
+    pub(super) fn on_persisted(&mut self, i: usize, incarnation: u32, state: HardState) {
+        let host = &mut self.hosts[i];
+        if host.incarnation != incarnation {
+            return;
+        }
+        if host.stored != state {
+            host.stored = state;
+            self.trace.record(self.now, Record::Persist { node: host.id, term: state.term.0 });
+        }
+        if let Some(until) = host.pause_end(self.now) {
+            self.push(until, Ev::Persisted { node: i, incarnation, state });
+            return;
+        }
+        let local = self.local(i);
+        if let Some(n) = self.hosts[i].node.as_mut() {
+            n.hard_state_persisted(local, state);
+        }
+        self.flush(i);
+    }
+
+    /// A pause of node `i` ended. A shorter pause nested in a longer one ends nothing: only
+    /// the pause that ends last resumes the node.
+    pub(super) fn on_resume(&mut self, i: usize, incarnation: u32) {
+        let host = &mut self.hosts[i];
+        if host.incarnation == incarnation && !host.paused(self.now) {
+            host.paused_until = None;
+            self.trace
+                .record(self.now, Record::Fault { node: Some(host.id), fault: Fault::Resume });
+        }
+    }
+
+    /// The latest real instant at which node `i`, whose timer was reset at `local` on its own
+    /// clock, may time out: its longest timeout converted by its clock, then one processing
+    /// delay, the largest timer lateness, and a microsecond for rounding. Pauses are added by
+    /// [`TimerWatch::pause`].
+    pub(super) fn timer_bound(&self, i: usize, local: Instant) -> Instant {
+        let h = &self.hosts[i];
+        h.clock.real(local + self.timeout_max) + self.detection_slack(h)
+    }
+
+    pub(super) fn detection_slack(&self, h: &Host) -> Duration {
+        let late = ms(self.scenario.network.timer_jitter.max_ms().unwrap_or(0.0));
+        h.processing + late + Duration::from_micros(1)
+    }
+
+    /// Makes sure a timer event is queued no later than node `i`'s deadline (plus its
+    /// lateness). A queued event for the same deadline is kept with the lateness it drew, even
+    /// if the deadline has passed meanwhile; one that comes earlier is kept too: it fires early,
+    /// which the core ignores, and re-arms. So a follower's timer, pushed back by every
+    /// heartbeat, costs one event per timeout rather than one per heartbeat.
+    pub(super) fn arm(&mut self, i: usize) {
+        let now = self.now;
+        let host = &mut self.hosts[i];
+        let Some(deadline) = host.node.as_ref().and_then(Node::poll_timeout) else { return };
+        let due = host.clock.real(deadline).max(now);
+        if host.pending.is_some_and(|p| p.deadline == deadline || p.fires_at <= due) {
+            return;
+        }
+        let late = host.lateness.as_mut().map_or(Duration::ZERO, |l| l.sampler.sample(&mut l.rng));
+        host.generation += 1;
+        let generation = host.generation;
+        host.pending = Some(TimerEvent { fires_at: due + late, generation, deadline });
+        self.push(due + late, Ev::Timer { node: i, generation });
+    }
+}

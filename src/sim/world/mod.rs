@@ -1,0 +1,212 @@
+//! The discrete-event engine: one trial of a scenario, the real `core` nodes driven under
+//! virtual time. Events are ordered by (time, insertion sequence), so ties are deterministic;
+//! the clock jumps from one event to the next.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | the world, its events and the loop that handles them |
+//! | `host.rs` | hosts and their clocks: boot, crash, restart, pauses, timers in real time |
+//! | `delivery.rs` | messages into a node, and what it produced out of it |
+//! | `faults.rs` | timeline actions applied to hosts and links; crashes armed for a later point |
+//! | `observe.rs` | the failover measured, and the invariants checked at every event |
+
+mod delivery;
+mod faults;
+mod host;
+mod observe;
+
+use std::time::Duration;
+
+use rand_chacha::ChaCha8Rng;
+
+use self::faults::{step_end, ArmedCrash};
+use self::host::Host;
+use self::observe::{Elected, Failover};
+use super::invariants::{ElectionRestriction, ElectionSafety, Violation};
+use super::metrics::TrialResult;
+use super::network::Network;
+use super::queue::EventQueue;
+use super::rng::{rng_for, Stream};
+use super::scenario::{ms, Scenario, Target};
+use super::timers::Draws;
+use super::trace::TraceSink;
+use crate::core::{Envelope, HardState, Instant, NodeId, TimerRule};
+
+pub(crate) use self::faults::point_wait;
+
+#[derive(Debug)]
+enum Ev {
+    Deliver(Envelope),
+    Timer { node: usize, generation: u64 },
+    Persisted { node: usize, incarnation: u32, state: HardState },
+    Step(usize),
+    Crash { node: usize, restart_after: Option<Duration> },
+    Restart { node: usize },
+    Disarm { id: u64 },
+    Resume { node: usize, incarnation: u32 },
+    Bulk { from: Target, bytes: u64, every: Duration, until: Instant },
+    LivenessDeadline { bound: Duration },
+}
+
+impl Ev {
+    /// Faults: liveness is judged only once none is left in the queue.
+    fn is_fault(&self) -> bool {
+        matches!(self, Ev::Step(_) | Ev::Crash { .. } | Ev::Restart { .. })
+    }
+}
+
+/// One trial, from start to end.
+pub struct World<'a> {
+    scenario: &'a Scenario,
+    quorum: usize,
+    /// The cluster's timing, as the core sees it.
+    heartbeat_interval: Duration,
+    timeout_min: Duration,
+    timeout_max: Duration,
+    now: Instant,
+    queue: EventQueue<Ev>,
+    hosts: Vec<Host>,
+    net: Network,
+    rng: ChaCha8Rng,
+    trace: TraceSink,
+    /// Crashes waiting for their moment.
+    armed: Vec<ArmedCrash>,
+    next_arm: u64,
+    timer_rule: TimerRule,
+    election: ElectionSafety,
+    restriction: ElectionRestriction,
+    draws: Draws,
+    failover: Option<Failover>,
+    last_leader: Option<Elected>,
+    liveness_pending: bool,
+    /// When the last fault ends; liveness is judged from then on.
+    quiet_at: Instant,
+    /// Timeline steps and scheduled crashes still in the queue.
+    pending_faults: usize,
+    result: TrialResult,
+    violation: Option<Violation>,
+    end: Instant,
+}
+
+impl<'a> World<'a> {
+    /// A trial of `scenario` seeded with `trial_seed`, its trace going to `trace`.
+    pub fn new(scenario: &'a Scenario, trial: u64, trial_seed: u64, trace: TraceSink) -> Self {
+        let hosts =
+            (1..=scenario.cluster.nodes).map(|id| Host::new(scenario, id, trial_seed)).collect();
+        let timing = scenario.core_config(NodeId(1), 0);
+        let mut world = World {
+            scenario,
+            quorum: (scenario.cluster.nodes / 2 + 1) as usize,
+            heartbeat_interval: timing.heartbeat_interval,
+            timeout_min: timing.election_timeout_min,
+            timeout_max: timing.election_timeout_max,
+            now: Instant::ZERO,
+            queue: EventQueue::new(),
+            hosts,
+            net: Network::new(scenario, trial_seed),
+            rng: rng_for(trial_seed, Stream::Timeline),
+            trace,
+            armed: Vec::new(),
+            next_arm: 0,
+            timer_rule: timing.timer_rule,
+            election: ElectionSafety::default(),
+            restriction: ElectionRestriction::default(),
+            draws: Draws::new(timing.election_timeout_min, timing.election_timeout_max),
+            failover: None,
+            last_leader: None,
+            liveness_pending: false,
+            quiet_at: Instant::ZERO,
+            pending_faults: 0,
+            result: TrialResult { trial, seed: trial_seed, ..TrialResult::default() },
+            violation: None,
+            end: Instant::ZERO + ms(scenario.duration_ms),
+        };
+        for (i, step) in scenario.timeline.iter().enumerate() {
+            world.push(Instant::ZERO + ms(step.at_ms), Ev::Step(i));
+        }
+        if let Some(bound) = scenario.check.liveness_within_ms {
+            let wait = point_wait(scenario);
+            let quiet = scenario.timeline.iter().map(|s| step_end(s, wait)).fold(0.0, f64::max);
+            world.liveness_pending = true;
+            world.quiet_at = Instant::ZERO + ms(quiet);
+            world
+                .push(Instant::ZERO + ms(quiet + bound), Ev::LivenessDeadline { bound: ms(bound) });
+        }
+        for i in 0..world.hosts.len() {
+            world.boot(i);
+        }
+        world
+    }
+
+    /// Runs to the end and returns the measurements, the trace digest, and any violation.
+    pub fn run(mut self) -> (TrialResult, Option<Violation>, TraceSink) {
+        let mut stopped = false;
+        while let Some((at, ev)) = self.queue.pop() {
+            if at > self.end {
+                break;
+            }
+            if ev.is_fault() {
+                self.pending_faults -= 1;
+            }
+            self.now = at;
+            self.result.events += 1;
+            self.handle(ev);
+            if self.violation.is_none() {
+                if let Err(v) = self.check() {
+                    self.violation = Some(v);
+                }
+            }
+            if self.liveness_pending && self.now >= self.quiet_at && self.known_leader().is_some() {
+                // Liveness holds: a leader was known to a majority after the last fault.
+                self.liveness_pending = false;
+            }
+            if self.violation.is_some() || self.finished_early() {
+                stopped = true;
+                break;
+            }
+        }
+        if !stopped {
+            self.now = self.end;
+        }
+        if self.violation.is_none() {
+            self.violation = self.draws.check(self.now).err();
+        }
+        self.result.sim_seconds = self.now.as_nanos() as f64 / 1e9;
+        if let Some(f) = &self.failover {
+            f.report(&mut self.result);
+        }
+        (self.result, self.violation, self.trace)
+    }
+
+    fn finished_early(&self) -> bool {
+        let recovered = self.failover.as_ref().is_some_and(Failover::recovered);
+        if !(self.scenario.stop_after_recovery && recovered) {
+            return false;
+        }
+        !self.liveness_pending && self.pending_faults == 0
+    }
+
+    fn push(&mut self, at: Instant, ev: Ev) {
+        if ev.is_fault() {
+            self.pending_faults += 1;
+        }
+        self.queue.push(at, ev);
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver(env) => self.deliver(env),
+            Ev::Timer { node, generation } => self.on_timer(node, generation),
+            Ev::Persisted { node, incarnation, state } => {
+                self.on_persisted(node, incarnation, state);
+            }
+            Ev::Step(i) => self.apply(self.scenario.timeline[i].action.clone()),
+            Ev::Crash { node, restart_after } => self.on_crash(node, restart_after),
+            Ev::Restart { node } => self.restart(node),
+            Ev::Disarm { id } => self.disarm(id),
+            Ev::Resume { node, incarnation } => self.on_resume(node, incarnation),
+            Ev::Bulk { from, bytes, every, until } => self.on_bulk(from, bytes, every, until),
+            Ev::LivenessDeadline { bound } => self.on_liveness_deadline(bound),
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Watching the cluster: the failover being measured, false suspicions and spurious leader
+//! changes, and the invariants checked at every event (election safety, the election
+//! restriction, leader stickiness, leases, timer bounds and draws, liveness).
+
+use std::time::Duration;
+
+use super::World;
+use crate::core::{Event, Instant, NodeId, Role, Term, TimerRule};
+use crate::sim::invariants::{self, Violation};
+use crate::sim::metrics::TrialResult;
+use crate::sim::scenario::CrashPoint;
+
+/// The failover being measured: the first crash of a leader in the trial.
+#[derive(Debug)]
+pub(super) struct Failover {
+    crash_at: Instant,
+    old_term: Term,
+    detected_at: Option<Instant>,
+    candidate_terms: Vec<Term>,
+    recovered: Option<Recovery>,
+}
+
+/// When a failover ended, and the term of the leader every live node then followed.
+#[derive(Clone, Copy, Debug)]
+struct Recovery {
+    at: Instant,
+    term: Term,
+}
+
+/// The latest leader seen elected.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Elected {
+    node: usize,
+}
+
+impl Failover {
+    pub(super) fn recovered(&self) -> bool {
+        self.recovered.is_some()
+    }
+
+    /// Writes the failover's figures into `result`.
+    pub(super) fn report(&self, result: &mut TrialResult) {
+        result.detection_ms = self.detected_at.map(|d| millis(d - self.crash_at));
+        let Some(Recovery { at, term }) = self.recovered else { return };
+        result.time_without_leader_ms = Some(millis(at - self.crash_at));
+        result.term_increase = term.0 - self.old_term.0;
+        let mut terms = self.candidate_terms.clone();
+        terms.sort_unstable();
+        terms.dedup();
+        result.election_rounds = terms.len() as u64;
+        result.split_votes = terms.iter().filter(|t| **t != term).count() as u64;
+    }
+}
+
+impl World<'_> {
+    pub(super) fn start_failover(&mut self, term: Term) {
+        self.failover = Some(Failover {
+            crash_at: self.now,
+            old_term: term,
+            detected_at: None,
+            candidate_terms: Vec::new(),
+            recovered: None,
+        });
+    }
+
+    pub(super) fn on_heartbeat_accepted(&mut self, leader: NodeId, term: Term) {
+        let Some(f) = &self.failover else { return };
+        if f.recovered.is_some() || term <= f.old_term {
+            return;
+        }
+        // Recovered once every live node follows this leader of this term (Raft §9.3's
+        // "until the other servers receive the new leader's first heartbeat").
+        let all = self.hosts.iter().all(|h| match h.live() {
+            None => true,
+            Some(n) if n.id() == leader => n.role() == Role::Leader && n.term() == term,
+            Some(_) => h.last_heartbeat == Some(super::host::Contact { leader, term }),
+        });
+        if all {
+            let at = self.now;
+            if let Some(f) = self.failover.as_mut() {
+                f.recovered = Some(Recovery { at, term });
+            }
+        }
+    }
+
+    /// Records a reset of node `i`'s timer if the input just handled made one by the rule, and
+    /// checks the timeout the node drew for it.
+    pub(super) fn watch_timer(&mut self, i: usize) {
+        let local = self.local(i);
+        let reset = std::mem::take(&mut self.hosts[i].reset_pending);
+        let Some(node) = self.hosts[i].node.as_ref() else { return };
+        let Some(deadline) = node.election_deadline() else {
+            self.hosts[i].timer.stop();
+            return;
+        };
+        if !reset {
+            return;
+        }
+        let bound = self.timer_bound(i, local);
+        let host = &mut self.hosts[i];
+        host.timer.reset(local, bound);
+        if let Err(v) = self.draws.record(self.now, host.id, deadline - local) {
+            self.violation.get_or_insert(v);
+        }
+    }
+
+    /// Leader stickiness: node `i` granted `what` to `candidate` at `local` on its clock, its
+    /// last contact with a leader at `contact`.
+    pub(super) fn check_stickiness(
+        &mut self,
+        i: usize,
+        candidate: NodeId,
+        what: &str,
+        local: Instant,
+        contact: Option<Instant>,
+    ) {
+        if let Err(v) = invariants::check_stickiness(
+            self.now,
+            self.hosts[i].id,
+            candidate,
+            what,
+            local,
+            contact,
+            self.timeout_min,
+        ) {
+            self.violation.get_or_insert(v);
+        }
+    }
+
+    pub(super) fn on_core_event(&mut self, i: usize, event: Event) {
+        let id = self.hosts[i].id;
+        if let Event::RoleChanged { from, to, .. } = event {
+            // The timer rule: a campaign and a leader's step-down reset the timer; under
+            // etcd's rule, so does a candidate's step-down.
+            let campaign = matches!(to, Role::PreCandidate | Role::Candidate);
+            let candidate_steps_down = self.timer_rule == TimerRule::ResetOnStepDown
+                && matches!(from, Role::PreCandidate | Role::Candidate)
+                && to == Role::Follower;
+            if campaign || from == Role::Leader || candidate_steps_down {
+                self.hosts[i].reset_pending = true;
+            }
+        }
+        match event {
+            Event::RoleChanged { term, to: Role::Leader, .. } => {
+                if let Err(v) = self.election.on_leader(self.now, id, term) {
+                    self.violation.get_or_insert(v);
+                }
+                let log = self.hosts[i].log;
+                if let Err(v) = self.restriction.on_leader(self.now, id, term, log) {
+                    self.violation.get_or_insert(v);
+                }
+                if !self.armed.is_empty() {
+                    self.trigger(i, CrashPoint::AfterElection, self.heartbeat_interval);
+                }
+                // Spurious: the previous leader did not fail, it was deposed (or paused).
+                if let Some(prev) = self.last_leader {
+                    if prev.node != i && self.reachable_by_majority(prev.node) {
+                        self.result.spurious_leader_changes += 1;
+                    }
+                }
+                self.last_leader = Some(Elected { node: i });
+            }
+            Event::RoleChanged { term, to: Role::Candidate, .. } => {
+                if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
+                    f.candidate_terms.push(term);
+                }
+            }
+            Event::VoteGranted { term, candidate } => {
+                self.hosts[i].reset_pending = true;
+                if self.scenario.cluster.leader_stickiness {
+                    let (local, contact) = (self.local(i), self.hosts[i].contact_local);
+                    self.check_stickiness(i, candidate, "vote", local, contact);
+                }
+                self.restriction.on_grant(term, id, self.hosts[i].log, candidate);
+            }
+            Event::ElectionTimeout { .. } => {
+                let local = self.local(i);
+                if let Err(v) =
+                    self.hosts[i].timer.check_fire(self.now, id, local, self.timeout_min)
+                {
+                    self.violation.get_or_insert(v);
+                }
+                self.hosts[i].reset_pending = true;
+                // False: a healthy leader could still reach this node.
+                let healthy = |l: usize| {
+                    l != i && self.healthy_leader(l) && self.net.open(self.hosts[l].id, id)
+                };
+                if self.last_leader.is_some_and(|l| healthy(l.node)) {
+                    self.result.false_suspicions += 1;
+                }
+                let now = self.now;
+                if let Some(f) = self.failover.as_mut().filter(|f| f.detected_at.is_none()) {
+                    f.detected_at = Some(now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether node `i` is alive and can exchange messages with a majority (itself included).
+    fn reachable_by_majority(&self, i: usize) -> bool {
+        let host = &self.hosts[i];
+        host.node.is_some()
+            && self
+                .hosts
+                .iter()
+                .filter(|h| h.node.is_some() && self.net.connected(host.id, h.id))
+                .count()
+                >= self.quorum
+    }
+
+    /// Whether node `i` leads, is alive, and can exchange messages with a majority.
+    fn healthy_leader(&self, i: usize) -> bool {
+        self.hosts[i].live().is_some_and(|n| n.role() == Role::Leader)
+            && self.reachable_by_majority(i)
+    }
+
+    /// The invariants checked after every event: at most one valid lease at a time, and every
+    /// timer within its bound.
+    pub(super) fn check(&self) -> Result<(), Violation> {
+        let leaders = self
+            .hosts
+            .iter()
+            .filter(|h| h.live().is_some_and(|n| n.role() == Role::Leader))
+            .count();
+        // Two leases at once need two nodes that think they lead.
+        if leaders > 1 {
+            let mut holders = [(NodeId(0), Term(0)); 2];
+            let mut count = 0;
+            for (i, h) in self.hosts.iter().enumerate() {
+                let Some(node) = h.live() else { continue };
+                if node.role() == Role::Leader
+                    && !h.paused(self.now)
+                    && node.lease_valid(self.local(i))
+                {
+                    if count < 2 {
+                        holders[count] = (h.id, node.term());
+                    }
+                    count += 1;
+                }
+            }
+            invariants::check_leases(self.now, &holders[..count.min(2)])?;
+        }
+        self.hosts.iter().try_for_each(|h| h.timer.check_bound(self.now, h.id))
+    }
+
+    /// The liveness deadline passed: if it is still pending and a majority is connected, a
+    /// leader must be known to a majority by now.
+    pub(super) fn on_liveness_deadline(&mut self, bound: Duration) {
+        if !std::mem::replace(&mut self.liveness_pending, false) {
+            return;
+        }
+        if self.majority_connected() {
+            if let Err(v) = invariants::check_liveness(self.now, self.known_leader(), bound) {
+                self.violation = Some(v);
+            }
+        }
+    }
+
+    fn majority_connected(&self) -> bool {
+        self.hosts.iter().any(|a| {
+            a.node.is_some()
+                && self
+                    .hosts
+                    .iter()
+                    .filter(|b| b.node.is_some() && self.net.connected(a.id, b.id))
+                    .count()
+                    >= self.quorum
+        })
+    }
+
+    /// The leader that a majority of live nodes follow in its term, if any.
+    pub(super) fn known_leader(&self) -> Option<(NodeId, Term)> {
+        self.hosts.iter().filter_map(|h| h.live()).filter(|n| n.role() == Role::Leader).find_map(
+            |leader| {
+                let followers = self
+                    .hosts
+                    .iter()
+                    .filter_map(|h| h.live())
+                    .filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
+                    .count();
+                (followers >= self.quorum).then_some((leader.id(), leader.term()))
+            },
+        )
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
