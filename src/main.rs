@@ -144,7 +144,6 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         shard: args.shard,
         trace: args.trace.clone(),
         keep_trial_results: false,
-        scenario_path: args.scenario.display().to_string(),
     };
     let trials = args.trial.map_or(opts.trials.unwrap_or(scenario.trials), |_| 1);
     eprintln!(
@@ -163,7 +162,7 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    print_report(&report, args.json)?;
+    print_report(&report, args.json, &args.scenario.display().to_string())?;
     if let Some(trace) = &args.trace {
         eprintln!("trace written to {}", trace.display());
     }
@@ -188,11 +187,13 @@ fn merge(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
         reports.push(report);
     }
     let merged = sim::merge(&reports)?;
-    print_report(&merged, true)?;
+    print_report(&merged, true, "SCENARIO")?;
     Ok(exit_code(&merged))
 }
 
-fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
+/// Prints the report, and on stderr each violation with the command that replays its trial
+/// from `scenario_path`.
+fn print_report(report: &Report, json: bool, scenario_path: &str) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(report)?);
     } else {
@@ -207,7 +208,10 @@ fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
         for line in &v.last_events {
             eprintln!("  {line}");
         }
-        eprintln!("replay: {}", v.replay);
+        eprintln!(
+            "replay: raft-heartbeat simulate {scenario_path} --seed {} --trial {} --trace trial-{}.jsonl",
+            v.seed, v.trial, v.trial
+        );
     }
     Ok(())
 }

@@ -146,14 +146,7 @@ pub fn run_curve(
     jobs: usize,
 ) -> Result<CurveResult, SimError> {
     let scenario = scenario(curve, timer_rule);
-    let opts = RunOptions {
-        seed,
-        trials,
-        jobs,
-        keep_trial_results: true,
-        scenario_path: format!("(figure16 {})", curve.label()),
-        ..RunOptions::default()
-    };
+    let opts = RunOptions { seed, trials, jobs, keep_trial_results: true, ..RunOptions::default() };
     let report = run(&scenario, &opts, &|_| {})?;
     let mut samples: Vec<f64> =
         report.trial_results.iter().filter_map(|r| r.time_without_leader_ms).collect();

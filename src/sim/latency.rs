@@ -97,7 +97,7 @@ impl Latency {
     }
 
     /// Prepares the distribution for sampling. Call [`validate`](Self::validate) first.
-    pub fn sampler(&self) -> Sampler {
+    pub(crate) fn sampler(&self) -> Sampler {
         match self {
             Latency::Constant { ms } => Sampler::Constant(*ms),
             Latency::Uniform { min_ms, max_ms } => Sampler::Uniform(*min_ms, *max_ms),
@@ -131,7 +131,7 @@ impl Latency {
 
 /// A distribution ready to draw from.
 #[derive(Clone, Debug)]
-pub enum Sampler {
+pub(crate) enum Sampler {
     /// See [`Latency::Constant`].
     Constant(f64),
     /// See [`Latency::Uniform`].

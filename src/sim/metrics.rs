@@ -39,7 +39,8 @@ pub struct TrialResult {
     pub violation: Option<ViolationReport>,
 }
 
-/// A violation as reported: enough to understand it and replay it.
+/// A violation as reported: enough to understand it, and to replay it (the same scenario with
+/// `seed` and `trial`, or `trial_scenario` on its own).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ViolationReport {
     /// The scenario's name.
@@ -56,8 +57,6 @@ pub struct ViolationReport {
     pub detail: String,
     /// The last trace records before it.
     pub last_events: Vec<String>,
-    /// The command that replays exactly this trial.
-    pub replay: String,
     /// The scenario the trial ran, as TOML: for a swarm, every value it drew (cluster,
     /// settings, faults as an explicit timeline), with no swarm section. Run with the same
     /// seed and `--trial`, it replays the trial; it is what shrinking starts from.

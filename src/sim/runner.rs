@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::error::SimError;
+use super::error::{ScenarioError, SimError};
 use super::metrics::{Summary, TrialResult, ViolationReport};
 use super::rng::trial_seed;
 use super::scenario::Scenario;
@@ -38,8 +38,6 @@ pub struct RunOptions {
     pub trace: Option<PathBuf>,
     /// Keep every trial's result in the report (always done for shards, so they can merge).
     pub keep_trial_results: bool,
-    /// The scenario's path, for replay commands.
-    pub scenario_path: String,
 }
 
 impl Default for RunOptions {
@@ -52,7 +50,6 @@ impl Default for RunOptions {
             shard: None,
             trace: None,
             keep_trial_results: false,
-            scenario_path: "SCENARIO".into(),
         }
     }
 }
@@ -138,15 +135,53 @@ pub struct Report {
     pub trial_results: Vec<TrialResult>,
 }
 
-/// Runs one trial of `scenario`; its trace goes to `trace_out` if given.
+/// Runs one trial of `scenario`; its trace goes to `trace_out` if given. The scenario is
+/// validated first (its fields are public, so it may come from anywhere).
 pub fn run_trial(
     scenario: &Scenario,
     opts: &RunOptions,
     trial: u64,
     trace_out: Option<Box<dyn Write + Send>>,
-) -> Result<TrialResult, std::io::Error> {
+) -> Result<TrialResult, SimError> {
+    scenario.validate()?;
+    run_validated_trial(scenario, opts, trial, trace_out)
+        .map_err(|e| e.into_sim_error("the trace writer".into()))
+}
+
+/// Why a trial could not run to its end.
+enum TrialFailure {
+    /// A swarm drew a trial that does not validate.
+    Drawn(ScenarioError),
+    /// Its trace could not be written.
+    Trace(std::io::Error),
+}
+
+impl TrialFailure {
+    fn into_sim_error(self, trace_path: String) -> SimError {
+        match self {
+            TrialFailure::Drawn(e) => SimError::Scenario(e),
+            TrialFailure::Trace(source) => SimError::Trace { path: trace_path, source },
+        }
+    }
+}
+
+/// [`run_trial`] of a scenario already validated.
+fn run_validated_trial(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    trial: u64,
+    trace_out: Option<Box<dyn Write + Send>>,
+) -> Result<TrialResult, TrialFailure> {
     let seed = trial_seed(opts.seed, trial);
     let drawn = swarm::draw(scenario, seed);
+    if scenario.swarm.is_some() {
+        drawn.validate().map_err(|e| {
+            TrialFailure::Drawn(ScenarioError::Invalid {
+                field: "swarm".into(),
+                problem: format!("trial {trial} drew a scenario that is not valid: {e}"),
+            })
+        })?;
+    }
     let world = World::new(&drawn, trial, seed, TraceSink::new(trial, trace_out));
     let (mut result, violation, sink) = world.run();
     if let Some(v) = violation {
@@ -158,16 +193,12 @@ pub fn run_trial(
             at_ms: v.at.as_nanos() as f64 / 1e6,
             detail: v.detail,
             last_events: sink.tail(),
-            replay: format!(
-                "raft-heartbeat simulate {} --seed {} --trial {} --trace trial-{}.jsonl",
-                opts.scenario_path, opts.seed, trial, trial
-            ),
             trial_scenario: drawn
                 .to_toml()
                 .unwrap_or_else(|e| format!("# the trial's scenario cannot be written: {e}\n")),
         });
     }
-    result.trace_hash = format!("{:032x}", sink.finish()?);
+    result.trace_hash = format!("{:032x}", sink.finish().map_err(TrialFailure::Trace)?);
     Ok(result)
 }
 
@@ -177,6 +208,7 @@ pub fn run(
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, SimError> {
+    scenario.validate()?;
     if opts.jobs == 0 {
         return Err(SimError::Usage("--jobs must be at least 1".into()));
     }
@@ -204,11 +236,9 @@ pub fn run(
                 let k = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(&trial) = indices.get(k) else { return };
                 let outcome = open_trace(trace_path(trial)).and_then(|out| {
-                    run_trial(scenario, opts, trial, out).map_err(|source| SimError::Trace {
-                        path: trace_path(trial)
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_default(),
-                        source,
+                    run_validated_trial(scenario, opts, trial, out).map_err(|e| {
+                        let path = trace_path(trial).map(|p| p.display().to_string());
+                        e.into_sim_error(path.unwrap_or_default())
                     })
                 });
                 match outcome {
