@@ -16,7 +16,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use raft_heartbeat::core::{
     Config, Envelope, Heartbeat, HeartbeatResponse, Instant, LogPosition, Message, Node, NodeId,
-    Role, Term, VoteResponse,
+    Role, Term, VoteKind, VoteResponse,
 };
 
 struct Counting;
@@ -99,7 +99,7 @@ impl Leader {
         let hs = node.take_hard_state().unwrap();
         node.hard_state_persisted(t, hs);
         for peer in [2, 3] {
-            let vote = VoteResponse { term: Term(1), granted: true, pre_vote: false };
+            let vote = VoteResponse { term: Term(1), granted: true, kind: VoteKind::Vote };
             let env = Envelope {
                 from: NodeId(peer),
                 to: NodeId(1),

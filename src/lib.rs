@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod core;
+pub mod link;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "sim")]

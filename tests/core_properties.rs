@@ -9,7 +9,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use raft_heartbeat::core::{
     Config, Envelope, HardState, Heartbeat, HeartbeatResponse, Instant, LogPosition, Message, Node,
-    NodeId, Role, Term, VoteRequest, VoteResponse,
+    NodeId, Role, Term, VoteKind, VoteRequest, VoteResponse,
 };
 
 #[derive(Clone, Debug)]
@@ -178,13 +178,13 @@ impl World {
                     2 => Message::VoteRequest(VoteRequest {
                         term,
                         last_log: LogPosition::new(term, round),
-                        pre_vote: flag,
+                        kind: if flag { VoteKind::PreVote } else { VoteKind::Vote },
                     }),
                     // Members never forge granted votes: Raft does not tolerate lying members.
                     _ => Message::VoteResponse(VoteResponse {
                         term,
                         granted: from as usize > self.n,
-                        pre_vote: flag,
+                        kind: if flag { VoteKind::PreVote } else { VoteKind::Vote },
                     }),
                 };
                 let to = to % self.n;
@@ -247,7 +247,7 @@ fn the_election_safety_check_catches_a_forged_vote() {
         let hs = world.nodes[i].take_hard_state().unwrap();
         world.nodes[i].hard_state_persisted(world.now, hs);
         let liar = NodeId(3);
-        let vote = VoteResponse { term: Term(1), granted: true, pre_vote: false };
+        let vote = VoteResponse { term: Term(1), granted: true, kind: VoteKind::Vote };
         let env =
             Envelope { from: liar, to: NodeId(i as u64 + 1), message: Message::VoteResponse(vote) };
         world.nodes[i].handle_message(world.now, env).unwrap();

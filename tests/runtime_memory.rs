@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use raft_heartbeat::core::{Config, HardState, NodeId, Role, Status, Term};
+use raft_heartbeat::core::{Config, HardState, NodeId, Role, Status, Term, VoteKind};
 use raft_heartbeat::runtime::{
     Driver, FileStore, Handle, HardStateStore, MemoryNetwork, MemoryStore, RuntimeError,
     StorageError, Transport,
@@ -113,7 +113,7 @@ async fn a_partitioned_leader_steps_down_while_the_majority_elects() {
     let now_leading = leaders(&nodes);
     assert_eq!(now_leading.len(), 1);
     assert!(now_leading[0].0 != old && now_leading[0].1 > term);
-    net.heal();
+    net.repair_all();
     wait(1000).await;
     let after = leaders(&nodes);
     assert_eq!(after, now_leading, "the healed node rejoins without disrupting (pre-vote)");
@@ -166,8 +166,8 @@ async fn a_node_whose_vote_cannot_be_made_durable_stops_without_sending_it() {
     // Grant its pre-vote (which needs no disk), so it tries to become a candidate (which does).
     let pre = spy.recv().await.unwrap();
     let Message::VoteRequest(request) = pre.message else { panic!("{pre:?}") };
-    assert!(request.pre_vote);
-    let grant = VoteResponse { term: request.term, granted: true, pre_vote: true };
+    assert_eq!(request.kind, VoteKind::PreVote);
+    let grant = VoteResponse { term: request.term, granted: true, kind: VoteKind::PreVote };
     spy.send(Envelope { from: NodeId(2), to: NodeId(1), message: Message::VoteResponse(grant) })
         .await;
     let outcome = task.await.unwrap();
@@ -177,7 +177,7 @@ async fn a_node_whose_vote_cannot_be_made_durable_stops_without_sending_it() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn injected_faults_cut_delay_and_freeze_a_real_transport() {
+async fn injected_faults_delay_and_hold_a_real_transport() {
     use raft_heartbeat::runtime::FaultyTransport;
     let net = MemoryNetwork::new();
     let mut handles = BTreeMap::new();
@@ -210,18 +210,60 @@ async fn injected_faults_cut_delay_and_freeze_a_real_transport() {
     }
     wait(1000).await;
     assert_eq!(leader_of(&handles), vec![leader]);
-    // Freezing the leader's traffic for longer than the longest timeout deposes it.
-    faults[&leader.0].freeze();
+    // Holding the leader's traffic for longer than the longest timeout deposes it.
+    faults[&leader.0].hold_all();
     wait(1000).await;
     let now = leader_of(&handles);
     assert!(now.iter().any(|l| *l != leader), "{now:?}");
-    faults[&leader.0].heal();
     for f in faults.values() {
-        f.heal();
+        f.clear();
     }
     wait(1000).await;
     assert_eq!(leader_of(&handles).len(), 1);
     for s in stops {
         let _ = s.send(());
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn faults_partition_and_hold_one_link_at_a_time_in_the_simulators_vocabulary() {
+    use raft_heartbeat::core::{Envelope, Message};
+    use raft_heartbeat::link::Direction;
+    use raft_heartbeat::runtime::{FaultyTransport, MemoryTransport};
+
+    async fn soon(t: &mut MemoryTransport) -> Option<Message> {
+        let next = tokio::time::timeout(Duration::from_millis(50), t.recv());
+        next.await.ok().flatten().map(|e| e.message)
+    }
+    let net = MemoryNetwork::new();
+    let (mut a, faults) = FaultyTransport::new(net.join(NodeId(1)));
+    let mut b = net.join(NodeId(2));
+    let mut c = net.join(NodeId(3));
+    let hb = |to: u64, round: u64| Envelope {
+        from: NodeId(1),
+        to: NodeId(to),
+        message: Message::Heartbeat(raft_heartbeat::core::Heartbeat {
+            term: Term(1),
+            prev_log: Default::default(),
+            leader_commit: 0,
+            round,
+        }),
+    };
+    // A hold on the link to 2 keeps its messages and leaves the link to 3 alone.
+    faults.hold(NodeId(2));
+    a.send(hb(2, 1)).await;
+    a.send(hb(3, 2)).await;
+    assert_eq!(soon(&mut c).await, Some(hb(3, 2).message));
+    assert_eq!(soon(&mut b).await, None, "held, not delivered");
+    faults.release(NodeId(2));
+    a.send(hb(3, 3)).await;
+    assert_eq!(soon(&mut b).await, Some(hb(2, 1).message), "released, not lost");
+    assert_eq!(soon(&mut c).await, Some(hb(3, 3).message));
+    // A one-way partition drops what is sent on it, and repair ends it.
+    faults.partition_one_way(Direction::Outbound, NodeId(3));
+    a.send(hb(3, 4)).await;
+    assert_eq!(soon(&mut c).await, None, "dropped");
+    faults.repair(NodeId(3));
+    a.send(hb(3, 5)).await;
+    assert_eq!(soon(&mut c).await, Some(hb(3, 5).message));
 }

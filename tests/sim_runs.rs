@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use raft_heartbeat::sim::{
-    merge, run, shrink, Action, Invariant, Lane, Report, RoleTarget, RunOptions, Scenario, Shard,
+    merge, run, shrink, Action, Invariant, Lanes, Report, RoleTarget, RunOptions, Scenario, Shard,
     Step, Target,
 };
 
@@ -102,7 +102,7 @@ fn pre_vote_stops_a_rejoining_node_from_deposing_the_leader() {
 fn a_dedicated_heartbeat_lane_removes_head_of_line_suspicions() {
     let shared = load("head-of-line.toml");
     let mut dedicated = shared.clone();
-    dedicated.network.lane = Lane::Dedicated;
+    dedicated.network.lane = Lanes::Dedicated;
     let a = go(&shared, 1, 5, 2);
     let b = go(&dedicated, 1, 5, 2);
     assert!(a.spurious_leader_changes.total > 0, "shared lane: {:?}", a.spurious_leader_changes);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use raft_heartbeat::core::{Event, NodeId, Role, Term, TimerRule};
 use raft_heartbeat::sim::{
-    self, CheckSpec, ClusterSpec, CrashPoint, Lane, Latency, NetworkSpec, RunOptions, Scenario,
+    self, CheckSpec, ClusterSpec, CrashPoint, Lanes, Latency, NetworkSpec, RunOptions, Scenario,
     Step, Target,
 };
 use serde::{Deserialize, Serialize};
@@ -335,7 +335,7 @@ fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<
             duplicate: 0.0,
             disk: Latency::Normal { mean_ms: 1.0, std_ms: 0.3 },
             bandwidth_mbps: None,
-            lane: Lane::Dedicated,
+            lane: Lanes::Dedicated,
             timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: 1.0 },
         },
         nodes: Vec::new(),

@@ -67,15 +67,24 @@ pub struct HeartbeatResponse {
     pub round: u64,
 }
 
-/// A request for a vote (Raft §5.2) or, with `pre_vote`, for a pre-vote (thesis §9.6).
+/// Which election a vote request or response belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum VoteKind {
+    /// A real vote (Raft §5.2): granting it records the vote and may raise the voter's term.
+    Vote,
+    /// A pre-vote (thesis §9.6): would the voter grant a vote? It changes no one's term or vote.
+    PreVote,
+}
+
+/// A request for a vote (Raft §5.2) or for a pre-vote (thesis §9.6).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct VoteRequest {
     /// The candidate's term; for a pre-vote, the term it would campaign in (its own plus one).
     pub term: Term,
     /// The candidate's last log position, compared as in Raft §5.4.1.
     pub last_log: LogPosition,
-    /// Whether this is a pre-vote, which changes no one's term or vote.
-    pub pre_vote: bool,
+    /// A vote or a pre-vote.
+    pub kind: VoteKind,
 }
 
 /// The answer to a [`VoteRequest`].
@@ -85,6 +94,6 @@ pub struct VoteResponse {
     pub term: Term,
     /// Whether the vote (or pre-vote) was granted.
     pub granted: bool,
-    /// Whether this answers a pre-vote.
-    pub pre_vote: bool,
+    /// What it answers: a vote or a pre-vote.
+    pub kind: VoteKind,
 }

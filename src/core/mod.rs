@@ -74,7 +74,9 @@ pub use config::{Config, ConfigError, TimerRule};
 pub use detector::{FailureDetector, TimeoutDetector, Verdict};
 pub use error::InputError;
 pub use event::Event;
-pub use message::{Envelope, Heartbeat, HeartbeatResponse, Message, VoteRequest, VoteResponse};
+pub use message::{
+    Envelope, Heartbeat, HeartbeatResponse, Message, VoteKind, VoteRequest, VoteResponse,
+};
 pub use node::Node;
 pub use status::{Counters, PeerStatus, Status};
 pub use time::Instant;

@@ -11,7 +11,9 @@ use super::detector::{FailureDetector, TimeoutDetector, Verdict};
 use super::error::InputError;
 use super::event::Event;
 use super::leader::LeaderState;
-use super::message::{Envelope, Heartbeat, HeartbeatResponse, Message, VoteRequest, VoteResponse};
+use super::message::{
+    Envelope, Heartbeat, HeartbeatResponse, Message, VoteKind, VoteRequest, VoteResponse,
+};
 use super::status::{Counters, PeerStatus, Status};
 use super::time::{duration_nanos, Instant};
 use super::types::{HardState, LogPosition, NodeId, Role, Term};
@@ -513,8 +515,8 @@ impl Node {
         self.set_role(role);
         self.votes.clear();
         self.reset_election_timer(now);
-        let request =
-            VoteRequest { term, last_log: self.last_log, pre_vote: role == Role::PreCandidate };
+        let kind = if role == Role::PreCandidate { VoteKind::PreVote } else { VoteKind::Vote };
+        let request = VoteRequest { term, last_log: self.last_log, kind };
         for i in 0..self.peers.len() {
             self.send(self.peers[i], Message::VoteRequest(request));
         }
@@ -524,11 +526,14 @@ impl Node {
     fn on_vote_request(&mut self, now: Instant, from: NodeId, m: VoteRequest) {
         let withheld = self.votes_withheld(now);
         let log_ok = m.last_log >= self.last_log;
-        if m.pre_vote {
+        if m.kind == VoteKind::PreVote {
             // Thesis §9.6: agree only to a later term, an up-to-date log, and no live leader.
             let granted = m.term > self.hard.term && log_ok && !withheld;
             let term = if granted { m.term } else { self.hard.term };
-            self.send(from, Message::VoteResponse(VoteResponse { term, granted, pre_vote: true }));
+            self.send(
+                from,
+                Message::VoteResponse(VoteResponse { term, granted, kind: VoteKind::PreVote }),
+            );
             return;
         }
         if m.term >= self.hard.term && self.config.leader_stickiness && withheld {
@@ -536,7 +541,7 @@ impl Node {
             // current term is refused too: the term may have been learned from a late message
             // after the leader's contact, with no vote cast in it yet.
             self.counters.sticky_refusals += 1;
-            let reply = VoteResponse { term: self.hard.term, granted: false, pre_vote: false };
+            let reply = VoteResponse { term: self.hard.term, granted: false, kind: VoteKind::Vote };
             self.send(from, Message::VoteResponse(reply));
             return;
         }
@@ -553,7 +558,7 @@ impl Node {
             self.reset_election_timer(now);
             self.events.push_back(Event::VoteGranted { term: self.hard.term, candidate: from });
         }
-        let reply = VoteResponse { term: self.hard.term, granted, pre_vote: false };
+        let reply = VoteResponse { term: self.hard.term, granted, kind: VoteKind::Vote };
         self.send(from, Message::VoteResponse(reply));
     }
 
@@ -561,10 +566,11 @@ impl Node {
         let Some(index) = self.peer_index(from) else {
             return;
         };
-        let expected = match (m.pre_vote, self.role) {
-            (true, Role::PreCandidate) => self.hard.term.next().unwrap_or(Term::LAST),
-            (false, Role::Candidate) => self.hard.term,
-            _ if m.term > self.hard.term && !(m.pre_vote && m.granted) => {
+        let pre_vote = m.kind == VoteKind::PreVote;
+        let expected = match (m.kind, self.role) {
+            (VoteKind::PreVote, Role::PreCandidate) => self.hard.term.next().unwrap_or(Term::LAST),
+            (VoteKind::Vote, Role::Candidate) => self.hard.term,
+            _ if m.term > self.hard.term && !(pre_vote && m.granted) => {
                 self.become_follower(now, m.term, None);
                 return;
             }

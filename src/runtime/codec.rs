@@ -17,15 +17,7 @@ pub const MAX_FRAME: usize = 4 << 20;
 /// Bytes of the length prefix (big-endian `u32`).
 pub const PREFIX: usize = 4;
 
-/// Which connection a peer opens: heartbeats and votes have a lane of their own, so they never
-/// wait behind the host's large payloads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Lane {
-    /// Heartbeats, votes and their answers.
-    Protocol,
-    /// The host's own traffic (and protocol messages too, when one lane is configured).
-    Shared,
-}
+pub use crate::link::Lane;
 
 /// One unit on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,8 +172,16 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::core::{HeartbeatResponse, VoteRequest, VoteResponse};
+        use crate::core::{HeartbeatResponse, VoteKind, VoteRequest, VoteResponse};
         use proptest::prelude::*;
+
+        fn kind(pre_vote: bool) -> VoteKind {
+            if pre_vote {
+                VoteKind::PreVote
+            } else {
+                VoteKind::Vote
+            }
+        }
 
         fn message() -> impl Strategy<Value = Message> {
             let pos = (any::<u64>(), any::<u64>()).prop_map(|(t, i)| LogPosition::new(Term(t), i));
@@ -202,10 +202,10 @@ mod tests {
                     })
                 }),
                 (any::<u64>(), pos, any::<bool>()).prop_map(|(t, p, v)| {
-                    Message::VoteRequest(VoteRequest { term: Term(t), last_log: p, pre_vote: v })
+                    Message::VoteRequest(VoteRequest { term: Term(t), last_log: p, kind: kind(v) })
                 }),
                 (any::<u64>(), any::<bool>(), any::<bool>()).prop_map(|(t, g, v)| {
-                    Message::VoteResponse(VoteResponse { term: Term(t), granted: g, pre_vote: v })
+                    Message::VoteResponse(VoteResponse { term: Term(t), granted: g, kind: kind(v) })
                 }),
             ]
         }
@@ -218,7 +218,7 @@ mod tests {
                 (any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(c, n, p)| Frame::Hello {
                     cluster_id: c,
                     node: NodeId(n),
-                    lane: if p { Lane::Protocol } else { Lane::Shared },
+                    lane: if p { Lane::Protocol } else { Lane::Payload },
                 }),
                 proptest::collection::vec(any::<u8>(), 0..64).prop_map(Frame::Payload),
             ]

@@ -1,7 +1,8 @@
-//! A transport wrapper that injects faults on a real network, for integration tests and demos:
-//! drop a link (one way or both), add delay, or freeze all traffic and release it later.
-//! The controls are a cloneable [`Faults`] handle, so a test keeps one while the driver owns the
-//! transport.
+//! A transport wrapper that injects faults on a real network, for integration tests and demos,
+//! in the vocabulary the simulator uses (see [`link`](crate::link)): partition a link to a
+//! peer (one way or both) and repair it, hold it (messages are kept) and release it, add
+//! delay. The controls are a cloneable [`Faults`] handle, so a test keeps one while the driver
+//! owns the transport.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -12,16 +13,27 @@ use tokio::time::Instant;
 
 use super::transport::Transport;
 use crate::core::{Envelope, NodeId};
+use crate::link::Direction;
+
+/// How often a receiver with held messages looks again whether they were released.
+const HOLD_POLL: Duration = Duration::from_millis(5);
 
 #[derive(Debug, Default)]
 struct State {
-    drop_to: BTreeSet<NodeId>,
-    drop_from: BTreeSet<NodeId>,
+    partitioned: BTreeSet<(Direction, NodeId)>,
+    held: BTreeSet<NodeId>,
+    hold_all: bool,
     delay: Duration,
-    frozen: bool,
 }
 
-/// The controls of a [`FaultyTransport`].
+impl State {
+    fn held(&self, peer: NodeId) -> bool {
+        self.hold_all || self.held.contains(&peer)
+    }
+}
+
+/// The controls of a [`FaultyTransport`]: every fault is on the links between this node and
+/// one peer.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
     state: Arc<Mutex<State>>,
@@ -29,23 +41,59 @@ pub struct Faults {
 
 impl Faults {
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        f(&mut self.state.lock().expect("not poisoned"))
+        // A panic elsewhere while the lock was held leaves plain data behind: keep using it.
+        f(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    /// Drops everything this node sends to `peer` (one way).
-    pub fn drop_to(&self, peer: NodeId) {
-        self.with(|s| s.drop_to.insert(peer));
+    /// Partitions the link to or from `peer`, one way: what travels on it is dropped.
+    pub fn partition_one_way(&self, direction: Direction, peer: NodeId) {
+        self.with(|s| s.partitioned.insert((direction, peer)));
     }
 
-    /// Drops everything this node receives from `peer` (one way).
-    pub fn drop_from(&self, peer: NodeId) {
-        self.with(|s| s.drop_from.insert(peer));
+    /// Partitions both directions between this node and `peer`.
+    pub fn partition(&self, peer: NodeId) {
+        self.partition_one_way(Direction::Outbound, peer);
+        self.partition_one_way(Direction::Inbound, peer);
     }
 
-    /// Drops both directions between this node and `peer`.
-    pub fn cut(&self, peer: NodeId) {
-        self.drop_to(peer);
-        self.drop_from(peer);
+    /// Repairs the link to or from `peer`, one way.
+    pub fn repair_one_way(&self, direction: Direction, peer: NodeId) {
+        self.with(|s| s.partitioned.remove(&(direction, peer)));
+    }
+
+    /// Repairs both directions between this node and `peer`.
+    pub fn repair(&self, peer: NodeId) {
+        self.repair_one_way(Direction::Outbound, peer);
+        self.repair_one_way(Direction::Inbound, peer);
+    }
+
+    /// Repairs every partitioned link (holds stay).
+    pub fn repair_all(&self) {
+        self.with(|s| s.partitioned.clear());
+    }
+
+    /// Holds every message between this node and `peer`, both ways, until
+    /// [`release`](Self::release): nothing is lost, it arrives late.
+    pub fn hold(&self, peer: NodeId) {
+        self.with(|s| s.held.insert(peer));
+    }
+
+    /// Releases what [`hold`](Self::hold) kept on the links with `peer`.
+    pub fn release(&self, peer: NodeId) {
+        self.with(|s| s.held.remove(&peer));
+    }
+
+    /// Holds every message of this node, both ways (a node frozen as by a long pause).
+    pub fn hold_all(&self) {
+        self.with(|s| s.hold_all = true);
+    }
+
+    /// Releases every hold.
+    pub fn release_all(&self) {
+        self.with(|s| {
+            s.hold_all = false;
+            s.held.clear();
+        });
     }
 
     /// Delays every inbound message by `d` (each on its own, so order is kept).
@@ -53,18 +101,8 @@ impl Faults {
         self.with(|s| s.delay = d);
     }
 
-    /// Holds every message, both ways, until [`thaw`](Self::thaw).
-    pub fn freeze(&self) {
-        self.with(|s| s.frozen = true);
-    }
-
-    /// Releases what [`freeze`](Self::freeze) held.
-    pub fn thaw(&self) {
-        self.with(|s| s.frozen = false);
-    }
-
-    /// Removes every fault (held messages are released).
-    pub fn heal(&self) {
+    /// Removes every fault: repairs every link, releases every hold, ends the delay.
+    pub fn clear(&self) {
         self.with(|s| *s = State::default());
     }
 }
@@ -93,25 +131,31 @@ impl<T: Transport> FaultyTransport<T> {
         )
     }
 
+    /// Sends what was held for peers no longer held, in the order it was sent.
     async fn release_held(&mut self) {
-        if self.faults.with(|s| s.frozen) {
-            return;
-        }
+        let mut still_held = VecDeque::new();
         while let Some(env) = self.held_out.pop_front() {
-            self.inner.send(env).await;
+            if self.faults.with(|s| s.held(env.to)) {
+                still_held.push_back(env);
+            } else {
+                self.inner.send(env).await;
+            }
         }
+        self.held_out = still_held;
     }
 }
 
 #[async_trait]
 impl<T: Transport> Transport for FaultyTransport<T> {
     async fn send(&mut self, envelope: Envelope) {
-        let (dropped, frozen) = self.faults.with(|s| (s.drop_to.contains(&envelope.to), s.frozen));
+        let (dropped, held) = self.faults.with(|s| {
+            (s.partitioned.contains(&(Direction::Outbound, envelope.to)), s.held(envelope.to))
+        });
         if dropped {
             return;
         }
         self.release_held().await;
-        if frozen {
+        if held {
             self.held_out.push_back(envelope);
         } else {
             self.inner.send(envelope).await;
@@ -121,20 +165,34 @@ impl<T: Transport> Transport for FaultyTransport<T> {
     async fn recv(&mut self) -> Option<Envelope> {
         loop {
             self.release_held().await;
-            let (frozen, next_due) =
-                (self.faults.with(|s| s.frozen), self.inbound.front().map(|(at, _)| *at));
-            let wake = if frozen {
-                Instant::now() + Duration::from_millis(5)
-            } else {
-                next_due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))
-            };
-            if !frozen && next_due.is_some_and(|at| at <= Instant::now()) {
-                return self.inbound.pop_front().map(|(_, env)| env);
+            let now = Instant::now();
+            let (ready, any_held, next_due) = self.faults.with(|s| {
+                let ready =
+                    self.inbound.iter().position(|(at, env)| *at <= now && !s.held(env.from));
+                let any_held = self.inbound.iter().any(|(_, env)| s.held(env.from))
+                    || !self.held_out.is_empty();
+                let next_due = self
+                    .inbound
+                    .iter()
+                    .filter(|(_, env)| !s.held(env.from))
+                    .map(|(at, _)| *at)
+                    .min();
+                (ready, any_held, next_due)
+            });
+            if let Some(k) = ready {
+                return self.inbound.remove(k).map(|(_, env)| env);
+            }
+            let idle = now + Duration::from_secs(3600);
+            let mut wake = next_due.unwrap_or(idle);
+            if any_held {
+                wake = wake.min(now + HOLD_POLL);
             }
             tokio::select! {
                 message = self.inner.recv() => {
                     let env = message?;
-                    let (dropped, delay) = self.faults.with(|s| (s.drop_from.contains(&env.from), s.delay));
+                    let (dropped, delay) = self.faults.with(|s| {
+                        (s.partitioned.contains(&(Direction::Inbound, env.from)), s.delay)
+                    });
                     if !dropped {
                         self.inbound.push_back((Instant::now() + delay, env));
                     }

@@ -27,8 +27,9 @@ mod storage;
 mod tcp;
 mod transport;
 
+pub use crate::link::Lanes;
 pub use driver::{Driver, Handle, HostInput, RuntimeError};
 pub use faults::{Faults, FaultyTransport};
 pub use storage::{FileStore, HardStateStore, MemoryStore, StorageError};
-pub use tcp::{Lanes, PayloadSender, TcpConfig, TcpStats, TcpTransport};
+pub use tcp::{PayloadSender, TcpConfig, TcpStats, TcpTransport};
 pub use transport::{MemoryNetwork, MemoryTransport, Transport};

@@ -25,19 +25,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use super::codec::{self, Frame, Lane};
+use super::codec::{self, Frame};
 use super::transport::Transport;
 use crate::core::{Envelope, Message, NodeId};
-
-/// Whether protocol messages get their own connection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Lanes {
-    /// Heartbeats and votes on one connection per peer, the host's payloads on another.
-    #[default]
-    Dedicated,
-    /// Everything on one connection per peer.
-    Shared,
-}
+use crate::link::{Lane, Lanes};
 
 /// Settings of a [`TcpTransport`].
 #[derive(Clone, Debug)]
@@ -144,7 +135,7 @@ impl TcpTransport {
         let mut shared = BTreeMap::new();
         for (&peer, &addr) in &config.peers {
             let shared_box = Arc::new(Outbox::default());
-            tasks.spawn(dial(config.clone(), peer, addr, Lane::Shared, shared_box.clone()));
+            tasks.spawn(dial(config.clone(), peer, addr, Lane::Payload, shared_box.clone()));
             shared.insert(peer, shared_box.clone());
             let protocol_box = match config.lanes {
                 Lanes::Dedicated => {

@@ -25,7 +25,7 @@ pub trait Transport: Send {
 /// Messages in flight per node before the in-memory network drops more.
 const QUEUE: usize = 1024;
 
-/// An in-process network: one bounded queue per node, and links that tests can cut.
+/// An in-process network: one bounded queue per node, and links that tests can partition.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryNetwork {
     senders: Arc<Mutex<BTreeMap<NodeId, mpsc::Sender<Envelope>>>>,
@@ -45,23 +45,40 @@ impl MemoryNetwork {
         MemoryTransport { id, net: self.clone(), inbox: rx }
     }
 
-    /// Drops every message from `from` to `to` until [`heal`](Self::heal).
-    pub fn cut(&self, from: NodeId, to: NodeId) {
+    /// Partitions the link `from → to`, one way: what is sent on it is dropped until it is
+    /// repaired. The names are those of [`link`](crate::link).
+    pub fn partition_one_way(&self, from: NodeId, to: NodeId) {
         self.cut.lock().expect("not poisoned").insert((from, to));
     }
 
-    /// Cuts `id` off from everyone, both ways.
+    /// Partitions both directions between `a` and `b`.
+    pub fn partition(&self, a: NodeId, b: NodeId) {
+        self.partition_one_way(a, b);
+        self.partition_one_way(b, a);
+    }
+
+    /// Partitions `id` from everyone, both ways.
     pub fn isolate(&self, id: NodeId) {
         let others: Vec<NodeId> =
             self.senders.lock().expect("not poisoned").keys().copied().collect();
         for other in others.into_iter().filter(|&o| o != id) {
-            self.cut(id, other);
-            self.cut(other, id);
+            self.partition(id, other);
         }
     }
 
-    /// Restores every link.
-    pub fn heal(&self) {
+    /// Repairs the link `from → to`, one way.
+    pub fn repair_one_way(&self, from: NodeId, to: NodeId) {
+        self.cut.lock().expect("not poisoned").remove(&(from, to));
+    }
+
+    /// Repairs both directions between `a` and `b`.
+    pub fn repair(&self, a: NodeId, b: NodeId) {
+        self.repair_one_way(a, b);
+        self.repair_one_way(b, a);
+    }
+
+    /// Repairs every link.
+    pub fn repair_all(&self) {
         self.cut.lock().expect("not poisoned").clear();
     }
 }

@@ -22,10 +22,11 @@ use super::latency::Latency;
 use super::metrics::Summary;
 use super::runner::{run, RunOptions};
 use super::scenario::{
-    Action, CheckSpec, ClusterSpec, CrashPoint, Lane, NetworkSpec, NodeSpec, RoleTarget, Scenario,
-    Step, Target,
+    Action, CheckSpec, ClusterSpec, CrashPoint, NetworkSpec, NodeSpec, RoleTarget, Scenario, Step,
+    Target,
 };
 use crate::core::TimerRule;
+use crate::link::Lanes;
 
 /// One curve: an election-timeout range and its number of trials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +91,7 @@ pub fn scenario(curve: Curve, timer_rule: TimerRule) -> Scenario {
             duplicate: 0.0,
             disk: Latency::Normal { mean_ms: 3.0, std_ms: 1.0 },
             bandwidth_mbps: None,
-            lane: Lane::Shared,
+            lane: Lanes::Shared,
             timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: 1.0 },
         },
         // Nodes 4 and 5 have shorter logs: whichever of 1–3 leads, two survivors are ineligible.

@@ -43,6 +43,7 @@ mod timers;
 mod trace;
 mod world;
 
+pub use crate::link::Lanes;
 pub use error::{ScenarioError, SimError};
 pub use invariants::{Invariant, Violation};
 pub use latency::Latency;
@@ -50,7 +51,7 @@ pub use metrics::{Summary, TrialResult, ViolationReport};
 pub use rng::trial_seed;
 pub use runner::{merge, run, run_trial, Rate, Report, RunOptions, Shard};
 pub use scenario::{
-    Action, CheckSpec, ClusterSpec, CrashPoint, Lane, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
+    Action, CheckSpec, ClusterSpec, CrashPoint, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
     Scenario, Side, Step, SwarmSpec, Target,
 };
 pub use shrink::{shrink, Shrunk};

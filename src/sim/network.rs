@@ -7,9 +7,10 @@ use rand_chacha::ChaCha8Rng;
 
 use super::latency::{unit, Sampler};
 use super::rng::{rng_for, Stream};
-use super::scenario::{Action, Lane, Scenario};
+use super::scenario::{Action, Scenario};
 use super::trace::DropReason;
 use crate::core::{Envelope, Instant, Message, NodeId};
+use crate::link::Lanes;
 
 /// What happens to one message sent on a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +55,7 @@ pub struct Network {
     duplicate: f64,
     /// Bytes per nanosecond, if bandwidth is limited.
     bytes_per_ns: Option<f64>,
-    lane: Lane,
+    lane: Lanes,
     /// Kept only when the scenario redelivers old messages.
     history: Option<History>,
 }
@@ -124,7 +125,7 @@ impl Network {
     pub fn send(&mut self, now: Instant, env: &Envelope, bytes: u64) -> Fate {
         let duplicate = self.duplicate;
         let serialize = self.transmit_time(bytes);
-        let dedicated = self.lane == Lane::Dedicated;
+        let dedicated = self.lane == Lanes::Dedicated;
         if let Some(h) = self.history.as_mut() {
             h.seen += 1;
             if h.kept.len() < HISTORY {
@@ -177,25 +178,45 @@ impl Network {
         }
     }
 
-    /// Cuts or restores the directed link `from → to`.
-    pub fn set_cut(&mut self, from: NodeId, to: NodeId, cut: bool) {
+    fn set_cut(&mut self, from: NodeId, to: NodeId, cut: bool) {
         if from != to {
             self.link(from, to).cut = cut;
         }
     }
 
-    /// Cuts every link between the two sets, both ways.
-    pub fn cut_between(&mut self, a: &[NodeId], b: &[NodeId]) {
-        for &x in a {
-            for &y in b {
-                self.set_cut(x, y, true);
-                self.set_cut(y, x, true);
+    /// Partitions (`cut`) or repairs every link from a node of `from` to a node of `to`.
+    fn set_cuts(&mut self, from: &[NodeId], to: &[NodeId], cut: bool) {
+        for &x in from {
+            for &y in to {
+                self.set_cut(x, y, cut);
             }
         }
     }
 
-    /// Restores every cut link.
-    pub fn heal(&mut self) {
+    /// Partitions every link between the two sets, both ways.
+    pub fn partition(&mut self, a: &[NodeId], b: &[NodeId]) {
+        self.set_cuts(a, b, true);
+        self.set_cuts(b, a, true);
+    }
+
+    /// Partitions every link from a node of `from` to a node of `to`, one way.
+    pub fn partition_one_way(&mut self, from: &[NodeId], to: &[NodeId]) {
+        self.set_cuts(from, to, true);
+    }
+
+    /// Repairs every link between the two sets, both ways (holds stay).
+    pub fn repair(&mut self, a: &[NodeId], b: &[NodeId]) {
+        self.set_cuts(a, b, false);
+        self.set_cuts(b, a, false);
+    }
+
+    /// Repairs every link from a node of `from` to a node of `to`, one way (holds stay).
+    pub fn repair_one_way(&mut self, from: &[NodeId], to: &[NodeId]) {
+        self.set_cuts(from, to, false);
+    }
+
+    /// Repairs every partitioned link (holds stay).
+    pub fn repair_all(&mut self) {
         for link in &mut self.links {
             link.cut = false;
         }
@@ -303,15 +324,23 @@ mod tests {
     }
 
     #[test]
-    fn cut_held_and_released_links_behave() {
+    fn partitioned_repaired_held_and_released_links_behave() {
         let mut net = Network::new(&scenario(""), 1);
         let t = Instant::from_millis(10);
         assert_eq!(net.send(t, &hb(1, 2), 60), Fate::Arrives(t + Duration::from_micros(500), None));
-        net.cut_between(&[NodeId(1)], &[NodeId(2), NodeId(3)]);
+        net.partition(&[NodeId(1)], &[NodeId(2), NodeId(3)]);
         assert_eq!(net.send(t, &hb(2, 1), 60), Fate::Dropped(DropReason::Cut));
         assert!(!net.connected(NodeId(1), NodeId(3)));
         assert!(net.connected(NodeId(2), NodeId(3)));
-        net.heal();
+        net.repair(&[NodeId(3)], &[NodeId(1)]);
+        assert!(net.connected(NodeId(1), NodeId(3)));
+        assert!(!net.open(NodeId(1), NodeId(2)));
+        net.repair_one_way(&[NodeId(1)], &[NodeId(2)]);
+        assert!(net.open(NodeId(1), NodeId(2)) && !net.open(NodeId(2), NodeId(1)));
+        net.partition_one_way(&[NodeId(3)], &[NodeId(2)]);
+        assert!(!net.open(NodeId(3), NodeId(2)) && net.open(NodeId(2), NodeId(3)));
+        net.repair_all();
+        assert!(net.connected(NodeId(2), NodeId(1)) && net.connected(NodeId(3), NodeId(2)));
         net.hold(NodeId(2), NodeId(3));
         assert_eq!(net.send(t, &hb(2, 3), 60), Fate::Held);
         assert!(!net.open(NodeId(2), NodeId(3)));

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ScenarioError;
 use super::latency::Latency;
 use crate::core::{Config, NodeId, TimerRule};
+use crate::link::Lanes;
 
 /// A whole scenario file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -123,8 +124,8 @@ pub struct NetworkSpec {
     pub bandwidth_mbps: Option<f64>,
     /// Whether heartbeats and votes share the link's queue with bulk transfers (`shared`) or
     /// have a lane of their own (`dedicated`).
-    #[serde(default)]
-    pub lane: Lane,
+    #[serde(default = "shared_lanes")]
+    pub lane: Lanes,
     /// How late each timer fires (operating-system scheduling). Must be bounded.
     #[serde(default = "zero_latency")]
     pub timer_jitter: Latency,
@@ -138,7 +139,7 @@ impl Default for NetworkSpec {
             duplicate: 0.0,
             disk: zero_latency(),
             bandwidth_mbps: None,
-            lane: Lane::default(),
+            lane: Lanes::Shared,
             timer_jitter: zero_latency(),
         }
     }
@@ -147,19 +148,11 @@ impl Default for NetworkSpec {
 fn default_latency() -> Latency {
     Latency::Constant { ms: 0.5 }
 }
+fn shared_lanes() -> Lanes {
+    Lanes::Shared
+}
 fn zero_latency() -> Latency {
     Latency::Constant { ms: 0.0 }
-}
-
-/// How protocol messages share a link with bulk transfers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Lane {
-    /// One queue per link: a heartbeat waits behind a bulk transfer (head-of-line blocking).
-    #[default]
-    Shared,
-    /// Protocol messages bypass bulk transfers.
-    Dedicated,
 }
 
 /// Settings of one node.
@@ -310,13 +303,29 @@ pub enum Action {
         /// Where the leader goes.
         leader_in: Side,
     },
-    /// Cut every link between the groups, both ways. Nodes not listed keep every link.
+    /// Partition every link between the groups, both ways. Nodes not listed keep every link.
     Partition {
         /// The groups, as lists of node ids.
         groups: Vec<Vec<u64>>,
     },
-    /// Drop every message from `from` to `to` (one way).
-    OneWay {
+    /// Partition every link from a node of `from` to a node of `to`, one way: what is sent
+    /// there is dropped. (`one-way` is an older name for it.)
+    #[serde(alias = "one-way")]
+    OneWayPartition {
+        /// Senders.
+        from: Vec<Target>,
+        /// Receivers.
+        to: Vec<Target>,
+    },
+    /// Repair every link between a node of `from` and a node of `to`, both ways.
+    Repair {
+        /// One side.
+        from: Vec<Target>,
+        /// The other side.
+        to: Vec<Target>,
+    },
+    /// Repair every link from a node of `from` to a node of `to`, one way.
+    OneWayRepair {
         /// Senders.
         from: Vec<Target>,
         /// Receivers.
@@ -327,22 +336,22 @@ pub enum Action {
         /// The bridge.
         node: Target,
     },
-    /// Queue everything on the link `from → to` until `release`.
+    /// Queue everything sent on the link `from → to` until `release` (nothing is lost).
     Hold {
         /// Sender.
         from: Target,
         /// Receiver.
         to: Target,
     },
-    /// Deliver what is held on the link `from → to`, or on every link if neither is given.
+    /// Deliver what is held on the link `from → to`, and stop holding it.
     Release {
         /// Sender.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        from: Option<Target>,
+        from: Target,
         /// Receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        to: Option<Target>,
+        to: Target,
     },
+    /// Release every held link.
+    ReleaseAll,
     /// Add `extra_ms` to the latency of every link from `from` to `to` (a latency spike);
     /// `extra_ms = 0` ends it. Messages already in flight keep their delay.
     Delay {
@@ -360,8 +369,9 @@ pub enum Action {
         /// How many.
         count: u32,
     },
-    /// Remove every cut (holds stay until released).
-    Heal,
+    /// Repair every partitioned link (holds stay until released). (`heal` is an older name.)
+    #[serde(alias = "heal")]
+    RepairAll,
     /// Change the loss probability of every link.
     SetLoss {
         /// New probability.
@@ -728,11 +738,13 @@ impl Scenario {
                 }
                 Ok(())
             }
-            Action::OneWay { from, to } => {
+            Action::OneWayPartition { from, to }
+            | Action::Repair { from, to }
+            | Action::OneWayRepair { from, to } => {
                 from.iter().try_for_each(|t| target_ok(t, "from"))?;
                 to.iter().try_for_each(|t| target_ok(t, "to"))
             }
-            Action::Hold { from, to } => {
+            Action::Hold { from, to } | Action::Release { from, to } => {
                 target_ok(from, "from")?;
                 target_ok(to, "to")
             }
@@ -750,25 +762,15 @@ impl Scenario {
                     })
                 }
             }
-            Action::Release { from, to } => match (from, to) {
-                (Some(f), Some(t)) => {
-                    target_ok(f, "from")?;
-                    target_ok(t, "to")
-                }
-                (None, None) => Ok(()),
-                _ => Err(ScenarioError::Invalid {
-                    field: field("from"),
-                    problem: "give both `from` and `to` to release one link, or neither to \
-                              release every link"
-                        .into(),
-                }),
-            },
             Action::Delay { from, to, extra_ms } => {
                 from.iter().try_for_each(|t| target_ok(t, "from"))?;
                 to.iter().try_for_each(|t| target_ok(t, "to"))?;
                 check_ms(&field("extra_ms"), *extra_ms)
             }
-            Action::Split { .. } | Action::Heal | Action::Redeliver { .. } => Ok(()),
+            Action::Split { .. }
+            | Action::RepairAll
+            | Action::ReleaseAll
+            | Action::Redeliver { .. } => Ok(()),
         }
     }
 
@@ -879,6 +881,31 @@ nodes = 3
             format!("{MINIMAL}[[timeline]]\nat_ms = 10\naction = \"isolate\"\nnode = 2\nnod = 3\n");
         let err = Scenario::parse(&text).unwrap_err().to_string();
         assert!(err.contains("nod"), "{err}");
+    }
+
+    #[test]
+    fn fault_names_follow_the_shared_vocabulary_and_the_old_names_still_read() {
+        let step = |action: &str| {
+            Scenario::parse(&format!("{MINIMAL}[[timeline]]\nat_ms = 10\n{action}\n"))
+                .map(|s| s.timeline[0].action.clone())
+        };
+        let one_way =
+            Action::OneWayPartition { from: vec![Target::Id(1)], to: vec![Target::Id(2)] };
+        assert_eq!(
+            step("action = \"one-way-partition\"\nfrom = [1]\nto = [2]"),
+            Ok(one_way.clone())
+        );
+        assert_eq!(step("action = \"one-way\"\nfrom = [1]\nto = [2]"), Ok(one_way));
+        assert_eq!(step("action = \"heal\""), Ok(Action::RepairAll));
+        assert_eq!(step("action = \"repair-all\""), Ok(Action::RepairAll));
+        assert_eq!(step("action = \"release-all\""), Ok(Action::ReleaseAll));
+        assert_eq!(
+            step("action = \"release\"\nfrom = 1\nto = 2"),
+            Ok(Action::Release { from: Target::Id(1), to: Target::Id(2) })
+        );
+        // A release names its link, as a hold does.
+        let err = step("action = \"release\"").unwrap_err().to_string();
+        assert!(err.contains("from"), "{err}");
     }
 
     #[test]

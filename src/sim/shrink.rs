@@ -228,11 +228,17 @@ fn without_node(s: &Scenario, gone: u64) -> Option<Scenario> {
             Action::Hold { from, to } => {
                 Some(Action::Hold { from: target(from)?, to: target(to)? })
             }
-            Action::Release { from: Some(f), to: Some(t) } => {
-                Some(Action::Release { from: Some(target(f)?), to: Some(target(t)?) })
+            Action::Release { from, to } => {
+                Some(Action::Release { from: target(from)?, to: target(to)? })
             }
-            Action::OneWay { from, to } => {
-                Some(Action::OneWay { from: targets(&from)?, to: targets(&to)? })
+            Action::OneWayPartition { from, to } => {
+                Some(Action::OneWayPartition { from: targets(&from)?, to: targets(&to)? })
+            }
+            Action::Repair { from, to } => {
+                Some(Action::Repair { from: targets(&from)?, to: targets(&to)? })
+            }
+            Action::OneWayRepair { from, to } => {
+                Some(Action::OneWayRepair { from: targets(&from)?, to: targets(&to)? })
             }
             Action::Delay { from, to, extra_ms } => {
                 Some(Action::Delay { from: targets(&from)?, to: targets(&to)?, extra_ms })

@@ -229,14 +229,15 @@ fn step_targets_fit(action: &Action, n: u64) -> bool {
         | Action::Bridge { node }
         | Action::ClockRate { node, .. } => fits(node),
         Action::Bulk { from, .. } => fits(from),
-        Action::Hold { from, to } => fits(from) && fits(to),
-        Action::Release { from, to } => from.iter().chain(to).all(fits),
-        Action::OneWay { from, to } | Action::Delay { from, to, .. } => {
-            from.iter().chain(to).all(fits)
-        }
+        Action::Hold { from, to } | Action::Release { from, to } => fits(from) && fits(to),
+        Action::OneWayPartition { from, to }
+        | Action::Repair { from, to }
+        | Action::OneWayRepair { from, to }
+        | Action::Delay { from, to, .. } => from.iter().chain(to).all(fits),
         Action::Partition { groups } => groups.iter().flatten().all(|&id| id <= n),
         Action::Split { .. }
-        | Action::Heal
+        | Action::RepairAll
+        | Action::ReleaseAll
         | Action::SetLoss { .. }
         | Action::SetLatency { .. }
         | Action::Redeliver { .. } => true,
@@ -315,12 +316,12 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
                     RoleTarget::Random
                 }),
             },
-            3 => Action::OneWay { from: leader(), to: followers() },
-            4 => Action::OneWay { from: followers(), to: leader() },
-            _ => Action::OneWay { from: vec![id(rng)], to: vec![id(rng), id(rng)] },
+            3 => Action::OneWayPartition { from: leader(), to: followers() },
+            4 => Action::OneWayPartition { from: followers(), to: leader() },
+            _ => Action::OneWayPartition { from: vec![id(rng)], to: vec![id(rng), id(rng)] },
         };
         at(a, action);
-        at(b, Action::Heal);
+        at(b, Action::RepairAll);
     }
     for _ in 0..count(rng, spec.latency_spikes) {
         // Longer than the longest election timeout; what was sent during it arrives by `until`.
@@ -335,7 +336,7 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
         let (from, to) = (id(rng), id(rng));
         if from != to {
             at(a, Action::Hold { from, to });
-            at(b, Action::Release { from: Some(from), to: Some(to) });
+            at(b, Action::Release { from, to });
         }
     }
     for _ in 0..count(rng, spec.stale_deliveries) {
@@ -459,7 +460,7 @@ faults_until_ms = 5000
             "release",
             "redeliver",
             "set-latency",
-            "one-way",
+            "one-way-partition",
             "candidate",
         ] {
             assert!(

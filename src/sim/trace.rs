@@ -9,7 +9,7 @@ use std::io::Write;
 use serde::Serialize;
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::core::{Envelope, Event, Instant, Message, NodeId, Role};
+use crate::core::{Envelope, Event, Instant, Message, NodeId, Role, VoteKind};
 
 /// How many records a violation report quotes.
 pub const TAIL: usize = 24;
@@ -50,9 +50,9 @@ impl MessageKind {
         match m {
             Message::Heartbeat(_) => MessageKind::Heartbeat,
             Message::HeartbeatResponse(_) => MessageKind::HeartbeatResponse,
-            Message::VoteRequest(r) if r.pre_vote => MessageKind::PreVote,
+            Message::VoteRequest(r) if r.kind == VoteKind::PreVote => MessageKind::PreVote,
             Message::VoteRequest(_) => MessageKind::Vote,
-            Message::VoteResponse(r) if r.pre_vote => MessageKind::PreVoteResponse,
+            Message::VoteResponse(r) if r.kind == VoteKind::PreVote => MessageKind::PreVoteResponse,
             Message::VoteResponse(_) => MessageKind::VoteResponse,
         }
     }

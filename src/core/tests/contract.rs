@@ -4,12 +4,12 @@
 use super::harness::*;
 use crate::core::{
     Config, Envelope, Event, HardState, Heartbeat, InputError, Instant, LogPosition, Message, Node,
-    NodeId, Role, Term, VoteRequest,
+    NodeId, Role, Term, VoteKind, VoteRequest,
 };
 
 fn vote_request(from: u64, term: u64) -> Envelope {
     let request =
-        VoteRequest { term: Term(term), last_log: LogPosition::default(), pre_vote: false };
+        VoteRequest { term: Term(term), last_log: LogPosition::default(), kind: VoteKind::Vote };
     Envelope { from: NodeId(from), to: NodeId(1), message: Message::VoteRequest(request) }
 }
 
@@ -279,7 +279,7 @@ fn heartbeats_carry_the_hosts_log_position_and_commit_index() {
     node.set_commit_index(40);
     let t = node.poll_timeout().unwrap();
     node.handle_timeout(t);
-    let pre = VoteRequest { term: Term(1), last_log: pos, pre_vote: true };
+    let pre = VoteRequest { term: Term(1), last_log: pos, kind: VoteKind::PreVote };
     assert_eq!(outbox(&mut node, t)[0].message, Message::VoteRequest(pre));
     let grant = |term, pre_vote| Envelope {
         from: NodeId(2),
@@ -287,7 +287,7 @@ fn heartbeats_carry_the_hosts_log_position_and_commit_index() {
         message: Message::VoteResponse(crate::core::VoteResponse {
             term: Term(term),
             granted: true,
-            pre_vote,
+            kind: kind(pre_vote),
         }),
     };
     node.handle_message(t, grant(1, true)).unwrap();

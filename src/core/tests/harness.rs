@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::core::{
     Config, Envelope, Event, HardState, Heartbeat, Instant, LogPosition, Message, Node, NodeId,
-    Role, Term,
+    Role, Term, VoteKind,
 };
 
 pub(crate) fn ms(n: u64) -> Duration {
@@ -231,6 +231,15 @@ impl Cluster {
     }
 }
 
+/// The vote kind named by a test's `pre_vote` flag.
+pub(crate) fn kind(pre_vote: bool) -> VoteKind {
+    if pre_vote {
+        VoteKind::PreVote
+    } else {
+        VoteKind::Vote
+    }
+}
+
 pub(crate) fn is_vote_request(e: &Envelope) -> bool {
-    matches!(e.message, Message::VoteRequest(r) if !r.pre_vote)
+    matches!(e.message, Message::VoteRequest(r) if r.kind == VoteKind::Vote)
 }

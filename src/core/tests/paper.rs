@@ -5,19 +5,19 @@ use std::collections::BTreeSet;
 use super::harness::*;
 use crate::core::{
     Config, Event, HeartbeatResponse, Instant, LogPosition, Message, Node, NodeId, Role, Term,
-    VoteRequest, VoteResponse,
+    VoteKind, VoteRequest, VoteResponse,
 };
 
 fn vote_request(term: u64, pre_vote: bool) -> Message {
     Message::VoteRequest(VoteRequest {
         term: Term(term),
         last_log: LogPosition::default(),
-        pre_vote,
+        kind: kind(pre_vote),
     })
 }
 
 fn vote(term: u64, granted: bool) -> Message {
-    Message::VoteResponse(VoteResponse { term: Term(term), granted, pre_vote: false })
+    Message::VoteResponse(VoteResponse { term: Term(term), granted, kind: VoteKind::Vote })
 }
 
 fn classic(id: u64, n: u64) -> Config {
@@ -146,7 +146,8 @@ fn a_follower_that_hears_nothing_campaigns_after_a_timeout_in_range_raft_5_2() {
     assert_eq!((node.role(), node.term()), (Role::Candidate, Term(1)));
     assert_eq!(node.hard_state().voted_for, Some(NodeId(1)), "it votes for itself");
     let sent = outbox(&mut node, deadline);
-    let request = VoteRequest { term: Term(1), last_log: LogPosition::default(), pre_vote: false };
+    let request =
+        VoteRequest { term: Term(1), last_log: LogPosition::default(), kind: VoteKind::Vote };
     assert_eq!(
         sent,
         vec![env(1, 2, Message::VoteRequest(request)), env(1, 3, Message::VoteRequest(request))]
@@ -274,7 +275,7 @@ fn votes_are_refused_to_out_of_date_logs_raft_5_4_1() {
         for pre_vote in [false, true] {
             let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
             node.set_last_log(mine);
-            let request = VoteRequest { term: Term(3), last_log: theirs, pre_vote };
+            let request = VoteRequest { term: Term(3), last_log: theirs, kind: kind(pre_vote) };
             node.handle_message(at(1), env(2, 1, Message::VoteRequest(request))).unwrap();
             let out = outbox(&mut node, at(1));
             let Message::VoteResponse(r) = out[0].message else { panic!("{out:?}") };

@@ -8,14 +8,14 @@ use std::collections::VecDeque;
 use super::harness::*;
 use crate::core::{
     Config, Envelope, HardState, HeartbeatResponse, Instant, LogPosition, Message, Node, NodeId,
-    Role, Term, VoteRequest, VoteResponse,
+    Role, Term, VoteKind, VoteRequest, VoteResponse,
 };
 
 fn request(term: u64, pre_vote: bool) -> Message {
     Message::VoteRequest(VoteRequest {
         term: Term(term),
         last_log: LogPosition::default(),
-        pre_vote,
+        kind: kind(pre_vote),
     })
 }
 
@@ -46,7 +46,7 @@ fn a_late_higher_term_response_does_not_open_the_stickiness_window_thesis_4_2_3(
     node.handle_message(t, env(2, 1, heartbeat(1))).unwrap();
     outbox(&mut node, t);
     assert_eq!(node.leader(), Some(NodeId(2)));
-    let refusal = VoteResponse { term: Term(2), granted: false, pre_vote: false };
+    let refusal = VoteResponse { term: Term(2), granted: false, kind: VoteKind::Vote };
     node.handle_message(t + ms(1), env(3, 1, Message::VoteResponse(refusal))).unwrap();
     assert_eq!((node.term(), node.leader()), (Term(2), None), "the late term is adopted");
     let r = answer(&mut node, t + ms(2), request(3, false));
@@ -64,11 +64,11 @@ type Input = fn(&mut Node, Instant);
 fn term_raising_inputs() -> Vec<(&'static str, Input)> {
     vec![
         ("late vote refusal of a higher term", |n, now| {
-            let m = VoteResponse { term: Term(2), granted: false, pre_vote: false };
+            let m = VoteResponse { term: Term(2), granted: false, kind: VoteKind::Vote };
             n.handle_message(now, env(3, 1, Message::VoteResponse(m))).unwrap();
         }),
         ("late pre-vote refusal of a higher term", |n, now| {
-            let m = VoteResponse { term: Term(2), granted: false, pre_vote: true };
+            let m = VoteResponse { term: Term(2), granted: false, kind: VoteKind::PreVote };
             n.handle_message(now, env(3, 1, Message::VoteResponse(m))).unwrap();
         }),
         ("late heartbeat response of a higher term", |n, now| {

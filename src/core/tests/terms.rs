@@ -5,7 +5,7 @@
 use super::harness::*;
 use crate::core::{
     Config, ConfigError, Envelope, HardState, Heartbeat, HeartbeatResponse, InputError, Instant,
-    LogPosition, Message, Node, NodeId, Role, Term, VoteRequest, VoteResponse,
+    LogPosition, Message, Node, NodeId, Role, Term, VoteKind, VoteRequest, VoteResponse,
 };
 
 const TOO_LATE: Term = Term(u64::MAX);
@@ -19,10 +19,10 @@ fn every_message_of(term: Term) -> Vec<Message> {
     vec![
         Message::Heartbeat(Heartbeat { term, prev_log: log, leader_commit: 0, round: 1 }),
         Message::HeartbeatResponse(HeartbeatResponse { term, success: false, round: 1 }),
-        Message::VoteRequest(VoteRequest { term, last_log: log, pre_vote: false }),
-        Message::VoteRequest(VoteRequest { term, last_log: log, pre_vote: true }),
-        Message::VoteResponse(VoteResponse { term, granted: false, pre_vote: false }),
-        Message::VoteResponse(VoteResponse { term, granted: true, pre_vote: true }),
+        Message::VoteRequest(VoteRequest { term, last_log: log, kind: VoteKind::Vote }),
+        Message::VoteRequest(VoteRequest { term, last_log: log, kind: VoteKind::PreVote }),
+        Message::VoteResponse(VoteResponse { term, granted: false, kind: VoteKind::Vote }),
+        Message::VoteResponse(VoteResponse { term, granted: true, kind: VoteKind::PreVote }),
     ]
 }
 

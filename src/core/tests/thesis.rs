@@ -5,7 +5,7 @@ use super::harness::*;
 use super::paper::leader_of_three;
 use crate::core::{
     Config, Envelope, Event, Heartbeat, HeartbeatResponse, Instant, LogPosition, Message, Node,
-    NodeId, Role, Term, VoteRequest, VoteResponse,
+    NodeId, Role, Term, VoteKind, VoteRequest, VoteResponse,
 };
 
 fn heard_from_leader(node: &mut Node, now: Instant) {
@@ -26,7 +26,8 @@ fn non_sticky_node() -> Node {
 }
 
 fn ask_vote(node: &mut Node, now: Instant, term: u64, pre_vote: bool) -> VoteResponse {
-    let request = VoteRequest { term: Term(term), last_log: LogPosition::default(), pre_vote };
+    let request =
+        VoteRequest { term: Term(term), last_log: LogPosition::default(), kind: kind(pre_vote) };
     let env = Envelope { from: NodeId(3), to: NodeId(1), message: Message::VoteRequest(request) };
     node.handle_message(now, env).unwrap();
     match outbox(node, now).as_slice() {
@@ -63,8 +64,9 @@ fn pre_vote_does_not_raise_any_term_thesis_9_6() {
     let leader = cluster.elect(ms(2000)).expect("a leader");
     assert_eq!(cluster.node(leader.0).term(), Term(1), "pre-vote then one real election");
     // The pre-vote round was answered at term 1 (the term asked about) while everyone was at 0.
-    let pre_votes =
-        cluster.count_sent(|e| matches!(e.message, Message::VoteRequest(r) if r.pre_vote));
+    let pre_votes = cluster.count_sent(
+        |e| matches!(e.message, Message::VoteRequest(r) if r.kind == VoteKind::PreVote),
+    );
     assert!(pre_votes >= 2);
     let term_changes: Vec<_> =
         cluster.log.iter().filter(|(_, _, e)| matches!(e, Event::TermChanged { .. })).collect();

@@ -5,7 +5,7 @@
 use super::harness::*;
 use crate::core::{
     Config, Envelope, Event, Heartbeat, HeartbeatResponse, Instant, LogPosition, Message, Node,
-    NodeId, Role, Term, TimerRule, VoteRequest, VoteResponse,
+    NodeId, Role, Term, TimerRule, VoteKind, VoteRequest, VoteResponse,
 };
 
 fn env(from: u64, message: Message) -> Envelope {
@@ -13,7 +13,7 @@ fn env(from: u64, message: Message) -> Envelope {
 }
 
 fn refusal(term: u64) -> Message {
-    Message::VoteResponse(VoteResponse { term: Term(term), granted: false, pre_vote: false })
+    Message::VoteResponse(VoteResponse { term: Term(term), granted: false, kind: VoteKind::Vote })
 }
 
 /// Node 1 of 3 as a candidate of term 1 (pre-vote off) under `rule`, and when it campaigned.
@@ -74,7 +74,7 @@ fn a_candidate_that_learns_a_higher_term_keeps_its_timer_raft_figure_2() {
             Message::VoteRequest(VoteRequest {
                 term: Term(5),
                 last_log: LogPosition::default(),
-                pre_vote: false,
+                kind: VoteKind::Vote,
             }),
         ),
     ];
@@ -100,7 +100,8 @@ fn granting_a_vote_resets_the_timer_under_both_rules_raft_figure_2() {
     for rule in [TimerRule::Figure2, TimerRule::ResetOnStepDown] {
         let (mut node, t) = candidate(rule);
         let now = t + ms(2);
-        let m = VoteRequest { term: Term(5), last_log: LogPosition::default(), pre_vote: false };
+        let m =
+            VoteRequest { term: Term(5), last_log: LogPosition::default(), kind: VoteKind::Vote };
         node.handle_message(now, env(2, Message::VoteRequest(m))).unwrap();
         assert_eq!(node.hard_state().voted_for, Some(NodeId(2)));
         let deadline = node.poll_timeout().unwrap();
@@ -137,7 +138,7 @@ fn a_leader_that_steps_down_starts_a_fresh_timer_under_both_rules_raft_5_1() {
                 Message::VoteResponse(VoteResponse {
                     term: Term(1),
                     granted: true,
-                    pre_vote: false,
+                    kind: VoteKind::Vote,
                 }),
             ),
         )

@@ -4,7 +4,7 @@
 
 use super::host::{Contact, PreVoteAsked};
 use super::{Ev, World};
-use crate::core::{Envelope, Message, Node, Role};
+use crate::core::{Envelope, Message, Node, Role, VoteKind};
 use crate::sim::network::{wire_size, Fate};
 use crate::sim::scenario::CrashPoint;
 use crate::sim::trace::{DropReason, Record};
@@ -32,7 +32,7 @@ impl World<'_> {
         let host = &mut self.hosts[to];
         host.busy_until = now + host.processing;
         if let Message::VoteRequest(r) = env.message {
-            if r.pre_vote {
+            if r.kind == VoteKind::PreVote {
                 let contact = host.contact_local;
                 host.pre_votes.push(PreVoteAsked { candidate: env.from, local, contact });
             }
@@ -90,7 +90,7 @@ impl World<'_> {
             let asked = &mut self.hosts[i].pre_votes;
             // The core answers each request once, in order.
             let k = asked.iter().position(|a| a.candidate == env.to);
-            if let Some(a) = k.filter(|_| r.pre_vote).map(|k| asked.remove(k)) {
+            if let Some(a) = k.filter(|_| r.kind == VoteKind::PreVote).map(|k| asked.remove(k)) {
                 if r.granted {
                     self.check_stickiness(i, a.candidate, "pre-vote", a.local, a.contact);
                 }

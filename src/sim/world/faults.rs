@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{Ev, World};
-use crate::core::{Instant, Node, NodeId, Role};
+use crate::core::{Envelope, Instant, Node, NodeId, Role};
 use crate::sim::latency::unit;
 use crate::sim::scenario::{ms, Action, CrashPoint, RoleTarget, Scenario, Side, Step, Target};
 use crate::sim::trace::{Fault, Record};
@@ -52,6 +52,20 @@ impl World<'_> {
                 self.pick(&live)
             }
         }
+    }
+
+    /// The nodes named by `targets`, in order, those that resolve to none left out.
+    fn resolve_all(&mut self, targets: &[Target]) -> Vec<NodeId> {
+        let idx: Vec<usize> = targets.iter().filter_map(|&t| self.resolve(t)).collect();
+        self.ids(&idx)
+    }
+
+    /// Queues the delivery of messages a hold released.
+    fn deliver_released(&mut self, released: Vec<(Instant, Envelope)>) {
+        for (at, env) in released {
+            self.push(at, Ev::Deliver(env));
+        }
+        self.network_fault();
     }
 
     fn pick(&mut self, among: &[usize]) -> Option<usize> {
@@ -180,7 +194,7 @@ impl World<'_> {
                 let Some(i) = self.resolve(node) else { return };
                 let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
                 let (a, b) = (self.ids(&[i]), self.ids(&others));
-                self.net.cut_between(&a, &b);
+                self.net.partition(&a, &b);
                 self.network_fault();
             }
             Action::Split { leader_in } => {
@@ -205,7 +219,7 @@ impl World<'_> {
                 };
                 side_a.push(leader);
                 let (a, b) = (self.ids(&side_a), self.ids(&side_b));
-                self.net.cut_between(&a, &b);
+                self.net.partition(&a, &b);
                 self.network_fault();
             }
             Action::Partition { groups } => {
@@ -213,19 +227,24 @@ impl World<'_> {
                     for b in &groups[k + 1..] {
                         let a: Vec<NodeId> = a.iter().map(|&x| NodeId(x)).collect();
                         let b: Vec<NodeId> = b.iter().map(|&x| NodeId(x)).collect();
-                        self.net.cut_between(&a, &b);
+                        self.net.partition(&a, &b);
                     }
                 }
                 self.network_fault();
             }
-            Action::OneWay { from, to } => {
-                let from: Vec<usize> = from.into_iter().filter_map(|t| self.resolve(t)).collect();
-                let to: Vec<usize> = to.into_iter().filter_map(|t| self.resolve(t)).collect();
-                for &f in &from {
-                    for &t in &to {
-                        self.net.set_cut(self.hosts[f].id, self.hosts[t].id, true);
-                    }
-                }
+            Action::OneWayPartition { from, to } => {
+                let (from, to) = (self.resolve_all(&from), self.resolve_all(&to));
+                self.net.partition_one_way(&from, &to);
+                self.network_fault();
+            }
+            Action::Repair { from, to } => {
+                let (from, to) = (self.resolve_all(&from), self.resolve_all(&to));
+                self.net.repair(&from, &to);
+                self.network_fault();
+            }
+            Action::OneWayRepair { from, to } => {
+                let (from, to) = (self.resolve_all(&from), self.resolve_all(&to));
+                self.net.repair_one_way(&from, &to);
                 self.network_fault();
             }
             Action::Bridge { node } => {
@@ -233,7 +252,7 @@ impl World<'_> {
                 let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
                 let (left, right) = others.split_at(others.len() / 2);
                 let (a, b) = (self.ids(left), self.ids(right));
-                self.net.cut_between(&a, &b);
+                self.net.partition(&a, &b);
                 self.network_fault();
             }
             Action::Hold { from, to } => {
@@ -243,18 +262,13 @@ impl World<'_> {
                 }
             }
             Action::Release { from, to } => {
-                let released =
-                    match (from.and_then(|f| self.resolve(f)), to.and_then(|t| self.resolve(t))) {
-                        (Some(f), Some(t)) => {
-                            self.net.release(self.now, self.hosts[f].id, self.hosts[t].id)
-                        }
-                        _ if from.is_none() && to.is_none() => self.net.release_all(self.now),
-                        _ => return,
-                    };
-                for (at, env) in released {
-                    self.push(at, Ev::Deliver(env));
-                }
-                self.network_fault();
+                let (Some(f), Some(t)) = (self.resolve(from), self.resolve(to)) else { return };
+                let released = self.net.release(self.now, self.hosts[f].id, self.hosts[t].id);
+                self.deliver_released(released);
+            }
+            Action::ReleaseAll => {
+                let released = self.net.release_all(self.now);
+                self.deliver_released(released);
             }
             Action::Delay { from, to, extra_ms } => {
                 let from: Vec<usize> = from.into_iter().filter_map(|t| self.resolve(t)).collect();
@@ -275,8 +289,8 @@ impl World<'_> {
                 }
                 self.network_fault();
             }
-            Action::Heal => {
-                self.net.heal();
+            Action::RepairAll => {
+                self.net.repair_all();
                 self.network_fault();
             }
             Action::SetLoss { loss } => {
