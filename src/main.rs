@@ -11,6 +11,7 @@ use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
 
 mod cli;
 
+use cli::args::at_least_one;
 use cli::{cluster_cmd, figure16_cmd, node_cmd, reproducer, table};
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
@@ -57,7 +58,7 @@ struct SimulateArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Number of trials (default: the scenario's).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     trials: Option<u64>,
     /// Run only this trial (as a violation report's replay command does).
     #[arg(long, conflicts_with = "shard")]
@@ -69,7 +70,7 @@ struct SimulateArgs {
     #[arg(long)]
     trace: Option<PathBuf>,
     /// Worker threads; results are identical for any number.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     jobs: usize,
     /// Run every N-th trial, starting at I (0-based), e.g. 0/4; merge shards with `merge`.
     #[arg(long, value_parser = parse_shard)]

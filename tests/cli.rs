@@ -101,6 +101,44 @@ fn a_bad_scenario_names_the_file_and_the_field_and_exits_2() {
 }
 
 #[test]
+fn every_cause_of_an_error_is_printed_once() {
+    let path = temp("wrong-type.toml");
+    std::fs::write(&path, "name = \"x\"\nduration_ms = 100\n[cluster]\nnodes = \"three\"\n")
+        .unwrap();
+    let out = run(&["simulate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("TOML parse error").count(), 1, "{err}");
+    assert_eq!(err.matches("wrong-type.toml").count(), 1, "{err}");
+}
+
+#[test]
+fn a_scenario_without_duration_is_told_what_to_add() {
+    let path = temp("no-duration.toml");
+    std::fs::write(&path, "name = \"x\"\n[cluster]\nnodes = 3\n").unwrap();
+    let out = run(&["simulate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("duration_ms = "), "{err}");
+}
+
+#[test]
+fn zero_trials_or_jobs_are_refused_before_anything_runs() {
+    for args in [
+        &["simulate", "simulations/leader-crash.toml", "--trials", "0"][..],
+        &["simulate", "simulations/leader-crash.toml", "--jobs", "0"],
+        &["experiment", "figure16", "--trials", "0"],
+        &["experiment", "figure16", "--jobs", "0"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("0") && !err.contains("real time"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
 fn traces_are_byte_identical_whatever_the_number_of_jobs() {
     let one = temp("one.jsonl");
     let two = temp("two.jsonl");
@@ -150,6 +188,17 @@ fn merging_shard_reports_gives_the_whole_runs_hash() {
     assert_eq!(merged["time_without_leader_ms"], whole["time_without_leader_ms"]);
     let out = run(&["simulate", "simulations/swarm.toml", "--shard", "2/2"]);
     assert_eq!(out.status.code(), Some(2), "a shard index out of range is refused");
+
+    // A report whose trace hash is not one is refused, not read as zero.
+    let text = std::fs::read_to_string(&paths[1]).unwrap();
+    let mut report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    report["trial_results"][0]["trace_hash"] = "not-hex".into();
+    let bad = temp("shard-bad.json");
+    std::fs::write(&bad, report.to_string()).unwrap();
+    let out = run(&["merge", &paths[0], bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not-hex") && err.contains("trace hash"), "{err}");
 }
 
 #[test]

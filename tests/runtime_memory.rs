@@ -150,7 +150,7 @@ impl HardStateStore for BrokenDisk {
     async fn save(&mut self, _: HardState) -> Result<(), StorageError> {
         Err(StorageError::Io {
             path: "broken".into(),
-            source: std::io::Error::other("disk on fire"),
+            error: std::io::Error::other("disk on fire"),
         })
     }
 }

@@ -11,12 +11,14 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use raft_heartbeat::core::{Event, NodeId, Role, Term, TimerRule};
+use raft_heartbeat::core::{Event, NodeId, Role, Term};
 use raft_heartbeat::sim::{
-    self, CheckSpec, ClusterSpec, CrashPoint, Lanes, Latency, NetworkSpec, RunOptions, Scenario,
-    Step, Target,
+    self, ClusterSpec, CrashPoint, Lanes, Latency, NetworkSpec, RunOptions, Scenario, Step, Target,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use super::args::parse_range;
+use super::event_line::EventLine;
 
 /// Options of `cluster`.
 #[derive(clap::Args, Debug)]
@@ -31,18 +33,11 @@ pub struct Args {
     #[arg(long, default_value_t = 50)]
     heartbeat_ms: u64,
     /// Election timeout range, ms, as MIN..MAX.
-    #[arg(long, default_value = "150..300")]
-    election_ms: String,
+    #[arg(long, default_value = "150..300", value_parser = parse_range)]
+    election_ms: (u64, u64),
     /// Print exactly one JSON object on stdout instead of a table.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Deserialize)]
-struct Line {
-    unix_ms: u128,
-    node: u64,
-    event: Event,
 }
 
 #[derive(Serialize)]
@@ -101,7 +96,7 @@ struct View {
 }
 
 impl View {
-    fn apply(&mut self, line: &Line) {
+    fn apply(&mut self, line: &EventLine) {
         match line.event {
             Event::LeaderChanged { term, leader } => {
                 self.leader.insert(line.node, (leader, term, line.unix_ms));
@@ -143,7 +138,7 @@ fn spawn(
     id: u64,
     ports: &BTreeMap<u64, u16>,
     args: &Args,
-    tx: &mpsc::Sender<Line>,
+    tx: &mpsc::Sender<EventLine>,
 ) -> anyhow::Result<Child> {
     let mut cmd = Command::new(exe);
     cmd.arg("node").arg("--id").arg(id.to_string());
@@ -155,7 +150,7 @@ fn spawn(
     cmd.arg("--heartbeat-ms")
         .arg(args.heartbeat_ms.to_string())
         .arg("--election-ms")
-        .arg(&args.election_ms);
+        .arg(format!("{}..{}", args.election_ms.0, args.election_ms.1));
     let log = std::fs::File::create(dir.join(format!("n{id}.log")))?;
     cmd.stdout(Stdio::piped()).stderr(log).stdin(Stdio::null());
     let mut child = cmd.spawn().with_context(|| format!("cannot start node {id}"))?;
@@ -163,7 +158,7 @@ fn spawn(
     let tx = tx.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(parsed) = serde_json::from_str::<Line>(&line) {
+            if let Ok(parsed) = serde_json::from_str::<EventLine>(&line) {
                 if tx.send(parsed).is_err() {
                     return;
                 }
@@ -175,7 +170,7 @@ fn spawn(
 
 /// Applies reports until `done` holds or `limit` passes.
 fn wait_until(
-    rx: &mpsc::Receiver<Line>,
+    rx: &mpsc::Receiver<EventLine>,
     view: &mut View,
     limit: Duration,
     done: impl Fn(&View) -> bool,
@@ -198,11 +193,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(3..=9).contains(&args.nodes) {
         bail!("--nodes must be 3 to 9 (one machine, a majority must survive a kill)");
     }
-    let (min, max) = args
-        .election_ms
-        .split_once("..")
-        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
-        .context("--election-ms must be MIN..MAX in ms")?;
+    let (min, max) = args.election_ms;
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("raft-heartbeat-cluster-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -311,35 +302,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The simulator's failover distribution for the same settings on loopback with an SSD.
 fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<Predicted> {
+    // The runtime's nodes use the core's defaults, which are the scenario format's.
+    let cluster = ClusterSpec {
+        heartbeat_ms: heartbeat_ms as f64,
+        election_timeout_ms: [min as f64, max as f64],
+        ..ClusterSpec::new(nodes)
+    };
     let scenario = Scenario {
-        name: "cluster-prediction".into(),
-        description: String::new(),
         trials: 1000,
-        duration_ms: 60_000.0,
         stop_after_recovery: true,
-        cluster: ClusterSpec {
-            nodes,
-            heartbeat_ms: heartbeat_ms as f64,
-            election_timeout_ms: [min as f64, max as f64],
-            pre_vote: true,
-            check_quorum: true,
-            leader_stickiness: true,
-            leader_lease: true,
-            max_clock_drift: 0.05,
-            // The runtime's nodes use the core's default.
-            timer_rule: TimerRule::default(),
-        },
         network: NetworkSpec {
             latency: Latency::Normal { mean_ms: 0.1, std_ms: 0.03 },
-            loss: 0.0,
-            duplicate: 0.0,
             disk: Latency::Normal { mean_ms: 1.0, std_ms: 0.3 },
-            bandwidth_mbps: None,
             lane: Lanes::Dedicated,
             timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: 1.0 },
+            ..NetworkSpec::default()
         },
-        nodes: Vec::new(),
-        links: Vec::new(),
         timeline: vec![Step {
             at_ms: 2000.0,
             action: sim::Action::Crash {
@@ -349,10 +327,8 @@ fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<
                 restart_after_ms: None,
             },
         }],
-        swarm: None,
-        check: CheckSpec::default(),
+        ..Scenario::new("cluster-prediction", cluster, 60_000.0)
     };
-    scenario.validate()?;
     let report = sim::run(&scenario, &RunOptions { seed: 1, ..RunOptions::default() }, &|_| {})?;
     Ok(Predicted { p50: report.time_without_leader_ms.p50, p99: report.time_without_leader_ms.p99 })
 }

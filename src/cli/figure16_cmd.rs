@@ -9,12 +9,14 @@ use raft_heartbeat::core::TimerRule;
 use raft_heartbeat::sim::figure16::{self, Curve, CurveResult};
 use serde::Serialize;
 
+use super::args::at_least_one;
+
 /// Options of `experiment figure16`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Trials per curve (default: the paper's 1000, and 100 for 150-150). The 150-150 curve
     /// always gets a tenth of this, as in the paper.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     trials: Option<u64>,
     /// Print exactly one JSON object on stdout instead of a table.
     #[arg(long)]
@@ -26,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Worker threads; results are identical for any number.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     jobs: usize,
     /// When a node redraws its election timeout: `figure2` (Raft's and LogCabin's, which the
     /// paper measured) or `reset-on-step-down` (etcd-raft's), to compare the two.

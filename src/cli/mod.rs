@@ -1,6 +1,8 @@
 //! The command-line layer: argument types, progress and report rendering.
 
+pub mod args;
 pub mod cluster_cmd;
+pub mod event_line;
 pub mod figure16_cmd;
 pub mod node_cmd;
 pub mod reproducer;

@@ -10,7 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use raft_heartbeat::core::{Config, NodeId};
 use raft_heartbeat::runtime::{Driver, FileStore, TcpConfig, TcpTransport};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use super::args::parse_range;
+use super::event_line::EventLine;
 
 /// Options of `node`. Flags override the `--config` file.
 #[derive(clap::Args, Debug)]
@@ -64,21 +67,6 @@ fn parse_peer(s: &str) -> Result<(u64, SocketAddr), String> {
     let id = id.trim().parse().map_err(|_| format!("peer id {id:?} is not a number"))?;
     let addr = addr.trim().parse().map_err(|e| format!("peer address {addr:?}: {e}"))?;
     Ok((id, addr))
-}
-
-fn parse_range(s: &str) -> Result<(u64, u64), String> {
-    let (a, b) = s.split_once("..").ok_or_else(|| format!("range must be MIN..MAX, got {s:?}"))?;
-    let min = a.trim().parse().map_err(|_| format!("{a:?} is not a number of ms"))?;
-    let max = b.trim().parse().map_err(|_| format!("{b:?} is not a number of ms"))?;
-    Ok((min, max))
-}
-
-/// One line of the node's event stream.
-#[derive(Serialize)]
-struct Line<'a> {
-    unix_ms: u128,
-    node: u64,
-    event: &'a raft_heartbeat::core::Event,
 }
 
 /// Completes at ctrl-c (SIGINT) or, on Unix, SIGTERM.
@@ -174,8 +162,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .duration_since(UNIX_EPOCH)
                     .map(|d| d.as_millis())
                     .unwrap_or(0);
-                if let Ok(line) = serde_json::to_string(&Line { unix_ms, node: id, event: &event })
-                {
+                if let Ok(line) = serde_json::to_string(&EventLine { unix_ms, node: id, event }) {
                     println!("{line}");
                 }
             }

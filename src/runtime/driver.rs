@@ -7,6 +7,7 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{sleep_until, Instant as TokioInstant};
+use tracing::Instrument;
 
 use super::storage::{HardStateStore, StorageError};
 use super::transport::Transport;
@@ -111,10 +112,14 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         self.origin + Duration::from_nanos(at.as_nanos())
     }
 
-    /// Runs until `shutdown` completes, the transport closes, or storage fails.
-    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), RuntimeError> {
+    /// Runs until `shutdown` completes, the transport closes, or storage fails; everything it
+    /// logs is in a `node` span naming the node.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), RuntimeError> {
         let span = tracing::info_span!("node", id = %self.node.id());
-        let _enter = span.enter();
+        self.serve(shutdown).instrument(span).await
+    }
+
+    async fn serve(mut self, shutdown: impl Future<Output = ()>) -> Result<(), RuntimeError> {
         tokio::pin!(shutdown);
         let timer = sleep_until(self.origin);
         tokio::pin!(timer);

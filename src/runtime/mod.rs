@@ -30,6 +30,6 @@ mod transport;
 pub use crate::link::Lanes;
 pub use driver::{Driver, Handle, HostInput, RuntimeError};
 pub use faults::{Faults, FaultyTransport};
-pub use storage::{FileStore, HardStateStore, MemoryStore, StorageError};
+pub use storage::{Corruption, FileStore, HardStateStore, MemoryStore, StorageError};
 pub use tcp::{PayloadSender, TcpConfig, TcpStats, TcpTransport};
 pub use transport::{MemoryNetwork, MemoryTransport, Transport};

@@ -16,12 +16,12 @@ use crate::core::{HardState, NodeId, Term};
 #[non_exhaustive]
 pub enum StorageError {
     /// The operating system refused.
-    #[error("hard state {path}: {source}")]
+    #[error("hard state {path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// What the OS said.
-        source: std::io::Error,
+        /// What the OS said (in the message, so not also the error's source).
+        error: std::io::Error,
     },
     /// The file exists but is not a valid hard state; the node must not start from it.
     #[error(
@@ -31,8 +31,43 @@ pub enum StorageError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        problem: String,
+        problem: Corruption,
     },
+    /// The blocking task that reads or writes the file did not finish (it panicked, or the
+    /// runtime is shutting down). Whether a save reached the disk is unknown: treat it as not.
+    #[error("hard state {path}: the storage task did not finish: {error}")]
+    TaskFailed {
+        /// The file.
+        path: PathBuf,
+        /// What tokio said.
+        error: tokio::task::JoinError,
+    },
+}
+
+/// What is wrong with a hard-state file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Corruption {
+    /// It is not the size of a record.
+    #[error("{len} bytes, expected {expected}")]
+    WrongLength {
+        /// Its size.
+        len: usize,
+        /// A record's size.
+        expected: usize,
+    },
+    /// It does not start with the record's magic bytes.
+    #[error("not a hard-state file (bad magic)")]
+    BadMagic,
+    /// Its checksum does not match its contents.
+    #[error("checksum mismatch")]
+    ChecksumMismatch,
+    /// It was written by a version of the format this build does not know.
+    #[error("unknown version {0}")]
+    UnknownVersion(u8),
+    /// The vote field is neither "none" nor "some".
+    #[error("bad vote tag {0}")]
+    BadVoteTag(u8),
 }
 
 /// Where a node keeps its hard state.
@@ -78,8 +113,7 @@ impl FileStore {
     /// A store in `dir`, created if missing.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StorageError> {
         let dir = dir.into();
-        fs::create_dir_all(&dir)
-            .map_err(|source| StorageError::Io { path: dir.clone(), source })?;
+        fs::create_dir_all(&dir).map_err(|error| StorageError::Io { path: dir.clone(), error })?;
         Ok(FileStore { dir })
     }
 
@@ -92,7 +126,7 @@ impl FileStore {
         let bytes = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(StorageError::Io { path: path.to_path_buf(), source }),
+            Err(error) => return Err(StorageError::Io { path: path.to_path_buf(), error }),
         };
         decode(&bytes)
             .map(Some)
@@ -104,7 +138,7 @@ impl FileStore {
         let tmp = dir.join(format!("{FILE}.tmp"));
         let io = |p: &Path| {
             let p = p.to_path_buf();
-            move |source| StorageError::Io { path: p, source }
+            move |error| StorageError::Io { path: p, error }
         };
         let mut f = OpenOptions::new()
             .write(true)
@@ -124,16 +158,18 @@ impl FileStore {
 impl HardStateStore for FileStore {
     async fn load(&mut self) -> Result<Option<HardState>, StorageError> {
         let path = self.path();
-        tokio::task::spawn_blocking(move || FileStore::load_blocking(&path))
+        let file = path.clone();
+        tokio::task::spawn_blocking(move || FileStore::load_blocking(&file))
             .await
-            .expect("the load task does not panic")
+            .map_err(|error| StorageError::TaskFailed { path, error })?
     }
 
     async fn save(&mut self, state: HardState) -> Result<(), StorageError> {
         let dir = self.dir.clone();
+        let path = self.path();
         tokio::task::spawn_blocking(move || FileStore::save_blocking(&dir, state))
             .await
-            .expect("the save task does not panic")
+            .map_err(|error| StorageError::TaskFailed { path, error })?
     }
 }
 
@@ -151,28 +187,30 @@ fn encode(state: HardState) -> [u8; LEN] {
     b
 }
 
-fn decode(b: &[u8]) -> Result<HardState, String> {
-    if b.len() != LEN {
-        return Err(format!("{} bytes, expected {LEN}", b.len()));
-    }
+fn decode(b: &[u8]) -> Result<HardState, Corruption> {
+    let b: &[u8; LEN] =
+        b.try_into().map_err(|_| Corruption::WrongLength { len: b.len(), expected: LEN })?;
     if &b[..4] != MAGIC {
-        return Err("not a hard-state file (bad magic)".into());
+        return Err(Corruption::BadMagic);
     }
-    let crc = u32::from_le_bytes(b[LEN - 4..].try_into().expect("four bytes"));
-    if crc != crc32fast::hash(&b[..LEN - 4]) {
-        return Err("checksum mismatch".into());
+    let [c0, c1, c2, c3] = [b[LEN - 4], b[LEN - 3], b[LEN - 2], b[LEN - 1]];
+    if u32::from_le_bytes([c0, c1, c2, c3]) != crc32fast::hash(&b[..LEN - 4]) {
+        return Err(Corruption::ChecksumMismatch);
     }
     if b[4] != VERSION {
-        return Err(format!("unknown version {}", b[4]));
+        return Err(Corruption::UnknownVersion(b[4]));
     }
-    let word =
-        |r: std::ops::Range<usize>| u64::from_le_bytes(b[r].try_into().expect("eight bytes"));
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
     let voted_for = match b[13] {
         0 => None,
-        1 => Some(NodeId(word(14..22))),
-        t => return Err(format!("bad vote tag {t}")),
+        1 => Some(NodeId(word(14))),
+        t => return Err(Corruption::BadVoteTag(t)),
     };
-    Ok(HardState { term: Term(word(5..13)), voted_for })
+    Ok(HardState { term: Term(word(5)), voted_for })
 }
 
 #[cfg(test)]

@@ -20,12 +20,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use super::codec::{self, Frame};
+use super::codec::{self, CodecError, Frame};
 use super::transport::Transport;
 use crate::core::{Envelope, Message, NodeId};
 use crate::link::{Lane, Lanes};
@@ -306,6 +307,33 @@ async fn accept(
     }
 }
 
+/// Why an inbound connection was closed (the node keeps serving; the reason is logged).
+#[derive(Debug, Error)]
+enum ConnectionError {
+    #[error("no handshake within {0:?}")]
+    NoHandshake(Duration),
+    #[error("wrong cluster id {got} (this is {expected})")]
+    WrongCluster { got: u64, expected: u64 },
+    #[error("unknown node {0}")]
+    UnknownNode(NodeId),
+    #[error("expected a handshake, got a {0} frame")]
+    NotAHandshake(&'static str),
+    #[error("second handshake")]
+    SecondHandshake,
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error("read failed: {0}")]
+    Io(std::io::Error),
+    #[error("connection ended inside a frame ({0} bytes)")]
+    Truncated(usize),
+}
+
+impl From<std::io::Error> for ConnectionError {
+    fn from(e: std::io::Error) -> Self {
+        ConnectionError::Io(e)
+    }
+}
+
 /// Reads one inbound connection: the handshake, then frames. Returns why it closed, if for a
 /// reason worth logging.
 async fn serve(
@@ -314,25 +342,26 @@ async fn serve(
     inbox: &mpsc::Sender<Envelope>,
     payloads: &mpsc::Sender<(NodeId, Vec<u8>)>,
     stats: &TcpStats,
-) -> Result<(), String> {
+) -> Result<(), ConnectionError> {
     let mut buf = Vec::with_capacity(1024);
     let hello = tokio::time::timeout(config.handshake_timeout, next_frame(&mut stream, &mut buf))
         .await
-        .map_err(|_| format!("no handshake within {:?}", config.handshake_timeout))??;
+        .map_err(|_| ConnectionError::NoHandshake(config.handshake_timeout))??;
     let caller = match hello {
         Some(Frame::Hello { cluster_id, node, .. }) => {
             if cluster_id != config.cluster_id {
-                return Err(format!(
-                    "wrong cluster id {cluster_id} (this is {})",
-                    config.cluster_id
-                ));
+                return Err(ConnectionError::WrongCluster {
+                    got: cluster_id,
+                    expected: config.cluster_id,
+                });
             }
             if !config.peers.contains_key(&node) {
-                return Err(format!("unknown node {node}"));
+                return Err(ConnectionError::UnknownNode(node));
             }
             node
         }
-        Some(other) => return Err(format!("expected a handshake, got {other:?}")),
+        Some(Frame::Protocol(_)) => return Err(ConnectionError::NotAHandshake("protocol")),
+        Some(Frame::Payload(_)) => return Err(ConnectionError::NotAHandshake("payload")),
         None => return Ok(()),
     };
     loop {
@@ -352,25 +381,28 @@ async fn serve(
                     stats.dropped_inbound.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Some(Frame::Hello { .. }) => return Err("second handshake".into()),
+            Some(Frame::Hello { .. }) => return Err(ConnectionError::SecondHandshake),
         }
     }
 }
 
 /// Reads until `buf` holds a whole frame; `None` at a clean end of stream.
-async fn next_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Option<Frame>, String> {
+async fn next_frame(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Frame>, ConnectionError> {
     loop {
-        if let Some((frame, used)) = codec::decode(buf).map_err(|e| e.to_string())? {
+        if let Some((frame, used)) = codec::decode(buf)? {
             buf.drain(..used);
             return Ok(Some(frame));
         }
         let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        let n = stream.read(&mut chunk).await?;
         if n == 0 {
             return if buf.is_empty() {
                 Ok(None)
             } else {
-                Err(format!("connection ended inside a frame ({} bytes)", buf.len()))
+                Err(ConnectionError::Truncated(buf.len()))
             };
         }
         buf.extend_from_slice(&chunk[..n]);

@@ -28,20 +28,21 @@ pub enum ScenarioError {
         /// What is wrong with it.
         problem: String,
     },
-    /// An error in a named file.
-    #[error("scenario {path}: {source}")]
+    /// An error in a named file. Its message includes the inner error's, so the inner error
+    /// is not also its `source` (a report would print it twice).
+    #[error("scenario {path}: {error}")]
     InFile {
         /// The file.
         path: String,
         /// The error.
-        source: Box<ScenarioError>,
+        error: Box<ScenarioError>,
     },
 }
 
 impl ScenarioError {
     /// The same error, attributed to the file at `path`.
     pub fn in_file(self, path: &Path) -> ScenarioError {
-        ScenarioError::InFile { path: path.display().to_string(), source: Box::new(self) }
+        ScenarioError::InFile { path: path.display().to_string(), error: Box::new(self) }
     }
 }
 
@@ -53,14 +54,41 @@ pub enum SimError {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     /// The trace file could not be written.
-    #[error("cannot write trace {path}: {source}")]
+    #[error("cannot write trace {path}: {error}")]
     Trace {
         /// The file.
         path: String,
-        /// What the OS said.
-        source: std::io::Error,
+        /// What the OS said (in the message, so not also the error's source).
+        error: std::io::Error,
     },
-    /// A command-line option is out of range.
-    #[error("{0}")]
-    Usage(String),
+    /// A run needs at least one worker thread.
+    #[error("jobs must be at least 1")]
+    NoJobs,
+    /// A run needs at least one trial.
+    #[error("trials must be at least 1")]
+    NoTrials,
+    /// `merge` was given no report.
+    #[error("nothing to merge")]
+    NothingToMerge,
+    /// `merge` was given reports of different runs.
+    #[error(
+        "cannot merge runs of different scenarios or seeds: {first} seed {first_seed} and \
+         {other} seed {other_seed}"
+    )]
+    DifferentRuns {
+        /// The first report's scenario.
+        first: String,
+        /// Its seed.
+        first_seed: u64,
+        /// The scenario of a report that differs.
+        other: String,
+        /// Its seed.
+        other_seed: u64,
+    },
+    /// `merge` was given a report made without `--shard`, which has no per-trial results.
+    #[error("only reports made with --shard carry per-trial results to merge")]
+    NotAShard,
+    /// `merge` was given the same trial twice.
+    #[error("two reports contain trial {0}: merge each shard once")]
+    DuplicateTrial(u64),
 }

@@ -22,9 +22,9 @@ use super::latency::Latency;
 use super::metrics::Summary;
 use super::runner::{run, RunOptions};
 use super::scenario::{
-    Action, CheckSpec, ClusterSpec, CrashPoint, NetworkSpec, NodeSpec, RoleTarget, Scenario, Step,
-    Target,
+    Action, ClusterSpec, CrashPoint, NetworkSpec, NodeSpec, RoleTarget, Scenario, Step, Target,
 };
+use super::trace_hash::TraceHash;
 use crate::core::TimerRule;
 use crate::link::Lanes;
 
@@ -67,15 +67,13 @@ pub fn curves() -> Vec<Curve> {
 /// etcd-raft's, to compare them).
 pub fn scenario(curve: Curve, timer_rule: TimerRule) -> Scenario {
     let min = curve.min_ms as f64;
+    // No randomness can take minutes to elect; leave room, stop once recovered.
+    let duration_ms = 3_600_000.0;
     Scenario {
-        name: format!("figure16 {}", curve.label()),
         description: "Raft paper Figure 16: time to detect and replace a crashed leader".into(),
         trials: curve.trials,
-        // No randomness can take minutes to elect; leave room, stop once recovered.
-        duration_ms: 3_600_000.0,
         stop_after_recovery: true,
         cluster: ClusterSpec {
-            nodes: 5,
             heartbeat_ms: min / 2.0,
             election_timeout_ms: [min, curve.max_ms as f64],
             pre_vote: false,
@@ -84,28 +82,17 @@ pub fn scenario(curve: Curve, timer_rule: TimerRule) -> Scenario {
             leader_lease: false,
             max_clock_drift: 0.0,
             timer_rule,
+            ..ClusterSpec::new(5)
         },
         network: NetworkSpec {
             latency: Latency::Normal { mean_ms: 0.5, std_ms: 0.1 },
-            loss: 0.0,
-            duplicate: 0.0,
             disk: Latency::Normal { mean_ms: 3.0, std_ms: 1.0 },
-            bandwidth_mbps: None,
             lane: Lanes::Shared,
             timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: 1.0 },
+            ..NetworkSpec::default()
         },
         // Nodes 4 and 5 have shorter logs: whichever of 1–3 leads, two survivors are ineligible.
-        nodes: [4, 5]
-            .into_iter()
-            .map(|id| NodeSpec {
-                id,
-                log_index: Some(90),
-                clock_rate: None,
-                processing_ms: None,
-                disk: None,
-            })
-            .collect(),
-        links: Vec::new(),
+        nodes: [4, 5].map(|id| NodeSpec { log_index: Some(90), ..NodeSpec::new(id) }).to_vec(),
         timeline: vec![Step {
             at_ms: 10.0 * curve.max_ms as f64,
             action: Action::Crash {
@@ -115,8 +102,7 @@ pub fn scenario(curve: Curve, timer_rule: TimerRule) -> Scenario {
                 restart_after_ms: None,
             },
         }],
-        swarm: None,
-        check: CheckSpec::default(),
+        ..Scenario::new(format!("figure16 {}", curve.label()), ClusterSpec::new(5), duration_ms)
     }
 }
 
@@ -133,7 +119,7 @@ pub struct CurveResult {
     #[serde(skip)]
     pub samples: Vec<f64>,
     /// The run's trace hash.
-    pub trace_hash: String,
+    pub trace_hash: TraceHash,
     /// Invariants broken, if any.
     pub violations: usize,
 }

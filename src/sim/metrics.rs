@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::invariants::Invariant;
+use super::trace_hash::TraceHash;
 
 /// The measurements of one trial.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -33,8 +34,8 @@ pub struct TrialResult {
     pub sim_seconds: f64,
     /// Engine events processed.
     pub events: u64,
-    /// XXH3-128 digest of the trial's trace, hex.
-    pub trace_hash: String,
+    /// The digest of the trial's trace.
+    pub trace_hash: TraceHash,
     /// The invariant broken, if any (the trial stopped there).
     pub violation: Option<ViolationReport>,
 }

@@ -41,6 +41,7 @@ mod shrink;
 mod swarm;
 mod timers;
 mod trace;
+mod trace_hash;
 mod world;
 
 pub use crate::link::Lanes;
@@ -55,3 +56,4 @@ pub use scenario::{
     Scenario, Side, Step, SwarmSpec, Target,
 };
 pub use shrink::{shrink, Shrunk};
+pub use trace_hash::{BadTraceHash, TraceHash};

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3;
 
 use super::error::{ScenarioError, SimError};
 use super::metrics::{Summary, TrialResult, ViolationReport};
@@ -19,6 +18,7 @@ use super::rng::trial_seed;
 use super::scenario::Scenario;
 use super::swarm;
 use super::trace::TraceSink;
+use super::trace_hash::TraceHash;
 use super::world::World;
 
 /// How to run a scenario.
@@ -99,8 +99,8 @@ pub struct Report {
     pub seed: u64,
     /// Trials run.
     pub trials: u64,
-    /// XXH3-128 over every trial's trace digest, in trial order, hex.
-    pub trace_hash: String,
+    /// The digest of every trial's trace digest, in trial order.
+    pub trace_hash: TraceHash,
     /// Leader crash → first election timeout, ms.
     pub detection_ms: Summary,
     /// Leader crash → every live node follows the new leader, ms.
@@ -160,7 +160,7 @@ impl TrialFailure {
     fn into_sim_error(self, trace_path: String) -> SimError {
         match self {
             TrialFailure::Drawn(e) => SimError::Scenario(e),
-            TrialFailure::Trace(source) => SimError::Trace { path: trace_path, source },
+            TrialFailure::Trace(error) => SimError::Trace { path: trace_path, error },
         }
     }
 }
@@ -198,7 +198,7 @@ fn run_validated_trial(
                 .unwrap_or_else(|e| format!("# the trial's scenario cannot be written: {e}\n")),
         });
     }
-    result.trace_hash = format!("{:032x}", sink.finish().map_err(TrialFailure::Trace)?);
+    result.trace_hash = TraceHash(sink.finish().map_err(TrialFailure::Trace)?);
     Ok(result)
 }
 
@@ -210,9 +210,12 @@ pub fn run(
 ) -> Result<Report, SimError> {
     scenario.validate()?;
     if opts.jobs == 0 {
-        return Err(SimError::Usage("--jobs must be at least 1".into()));
+        return Err(SimError::NoJobs);
     }
     let total = opts.trials.unwrap_or(scenario.trials);
+    if total == 0 && opts.only_trial.is_none() {
+        return Err(SimError::NoTrials);
+    }
     let indices: Vec<u64> = match opts.only_trial {
         Some(t) => vec![t],
         None => (0..total).filter(|i| opts.shard.is_none_or(|s| i % s.count == s.index)).collect(),
@@ -283,27 +286,25 @@ pub fn run(
 
 /// Merges sharded reports of one run into the report of the whole run.
 pub fn merge(reports: &[Report]) -> Result<Report, SimError> {
-    let first = reports.first().ok_or_else(|| SimError::Usage("nothing to merge".into()))?;
+    let first = reports.first().ok_or(SimError::NothingToMerge)?;
     let mut results = Vec::new();
     for r in reports {
         if (r.scenario.as_str(), r.seed) != (first.scenario.as_str(), first.seed) {
-            return Err(SimError::Usage(format!(
-                "cannot merge runs of different scenarios or seeds: {} seed {} and {} seed {}",
-                first.scenario, first.seed, r.scenario, r.seed
-            )));
+            return Err(SimError::DifferentRuns {
+                first: first.scenario.clone(),
+                first_seed: first.seed,
+                other: r.scenario.clone(),
+                other_seed: r.seed,
+            });
         }
         if r.shard.is_none() {
-            return Err(SimError::Usage(
-                "only reports made with --shard carry per-trial results to merge".into(),
-            ));
+            return Err(SimError::NotAShard);
         }
         results.extend(r.trial_results.iter().cloned());
     }
     results.sort_by_key(|r| r.trial);
-    if results.windows(2).any(|w| w[0].trial == w[1].trial) {
-        return Err(SimError::Usage(
-            "two reports contain the same trial: merge each shard once".into(),
-        ));
+    if let Some(w) = results.windows(2).find(|w| w[0].trial == w[1].trial) {
+        return Err(SimError::DuplicateTrial(w[0].trial));
     }
     let mut merged = summarize(first.scenario.clone(), first.seed, &results);
     merged.wall_ms = reports.iter().map(|r| r.wall_ms).sum();
@@ -318,17 +319,12 @@ fn summarize(scenario: String, seed: u64, results: &[TrialResult]) -> Report {
     let hours = sim_seconds / 3600.0;
     let rate =
         |total: u64| Rate { total, per_hour: if hours > 0.0 { total as f64 / hours } else { 0.0 } };
-    let mut hasher = Xxh3::new();
-    for r in results {
-        let digest = u128::from_str_radix(&r.trace_hash, 16).unwrap_or(0);
-        hasher.update(&digest.to_le_bytes());
-    }
     let recovered = |r: &TrialResult| r.time_without_leader_ms.is_some();
     Report {
         scenario,
         seed,
         trials: results.len() as u64,
-        trace_hash: format!("{:032x}", hasher.digest128()),
+        trace_hash: TraceHash::of_trials(results.iter().map(|r| r.trace_hash)),
         detection_ms: Summary::of(&collect(&|r| r.detection_ms)),
         time_without_leader_ms: Summary::of(&collect(&|r| r.time_without_leader_ms)),
         election_rounds: Summary::of(&collect(&|r| {
@@ -358,7 +354,7 @@ fn part_path(path: &Path, trial: u64) -> PathBuf {
 fn open_trace(path: Option<PathBuf>) -> Result<Option<Box<dyn Write + Send>>, SimError> {
     let Some(path) = path else { return Ok(None) };
     let file = File::create(&path)
-        .map_err(|source| SimError::Trace { path: path.display().to_string(), source })?;
+        .map_err(|error| SimError::Trace { path: path.display().to_string(), error })?;
     Ok(Some(Box::new(BufWriter::with_capacity(1 << 16, file))))
 }
 
@@ -368,7 +364,7 @@ fn concatenate_parts(
     kept: impl Iterator<Item = u64>,
     all: &[u64],
 ) -> Result<(), SimError> {
-    let err = |source| SimError::Trace { path: path.display().to_string(), source };
+    let err = |error| SimError::Trace { path: path.display().to_string(), error };
     let mut out = BufWriter::new(File::create(path).map_err(err)?);
     for trial in kept {
         let mut part = File::open(part_path(path, trial)).map_err(err)?;

@@ -26,7 +26,9 @@ pub struct Scenario {
     /// Trials to run unless the command line says otherwise.
     #[serde(default = "default_trials")]
     pub trials: u64,
-    /// Longest simulated time of one trial, in ms.
+    /// Longest simulated time of one trial, in ms. Required: a missing value reads as NaN,
+    /// which validation reports with what to add.
+    #[serde(default = "missing_duration")]
     pub duration_ms: f64,
     /// End a trial as soon as the failover it measures is complete (and liveness holds).
     #[serde(default)]
@@ -51,6 +53,10 @@ pub struct Scenario {
     /// Checks beyond the ones always on.
     #[serde(default)]
     pub check: CheckSpec,
+}
+
+fn missing_duration() -> f64 {
+    f64::NAN
 }
 
 fn default_trials() -> u64 {
@@ -88,6 +94,23 @@ pub struct ClusterSpec {
     /// `"reset-on-step-down"` (etcd-raft's).
     #[serde(default)]
     pub timer_rule: TimerRule,
+}
+
+impl ClusterSpec {
+    /// A cluster of `nodes` with every other setting at the default a scenario file gets.
+    pub fn new(nodes: u64) -> ClusterSpec {
+        ClusterSpec {
+            nodes,
+            heartbeat_ms: default_heartbeat(),
+            election_timeout_ms: default_election(),
+            pre_vote: true,
+            check_quorum: true,
+            leader_stickiness: true,
+            leader_lease: true,
+            max_clock_drift: default_drift(),
+            timer_rule: TimerRule::default(),
+        }
+    }
 }
 
 fn default_heartbeat() -> f64 {
@@ -504,7 +527,40 @@ pub struct CheckSpec {
     pub liveness_within_ms: Option<f64>,
 }
 
+impl NodeSpec {
+    /// Node `id` with no setting of its own.
+    pub fn new(id: u64) -> NodeSpec {
+        NodeSpec { id, log_index: None, clock_rate: None, processing_ms: None, disk: None }
+    }
+}
+
 impl Scenario {
+    /// A scenario for code to build on (a test, an experiment): `cluster` for `duration_ms` a
+    /// trial, with every other field at the default a scenario file gets (no faults).
+    ///
+    /// ```
+    /// use raft_heartbeat::sim::{ClusterSpec, Scenario};
+    ///
+    /// let s = Scenario { trials: 10, ..Scenario::new("quiet", ClusterSpec::new(3), 5000.0) };
+    /// assert!(s.validate().is_ok());
+    /// ```
+    pub fn new(name: impl Into<String>, cluster: ClusterSpec, duration_ms: f64) -> Scenario {
+        Scenario {
+            name: name.into(),
+            description: String::new(),
+            trials: default_trials(),
+            duration_ms,
+            stop_after_recovery: false,
+            cluster,
+            network: NetworkSpec::default(),
+            nodes: Vec::new(),
+            links: Vec::new(),
+            timeline: Vec::new(),
+            swarm: None,
+            check: CheckSpec::default(),
+        }
+    }
+
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
@@ -535,6 +591,14 @@ impl Scenario {
         let n = self.cluster.nodes;
         if !(1..=64).contains(&n) {
             return invalid("cluster.nodes", format!("must be 1 to 64, got {n}"));
+        }
+        if self.duration_ms.is_nan() {
+            return invalid(
+                "duration_ms",
+                "is missing: say how long each trial runs, in simulated ms, for example \
+                 `duration_ms = 10000` at the top of the file"
+                    .into(),
+            );
         }
         if !(self.duration_ms.is_finite() && self.duration_ms > 0.0) {
             return invalid(

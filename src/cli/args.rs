@@ -1,0 +1,39 @@
+//! Argument parsers shared by the subcommands: each refuses bad input with a message naming
+//! what it expected.
+
+/// A count that must be at least one (`--jobs`).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
+}
+
+/// A range of milliseconds written `MIN..MAX`, with `MIN <= MAX`.
+pub fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("range must be MIN..MAX, got {s:?}"))?;
+    let min = a.trim().parse().map_err(|_| format!("{a:?} is not a whole number of ms"))?;
+    let max = b.trim().parse().map_err(|_| format!("{b:?} is not a whole number of ms"))?;
+    if min > max {
+        return Err(format!("range {s:?} has MIN above MAX"));
+    }
+    Ok((min, max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_counts_are_read_or_refused_with_a_reason() {
+        assert_eq!(parse_range("150..300"), Ok((150, 300)));
+        assert_eq!(parse_range(" 12 .. 24 "), Ok((12, 24)));
+        assert!(parse_range("300..150").unwrap_err().contains("MIN above MAX"));
+        assert!(parse_range("150-300").unwrap_err().contains("MIN..MAX"));
+        assert!(parse_range("a..3").unwrap_err().contains("\"a\""));
+        assert_eq!(at_least_one("2"), Ok(2));
+        assert!(at_least_one("0").unwrap_err().contains("at least 1"));
+        assert!(at_least_one("-1").is_err());
+    }
+}
