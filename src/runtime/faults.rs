@@ -5,7 +5,7 @@
 //! owns the transport.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -42,7 +42,7 @@ pub struct Faults {
 impl Faults {
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         // A panic elsewhere while the lock was held leaves plain data behind: keep using it.
-        f(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Partitions the link to or from `peer`, one way: what travels on it is dropped.

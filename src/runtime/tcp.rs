@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -90,7 +90,7 @@ struct Outbox {
 
 impl Outbox {
     fn push(&self, frame: Frame, cap: usize, stats: &TcpStats) {
-        let mut q = self.frames.lock().expect("not poisoned");
+        let mut q = self.frames.lock().unwrap_or_else(PoisonError::into_inner);
         if let Frame::Protocol(Envelope { message: Message::Heartbeat(_), .. }) = frame {
             q.retain(|f| {
                 !matches!(f, Frame::Protocol(Envelope { message: Message::Heartbeat(_), .. }))
@@ -106,7 +106,7 @@ impl Outbox {
     }
 
     fn take(&self) -> Vec<Frame> {
-        self.frames.lock().expect("not poisoned").drain(..).collect()
+        self.frames.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect()
     }
 }
 

@@ -3,7 +3,7 @@
 //! reference implementation.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
@@ -41,14 +41,14 @@ impl MemoryNetwork {
     /// Attaches node `id` (again, after a restart) and returns its transport.
     pub fn join(&self, id: NodeId) -> MemoryTransport {
         let (tx, rx) = mpsc::channel(QUEUE);
-        self.senders.lock().expect("not poisoned").insert(id, tx);
+        self.senders.lock().unwrap_or_else(PoisonError::into_inner).insert(id, tx);
         MemoryTransport { id, net: self.clone(), inbox: rx }
     }
 
     /// Partitions the link `from → to`, one way: what is sent on it is dropped until it is
     /// repaired. The names are those of [`link`](crate::link).
     pub fn partition_one_way(&self, from: NodeId, to: NodeId) {
-        self.cut.lock().expect("not poisoned").insert((from, to));
+        self.cut.lock().unwrap_or_else(PoisonError::into_inner).insert((from, to));
     }
 
     /// Partitions both directions between `a` and `b`.
@@ -60,7 +60,7 @@ impl MemoryNetwork {
     /// Partitions `id` from everyone, both ways.
     pub fn isolate(&self, id: NodeId) {
         let others: Vec<NodeId> =
-            self.senders.lock().expect("not poisoned").keys().copied().collect();
+            self.senders.lock().unwrap_or_else(PoisonError::into_inner).keys().copied().collect();
         for other in others.into_iter().filter(|&o| o != id) {
             self.partition(id, other);
         }
@@ -68,7 +68,7 @@ impl MemoryNetwork {
 
     /// Repairs the link `from → to`, one way.
     pub fn repair_one_way(&self, from: NodeId, to: NodeId) {
-        self.cut.lock().expect("not poisoned").remove(&(from, to));
+        self.cut.lock().unwrap_or_else(PoisonError::into_inner).remove(&(from, to));
     }
 
     /// Repairs both directions between `a` and `b`.
@@ -79,7 +79,7 @@ impl MemoryNetwork {
 
     /// Repairs every link.
     pub fn repair_all(&self) {
-        self.cut.lock().expect("not poisoned").clear();
+        self.cut.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 }
 
@@ -94,10 +94,22 @@ pub struct MemoryTransport {
 #[async_trait]
 impl Transport for MemoryTransport {
     async fn send(&mut self, envelope: Envelope) {
-        if self.net.cut.lock().expect("not poisoned").contains(&(self.id, envelope.to)) {
+        if self
+            .net
+            .cut
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&(self.id, envelope.to))
+        {
             return;
         }
-        let peer = self.net.senders.lock().expect("not poisoned").get(&envelope.to).cloned();
+        let peer = self
+            .net
+            .senders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&envelope.to)
+            .cloned();
         if let Some(peer) = peer {
             // A full queue or a stopped peer loses the message, as a network would.
             let _ = peer.try_send(envelope);
