@@ -1,15 +1,36 @@
 //! The event queue: earliest time first, ties in insertion order. Payloads live in a slab so
 //! that the heap only moves small keys.
 
-use std::cmp::Reverse;
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::core::Instant;
 
+/// A heap entry: the time in the high 64 bits of the key and the insertion sequence in the low,
+/// so one integer comparison orders entries; ordered in reverse, so the max-heap pops the
+/// earliest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    key: u128,
+    slot: u32,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// A priority queue of `T` keyed by (time, insertion sequence).
 #[derive(Debug)]
 pub(crate) struct EventQueue<T> {
-    heap: BinaryHeap<Reverse<(Instant, u64, u32)>>,
+    heap: BinaryHeap<Entry>,
     slots: Vec<Option<T>>,
     free: Vec<u32>,
     seq: u64,
@@ -33,15 +54,16 @@ impl<T> EventQueue<T> {
             }
         };
         self.seq += 1;
-        self.heap.push(Reverse((at, self.seq, slot)));
+        let key = (u128::from(at.as_nanos()) << 64) | u128::from(self.seq);
+        self.heap.push(Entry { key, slot });
     }
 
     /// Takes the earliest item.
     pub(crate) fn pop(&mut self) -> Option<(Instant, T)> {
-        let Reverse((at, _, slot)) = self.heap.pop()?;
+        let Entry { key, slot } = self.heap.pop()?;
         self.free.push(slot);
         let item = self.slots[slot as usize].take().expect("each slot is popped once");
-        Some((at, item))
+        Some((Instant::from_nanos((key >> 64) as u64), item))
     }
 }
 

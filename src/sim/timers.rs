@@ -139,9 +139,12 @@ impl Draws {
                 ),
             });
         }
-        let span = (self.max - self.min).as_nanos();
+        let nanos = |d: Duration| {
+            d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()))
+        };
+        let span = nanos(self.max - self.min);
         if span > 0 {
-            let x = (drawn - self.min).as_nanos() as f64 / span as f64;
+            let x = nanos(drawn - self.min) as f64 / span as f64;
             self.bins[((x * BINS as f64) as usize).min(BINS - 1)] += 1;
             self.count += 1;
         }

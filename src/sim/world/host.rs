@@ -297,8 +297,7 @@ impl World<'_> {
     }
 
     pub(super) fn detection_slack(&self, h: &Host) -> Duration {
-        let late = ms(self.scenario.network.timer_jitter.max_ms().unwrap_or(0.0));
-        h.processing + late + Duration::from_micros(1)
+        h.processing + self.max_lateness + Duration::from_micros(1)
     }
 
     /// Makes sure a timer event is queued no later than node `i`'s deadline (plus its

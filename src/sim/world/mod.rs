@@ -63,6 +63,8 @@ pub struct World<'a> {
     heartbeat_interval: Duration,
     timeout_min: Duration,
     timeout_max: Duration,
+    /// The latest a timer fires after its deadline.
+    max_lateness: Duration,
     now: Instant,
     queue: EventQueue<Ev>,
     hosts: Vec<Host>,
@@ -100,6 +102,7 @@ impl<'a> World<'a> {
             heartbeat_interval: timing.heartbeat_interval,
             timeout_min: timing.election_timeout_min,
             timeout_max: timing.election_timeout_max,
+            max_lateness: ms(scenario.network.timer_jitter.max_ms().unwrap_or(0.0)),
             now: Instant::ZERO,
             queue: EventQueue::new(),
             hosts,
