@@ -50,6 +50,8 @@ pub struct TimeoutDetector {
 struct Watched {
     id: NodeId,
     last_heard: Instant,
+    /// `last_heard + timeout`, kept so that the next check costs no arithmetic.
+    suspect_at: Instant,
     suspected: bool,
 }
 
@@ -67,16 +69,22 @@ impl TimeoutDetector {
 impl FailureDetector for TimeoutDetector {
     fn reset(&mut self, peers: &[NodeId], now: Instant) {
         self.peers.clear();
+        let suspect_at = now + self.timeout;
         self.peers.extend(peers.iter().map(|&id| Watched {
             id,
             last_heard: now,
+            suspect_at,
             suspected: false,
         }));
     }
 
     fn heartbeat_received(&mut self, peer: NodeId, now: Instant) -> Option<Verdict> {
+        let timeout = self.timeout;
         let watched = self.find(peer)?;
-        watched.last_heard = watched.last_heard.max(now);
+        if now > watched.last_heard {
+            watched.last_heard = now;
+            watched.suspect_at = now + timeout;
+        }
         if watched.suspected {
             watched.suspected = false;
             Some(Verdict::Recovered)
@@ -96,7 +104,7 @@ impl FailureDetector for TimeoutDetector {
     }
 
     fn next_check(&self) -> Option<Instant> {
-        self.peers.iter().filter(|w| !w.suspected).map(|w| w.last_heard + self.timeout).min()
+        self.peers.iter().filter(|w| !w.suspected).map(|w| w.suspect_at).min()
     }
 
     fn is_suspected(&self, peer: NodeId) -> bool {

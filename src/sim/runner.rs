@@ -185,6 +185,9 @@ fn run_validated_trial(
     let world = World::new(&drawn, trial, seed, TraceSink::new(trial, trace_out));
     let (mut result, violation, sink) = world.run();
     if let Some(v) = violation {
+        // The same trial again, deterministic, keeping its last records for the report.
+        let again = World::new(&drawn, trial, seed, TraceSink::new(trial, None).with_tail());
+        let (_, _, replayed) = again.run();
         result.violation = Some(ViolationReport {
             scenario: scenario.name.clone(),
             seed: opts.seed,
@@ -192,7 +195,7 @@ fn run_validated_trial(
             invariant: v.invariant,
             at_ms: v.at.as_nanos() as f64 / 1e6,
             detail: v.detail,
-            last_events: sink.tail(),
+            last_events: replayed.tail(),
             trial_scenario: drawn
                 .to_toml()
                 .unwrap_or_else(|e| format!("# the trial's scenario cannot be written: {e}\n")),

@@ -93,6 +93,12 @@ impl TimerWatch {
     }
 
     /// Detection bound: fails if `node` is past the latest instant its timer could fire.
+    /// Whether the detection bound has passed at `now` (what [`check_bound`](Self::check_bound)
+    /// reports), as a cheap test for every event.
+    pub(crate) fn overdue(&self, now: Instant) -> bool {
+        self.deadline().is_some_and(|d| now > d)
+    }
+
     pub(crate) fn check_bound(&self, now: Instant, node: NodeId) -> Result<(), Violation> {
         match self.deadline() {
             Some(deadline) if now > deadline => Err(Violation {

@@ -252,8 +252,10 @@ pub struct TraceSink {
     /// Encoded records not yet hashed.
     pending: Box<[u8; BATCH]>,
     pending_len: usize,
-    /// The last `TAIL` records, a ring: `next` is the oldest once it has wrapped.
+    /// The last `TAIL` records, a ring: `next` is the oldest once it has wrapped. Kept only
+    /// when asked (see [`with_tail`](Self::with_tail)).
     tail: Vec<(Instant, Record)>,
+    keep_tail: bool,
     next: usize,
     file: Option<Box<dyn Write + Send>>,
     error: Option<std::io::Error>,
@@ -276,11 +278,21 @@ impl TraceSink {
             hasher: Xxh3::new(),
             pending: Box::new([0; BATCH]),
             pending_len: 0,
-            tail: Vec::with_capacity(TAIL),
+            tail: Vec::new(),
+            keep_tail: false,
             next: 0,
             file,
             error: None,
         }
+    }
+
+    /// The same sink, also keeping the last records for a violation report. A run keeps
+    /// none, and replays a violating trial with them (the trial is deterministic), so that
+    /// the common case pays nothing for them.
+    pub fn with_tail(mut self) -> Self {
+        self.keep_tail = true;
+        self.tail = Vec::with_capacity(TAIL);
+        self
     }
 
     /// Records `record` at `t`.
@@ -297,14 +309,16 @@ impl TraceSink {
             chunk.copy_from_slice(&w.to_le_bytes());
         }
         self.pending_len += RECORD_BYTES;
-        if self.tail.len() < TAIL {
-            self.tail.push((t, record));
-        } else {
-            self.tail[self.next] = (t, record);
-        }
-        self.next += 1;
-        if self.next == TAIL {
-            self.next = 0;
+        if self.keep_tail {
+            if self.tail.len() < TAIL {
+                self.tail.push((t, record));
+            } else {
+                self.tail[self.next] = (t, record);
+            }
+            self.next += 1;
+            if self.next == TAIL {
+                self.next = 0;
+            }
         }
         if let (Some(file), None) = (self.file.as_mut(), self.error.as_ref()) {
             let line = Line { trial: self.trial, t_ns: t.as_nanos(), record: &record };
@@ -317,7 +331,7 @@ impl TraceSink {
         }
     }
 
-    /// The last records, oldest first, one per line.
+    /// The last records, oldest first, one per line (none unless made [`with_tail`](Self::with_tail)).
     pub fn tail(&self) -> Vec<String> {
         let (newer, older) = self.tail.split_at(self.next.min(self.tail.len()));
         older.iter().chain(newer).map(|(t, r)| format!("{t} {r:?}")).collect()
@@ -373,7 +387,7 @@ mod tests {
             }
         }
         let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut sink = TraceSink::new(3, Some(Box::new(Shared(buf.clone()))));
+        let mut sink = TraceSink::new(3, Some(Box::new(Shared(buf.clone())))).with_tail();
         sink.record(Instant::from_nanos(5), Record::Persist { node: NodeId(2), term: 1 });
         sink.finish().unwrap();
         let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();

@@ -218,11 +218,15 @@ impl World<'_> {
     /// The invariants checked after every event: at most one valid lease at a time, and every
     /// timer within its bound.
     pub(super) fn check(&self) -> Result<(), Violation> {
-        let leaders = self
-            .hosts
-            .iter()
-            .filter(|h| h.live().is_some_and(|n| n.role() == Role::Leader))
-            .count();
+        // One pass over the hosts; a broken lease is reported before a broken bound.
+        let mut leaders = 0;
+        let mut late = None;
+        for h in &self.hosts {
+            if late.is_none() && h.timer.overdue(self.now) {
+                late = Some(h);
+            }
+            leaders += usize::from(h.live().is_some_and(|n| n.role() == Role::Leader));
+        }
         // Two leases at once need two nodes that think they lead.
         if leaders > 1 {
             let mut holders = [(NodeId(0), Term(0)); 2];
@@ -241,7 +245,7 @@ impl World<'_> {
             }
             invariants::check_leases(self.now, &holders[..count.min(2)])?;
         }
-        self.hosts.iter().try_for_each(|h| h.timer.check_bound(self.now, h.id))
+        late.map_or(Ok(()), |h| h.timer.check_bound(self.now, h.id))
     }
 
     /// The liveness deadline passed: if it is still pending and a majority is connected, a
