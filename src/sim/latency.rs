@@ -149,6 +149,11 @@ pub(crate) enum Sampler {
 impl Sampler {
     /// Draws one delay.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Duration {
+        Duration::from_nanos(self.sample_nanos(rng))
+    }
+
+    /// Draws one delay, in whole nanoseconds (what [`sample`](Self::sample) returns).
+    pub fn sample_nanos<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         let ms = match self {
             Sampler::Constant(ms) => *ms,
             Sampler::Uniform(lo, hi) => lo + (hi - lo) * unit(rng),
@@ -157,10 +162,14 @@ impl Sampler {
             Sampler::Exponential(min, d) => min + d.sample(rng),
             Sampler::LongTail(pair, p) => {
                 let (fast, slow) = &**pair;
-                return if unit(rng) < *p { slow.sample(rng) } else { fast.sample(rng) };
+                return if unit(rng) < *p {
+                    slow.sample_nanos(rng)
+                } else {
+                    fast.sample_nanos(rng)
+                };
             }
         };
-        Duration::from_nanos((ms.max(0.0) * 1e6) as u64)
+        (ms.max(0.0) * 1e6) as u64
     }
 }
 

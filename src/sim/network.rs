@@ -36,6 +36,10 @@ struct Link {
     extra: Duration,
 }
 
+fn duration_nanos(d: Duration) -> u64 {
+    d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()))
+}
+
 /// Most sent messages kept for stale deliveries: a uniform sample of everything sent.
 const HISTORY: usize = 128;
 
@@ -155,9 +159,13 @@ impl Network {
             link.free_at = start + serialize;
             link.free_at
         };
-        let first = departs + link.extra + link.latency.sample(&mut link.rng);
-        let second = (duplicate > 0.0 && unit(&mut link.rng) < duplicate)
-            .then(|| departs + link.extra + link.latency.sample(&mut link.rng));
+        // In nanoseconds, as `Instant + Duration` would saturate: this runs for every message.
+        let base = departs.as_nanos().saturating_add(duration_nanos(link.extra));
+        let arrive = |link: &mut Link| {
+            Instant::from_nanos(base.saturating_add(link.latency.sample_nanos(&mut link.rng)))
+        };
+        let first = arrive(link);
+        let second = (duplicate > 0.0 && unit(&mut link.rng) < duplicate).then(|| arrive(link));
         Fate::Arrives(first, second)
     }
 

@@ -32,7 +32,10 @@ impl Clock {
 
     pub(super) fn local(&self, real: Instant) -> Instant {
         if self.rate == 1.0 {
-            return self.base_local + (real - self.base_real);
+            // In nanoseconds, as `Instant`'s operators would saturate, without their
+            // conversions through `Duration`: this runs several times per event.
+            let elapsed = real.as_nanos().saturating_sub(self.base_real.as_nanos());
+            return Instant::from_nanos(self.base_local.as_nanos().saturating_add(elapsed));
         }
         let elapsed = (real - self.base_real).as_nanos() as f64 * self.rate;
         self.base_local + Duration::from_nanos(elapsed as u64)
@@ -41,7 +44,8 @@ impl Clock {
     /// The first real instant at which the local clock reads at least `local`.
     pub(super) fn real(&self, local: Instant) -> Instant {
         if self.rate == 1.0 {
-            return self.base_real + (local - self.base_local);
+            let ahead = local.as_nanos().saturating_sub(self.base_local.as_nanos());
+            return Instant::from_nanos(self.base_real.as_nanos().saturating_add(ahead));
         }
         let ahead = (local - self.base_local).as_nanos() as f64 / self.rate;
         let mut real = self.base_real + Duration::from_nanos(ahead.ceil() as u64);
