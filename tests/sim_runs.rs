@@ -280,6 +280,13 @@ fn a_scenario_built_in_code_is_validated_by_run_and_run_trial_not_trusted() {
     let err = raft_heartbeat::sim::run_trial(&s, &opts, 0, None).unwrap_err();
     assert!(err.to_string().contains("heartbeat"), "{err}");
 
+    let s = load("leader-crash.toml");
+    let bad = RunOptions { shard: Some(Shard { index: 0, count: 0 }), ..opts.clone() };
+    let err = run(&s, &bad, &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("0/0"), "{err}");
+    let none = RunOptions { jobs: 0, ..opts.clone() };
+    assert!(run(&s, &none, &|_| {}).is_err());
+
     let mut s = load("leader-crash.toml");
     s.timeline[0].action = Action::Pause { node: Target::Id(9), for_ms: 5.0 };
     let err = run(&s, &opts, &|_| {}).unwrap_err();

@@ -67,6 +67,14 @@ pub enum SimError {
     /// A run needs at least one trial.
     #[error("trials must be at least 1")]
     NoTrials,
+    /// A shard that selects no trial: its count is zero or its index not below the count.
+    #[error("shard {index}/{count}: need 0 <= I < N")]
+    BadShard {
+        /// The shard's index.
+        index: u64,
+        /// The number of shards.
+        count: u64,
+    },
     /// `merge` was given no report.
     #[error("nothing to merge")]
     NothingToMerge,

@@ -219,6 +219,11 @@ pub fn run(
     if total == 0 && opts.only_trial.is_none() {
         return Err(SimError::NoTrials);
     }
+    if let Some(Shard { index, count }) = opts.shard {
+        if index >= count {
+            return Err(SimError::BadShard { index, count });
+        }
+    }
     let indices: Vec<u64> = match opts.only_trial {
         Some(t) => vec![t],
         None => (0..total).filter(|i| opts.shard.is_none_or(|s| i % s.count == s.index)).collect(),
