@@ -506,6 +506,12 @@ pub struct SwarmSpec {
     /// Number of stale deliveries: copies of earlier messages delivered again.
     #[serde(default)]
     pub stale_deliveries: [u32; 2],
+    /// Number of partitions repaired a piece at a time: the cluster cut in two groups, then
+    /// one link between them repaired (both ways or one way), later the rest. Drawn after
+    /// every other fault, and only when the range is not `[0, 0]`, so that swarms without it
+    /// draw exactly what they drew before it existed.
+    #[serde(default)]
+    pub partial_repairs: [u32; 2],
     /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).
     #[serde(default)]
     pub clock_drift: f64,
@@ -692,6 +698,7 @@ impl Scenario {
                 ("swarm.latency_spikes", s.latency_spikes),
                 ("swarm.holds", s.holds),
                 ("swarm.stale_deliveries", s.stale_deliveries),
+                ("swarm.partial_repairs", s.partial_repairs),
             ] {
                 if r[0] > r[1] {
                     return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));

@@ -343,6 +343,31 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
         let count = 1 + (unit(rng) * 8.0) as u32;
         at(until * unit(rng), Action::Redeliver { count });
     }
+    if spec.partial_repairs[1] > 0 {
+        for _ in 0..count(rng, spec.partial_repairs) {
+            let (a, b) = window(rng, until);
+            // Two groups, each node on a side chosen by a coin; both sides non-empty.
+            let mut sides: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
+            for node in 1..=n {
+                sides[usize::from(coin(rng))].push(node);
+            }
+            if sides.iter().any(Vec::is_empty) {
+                continue;
+            }
+            let pick = |rng: &mut ChaCha8Rng, side: &[u64]| {
+                Target::Id(side[((unit(rng) * side.len() as f64) as usize).min(side.len() - 1)])
+            };
+            let (x, y) = (pick(rng, &sides[0]), pick(rng, &sides[1]));
+            let repair = if coin(rng) {
+                Action::Repair { from: vec![x], to: vec![y] }
+            } else {
+                Action::OneWayRepair { from: vec![x], to: vec![y] }
+            };
+            at(a, Action::Partition { groups: sides.to_vec() });
+            at(a + (b - a) * unit(rng), repair);
+            at(b, Action::RepairAll);
+        }
+    }
     steps
 }
 
@@ -405,6 +430,32 @@ faults_until_ms = 5000
     fn shipped() -> Scenario {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/simulations/swarm.toml");
         Scenario::load(std::path::Path::new(path)).unwrap()
+    }
+
+    #[test]
+    fn partial_repairs_cut_in_two_and_repair_one_link_before_the_rest_only_when_asked() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/simulations/swarm-partial-repairs.toml");
+        let base = Scenario::load(std::path::Path::new(path)).unwrap();
+        let drawn: Vec<Scenario> = (0..200).map(|seed| draw(&base, seed)).collect();
+        let has =
+            |s: &Scenario, f: &dyn Fn(&Action) -> bool| s.timeline.iter().any(|t| f(&t.action));
+        let repair = |a: &Action| matches!(a, Action::Repair { .. });
+        let one_way = |a: &Action| matches!(a, Action::OneWayRepair { .. });
+        assert!(drawn.iter().any(|s| has(s, &repair)));
+        assert!(drawn.iter().any(|s| has(s, &one_way)));
+        for s in &drawn {
+            // A piece repaired lies between its partition and the repair of everything.
+            let steps = &s.timeline;
+            for step in steps.iter().filter(|t| repair(&t.action) || one_way(&t.action)) {
+                let at = step.at_ms;
+                let cut = |t: &&Step| matches!(t.action, Action::Partition { .. }) && t.at_ms <= at;
+                let healed = |t: &&Step| t.action == Action::RepairAll && t.at_ms >= at;
+                assert!(steps.iter().any(|t| cut(&t)) && steps.iter().any(|t| healed(&t)));
+            }
+        }
+        // The plain swarm draws none: its trials are what they were before the option existed.
+        let plain: Vec<Scenario> = (0..200).map(|seed| draw(&shipped(), seed)).collect();
+        assert!(plain.iter().all(|s| !has(s, &repair) && !has(s, &one_way)));
     }
 
     #[test]
