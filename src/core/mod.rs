@@ -67,6 +67,9 @@ mod time;
 mod types;
 mod votes;
 
+#[cfg(feature = "sim")]
+pub(crate) use time::duration_nanos;
+
 #[cfg(test)]
 mod tests;
 

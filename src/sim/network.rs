@@ -9,7 +9,7 @@ use super::latency::{unit, Sampler};
 use super::rng::{rng_for, Stream};
 use super::scenario::{Action, Scenario};
 use super::trace::DropReason;
-use crate::core::{Envelope, Instant, Message, NodeId};
+use crate::core::{duration_nanos, Envelope, Instant, Message, NodeId};
 use crate::link::Lanes;
 
 /// What happens to one message sent on a link.
@@ -34,10 +34,6 @@ struct Link {
     held: Option<Vec<Envelope>>,
     /// Latency added to every message while a spike lasts.
     extra: Duration,
-}
-
-fn duration_nanos(d: Duration) -> u64 {
-    d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()))
 }
 
 /// Most sent messages kept for stale deliveries: a uniform sample of everything sent.

@@ -144,8 +144,27 @@ pub fn run_trial(
     trace_out: Option<Box<dyn Write + Send>>,
 ) -> Result<TrialResult, SimError> {
     scenario.validate()?;
-    run_validated_trial(scenario, opts, trial, trace_out)
+    run_validated_trial(scenario, opts, trial, trace_out, Tail::Kept)
         .map_err(|e| e.into_sim_error("the trace writer".into()))
+}
+
+/// Whether a violation report quotes the trial's last trace records, which costs running the
+/// trial a second time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tail {
+    Kept,
+    Skipped,
+}
+
+/// The violation of one trial of `scenario`, if it breaks one, without the last records (for
+/// shrinking, which runs many trials and reads only the invariant and the time).
+pub(crate) fn trial_violation(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    trial: u64,
+) -> Option<ViolationReport> {
+    scenario.validate().ok()?;
+    run_validated_trial(scenario, opts, trial, None, Tail::Skipped).ok()?.violation
 }
 
 /// Why a trial could not run to its end.
@@ -171,6 +190,7 @@ fn run_validated_trial(
     opts: &RunOptions,
     trial: u64,
     trace_out: Option<Box<dyn Write + Send>>,
+    tail: Tail,
 ) -> Result<TrialResult, TrialFailure> {
     let seed = trial_seed(opts.seed, trial);
     let drawn = swarm::draw(scenario, seed);
@@ -186,8 +206,12 @@ fn run_validated_trial(
     let (mut result, violation, sink) = world.run();
     if let Some(v) = violation {
         // The same trial again, deterministic, keeping its last records for the report.
-        let again = World::new(&drawn, trial, seed, TraceSink::new(trial, None).with_tail());
-        let (_, _, replayed) = again.run();
+        let last_events = if tail == Tail::Kept {
+            let again = World::new(&drawn, trial, seed, TraceSink::new(trial, None).with_tail());
+            again.run().2.tail()
+        } else {
+            Vec::new()
+        };
         result.violation = Some(ViolationReport {
             scenario: scenario.name.clone(),
             seed: opts.seed,
@@ -195,7 +219,7 @@ fn run_validated_trial(
             invariant: v.invariant,
             at_ms: v.at.as_nanos() as f64 / 1e6,
             detail: v.detail,
-            last_events: replayed.tail(),
+            last_events,
             trial_scenario: drawn
                 .to_toml()
                 .unwrap_or_else(|e| format!("# the trial's scenario cannot be written: {e}\n")),
@@ -247,7 +271,7 @@ pub fn run(
                 let k = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(&trial) = indices.get(k) else { return };
                 let outcome = open_trace(trace_path(trial)).and_then(|out| {
-                    run_validated_trial(scenario, opts, trial, out).map_err(|e| {
+                    run_validated_trial(scenario, opts, trial, out, Tail::Kept).map_err(|e| {
                         let path = trace_path(trial).map(|p| p.display().to_string());
                         e.into_sim_error(path.unwrap_or_default())
                     })

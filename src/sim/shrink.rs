@@ -10,7 +10,7 @@
 
 use super::invariants::Invariant;
 use super::latency::Latency;
-use super::runner::{run_trial, RunOptions};
+use super::runner::{trial_violation, RunOptions};
 use super::scenario::{Action, Scenario, Target};
 
 /// The outcome of shrinking.
@@ -85,8 +85,8 @@ impl Shrinker {
         self.runs += 1;
         let opts =
             RunOptions { seed: self.seed, only_trial: Some(self.trial), ..RunOptions::default() };
-        let result = run_trial(candidate, &opts, self.trial, None).ok()?;
-        result.violation.filter(|v| v.invariant == self.invariant).map(|v| v.at_ms)
+        let violation = trial_violation(candidate, &opts, self.trial)?;
+        (violation.invariant == self.invariant).then_some(violation.at_ms)
     }
 
     /// Delta debugging over the timeline: remove chunks of halving size while it still fails.

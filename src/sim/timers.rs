@@ -20,7 +20,7 @@
 use std::time::Duration;
 
 use super::invariants::{Invariant, Violation};
-use crate::core::{Instant, NodeId};
+use crate::core::{duration_nanos, Instant, NodeId};
 
 /// Histogram bins of the normalized draws: the uniformity test compares the empirical
 /// distribution with the uniform one at each bin edge.
@@ -145,12 +145,9 @@ impl Draws {
                 ),
             });
         }
-        let nanos = |d: Duration| {
-            d.as_secs().saturating_mul(1_000_000_000).saturating_add(u64::from(d.subsec_nanos()))
-        };
-        let span = nanos(self.max - self.min);
+        let span = duration_nanos(self.max - self.min);
         if span > 0 {
-            let x = nanos(drawn - self.min) as f64 / span as f64;
+            let x = duration_nanos(drawn - self.min) as f64 / span as f64;
             self.bins[((x * BINS as f64) as usize).min(BINS - 1)] += 1;
             self.count += 1;
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::{Ev, World};
 use crate::core::{Envelope, Instant, Node, NodeId, Role};
 use crate::sim::latency::unit;
+use crate::sim::network::Network;
 use crate::sim::scenario::{ms, Action, CrashPoint, RoleTarget, Scenario, Side, Step, Target};
 use crate::sim::trace::{Fault, Record};
 
@@ -54,10 +55,19 @@ impl World<'_> {
         }
     }
 
-    /// The nodes named by `targets`, in order, those that resolve to none left out.
-    fn resolve_all(&mut self, targets: &[Target]) -> Vec<NodeId> {
-        let idx: Vec<usize> = targets.iter().filter_map(|&t| self.resolve(t)).collect();
-        self.ids(&idx)
+    /// Applies `fault` (a partition or repair of the network's) to the links between the nodes
+    /// `from` and `to` name, resolved in that order.
+    fn links(
+        &mut self,
+        from: &[Target],
+        to: &[Target],
+        fault: fn(&mut Network, &[NodeId], &[NodeId]),
+    ) {
+        let from: Vec<usize> = from.iter().filter_map(|&t| self.resolve(t)).collect();
+        let to: Vec<usize> = to.iter().filter_map(|&t| self.resolve(t)).collect();
+        let (from, to) = (self.ids(&from), self.ids(&to));
+        fault(&mut self.net, &from, &to);
+        self.network_fault();
     }
 
     /// Queues the delivery of messages a hold released.
@@ -233,20 +243,10 @@ impl World<'_> {
                 self.network_fault();
             }
             Action::OneWayPartition { from, to } => {
-                let (from, to) = (self.resolve_all(&from), self.resolve_all(&to));
-                self.net.partition_one_way(&from, &to);
-                self.network_fault();
+                self.links(&from, &to, Network::partition_one_way);
             }
-            Action::Repair { from, to } => {
-                let (from, to) = (self.resolve_all(&from), self.resolve_all(&to));
-                self.net.repair(&from, &to);
-                self.network_fault();
-            }
-            Action::OneWayRepair { from, to } => {
-                let (from, to) = (self.resolve_all(&from), self.resolve_all(&to));
-                self.net.repair_one_way(&from, &to);
-                self.network_fault();
-            }
+            Action::Repair { from, to } => self.links(&from, &to, Network::repair),
+            Action::OneWayRepair { from, to } => self.links(&from, &to, Network::repair_one_way),
             Action::Bridge { node } => {
                 let Some(i) = self.resolve(node) else { return };
                 let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();

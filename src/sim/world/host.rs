@@ -171,7 +171,7 @@ impl Host {
     }
 
     pub(super) fn paused(&self, now: Instant) -> bool {
-        self.paused_until.is_some_and(|p| p > now)
+        self.pause_end(now).is_some()
     }
 
     /// The end of the pause the host is in at `now`, if it is paused.
