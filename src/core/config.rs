@@ -47,6 +47,14 @@ pub struct Config {
     pub max_clock_drift: f64,
     /// When the election timer is reset. The default, [`TimerRule::Figure2`], is Raft's.
     pub timer_rule: TimerRule,
+    /// The step in which election timeouts are drawn: zero (the default) draws any duration
+    /// in the range; a positive step draws a whole number of steps, uniformly among the
+    /// multiples of the step in `[election_timeout_min, election_timeout_max]`, both of which
+    /// must then be multiples of it. Models a host whose timer has a granularity: LogCabin
+    /// drew its timeout in whole milliseconds, and tick-driven hosts (etcd-raft, raft-rs)
+    /// count whole ticks, so a coarse tick leaves few distinct timeouts to break split votes
+    /// (cockroachdb/cockroach#98584).
+    pub timer_granularity: Duration,
     /// Seed of this node's random generator (ChaCha8, stream = node id). Same seed and same
     /// inputs give the same timeouts, always.
     pub seed: u64,
@@ -97,6 +105,21 @@ impl Config {
                 min: self.election_timeout_min,
                 max: self.election_timeout_max,
             });
+        }
+        if !self.timer_granularity.is_zero() {
+            let step = duration_nanos(self.timer_granularity);
+            for (name, bound) in [
+                ("election_timeout_min", self.election_timeout_min),
+                ("election_timeout_max", self.election_timeout_max),
+            ] {
+                if duration_nanos(bound) % step != 0 {
+                    return Err(ConfigError::TimeoutOffGranularity {
+                        name,
+                        timeout: bound,
+                        granularity: self.timer_granularity,
+                    });
+                }
+            }
         }
         if self.members.is_empty() {
             return Err(ConfigError::NoMembers);
@@ -154,6 +177,7 @@ impl Default for Config {
             leader_lease: true,
             max_clock_drift: 0.05,
             timer_rule: TimerRule::Figure2,
+            timer_granularity: Duration::ZERO,
             seed: 0,
         }
     }
@@ -184,6 +208,19 @@ pub enum ConfigError {
         min: Duration,
         /// The configured maximum.
         max: Duration,
+    },
+    /// A bound of the timeout range is not a whole number of `timer_granularity` steps.
+    #[error(
+        "{name} ({timeout:?}) must be a whole multiple of timer_granularity ({granularity:?}): \
+         timeouts are drawn in whole steps"
+    )]
+    TimeoutOffGranularity {
+        /// Which bound: `election_timeout_min` or `election_timeout_max`.
+        name: &'static str,
+        /// The bound's value.
+        timeout: Duration,
+        /// The configured granularity.
+        granularity: Duration,
     },
     /// A cluster needs at least one member.
     #[error("members must not be empty")]

@@ -731,7 +731,12 @@ impl Node {
     fn reset_election_timer(&mut self, now: Instant) {
         let min = duration_nanos(self.config.election_timeout_min);
         let max = duration_nanos(self.config.election_timeout_max);
-        let timeout = self.rng.random_range(min..=max);
+        let step = duration_nanos(self.config.timer_granularity);
+        let timeout = if step == 0 {
+            self.rng.random_range(min..=max)
+        } else {
+            min + step * self.rng.random_range(0..=(max - min) / step)
+        };
         self.election_deadline = now + Duration::from_nanos(timeout);
     }
 

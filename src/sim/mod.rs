@@ -53,7 +53,7 @@ pub use rng::trial_seed;
 pub use runner::{merge, run, run_trial, Rate, Report, RunOptions, Shard};
 pub use scenario::{
     Action, CheckSpec, ClusterSpec, CrashPoint, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
-    Scenario, Side, Step, SwarmSpec, Target,
+    Scenario, Side, Step, SwarmSpec, Target, VoteWrites,
 };
 pub use shrink::{shrink, Shrunk};
 pub use trace_hash::{BadTraceHash, TraceHash};

@@ -94,6 +94,11 @@ pub struct ClusterSpec {
     /// `"reset-on-step-down"` (etcd-raft's).
     #[serde(default)]
     pub timer_rule: TimerRule,
+    /// The step in which election timeouts are drawn, ms: 0 (the default) for any duration,
+    /// 1 for whole milliseconds as LogCabin drew them, a tick for a tick-driven host. Both
+    /// bounds of `election_timeout_ms` must be multiples of it.
+    #[serde(default)]
+    pub timer_granularity_ms: f64,
 }
 
 impl ClusterSpec {
@@ -109,6 +114,7 @@ impl ClusterSpec {
             leader_lease: true,
             max_clock_drift: default_drift(),
             timer_rule: TimerRule::default(),
+            timer_granularity_ms: 0.0,
         }
     }
 }
@@ -152,6 +158,24 @@ pub struct NetworkSpec {
     /// How late each timer fires (operating-system scheduling). Must be bounded.
     #[serde(default = "zero_latency")]
     pub timer_jitter: Latency,
+    /// How a voter makes a new term and its vote durable: in one write (the default) or, as
+    /// LogCabin did, the term first and then the vote, one `disk` write each.
+    #[serde(default)]
+    pub vote_writes: VoteWrites,
+}
+
+/// How many disk writes a voter's hard state costs when a request raises its term and it
+/// grants the vote in the same step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VoteWrites {
+    /// Term and vote in one write.
+    #[default]
+    Together,
+    /// The term, then the vote: two writes in a row before the answer goes out. LogCabin
+    /// (2014) stepped down to the new term and persisted it, then granted and persisted the
+    /// vote. A candidate's own term and vote for itself are one write either way.
+    TermThenVote,
 }
 
 impl Default for NetworkSpec {
@@ -164,6 +188,7 @@ impl Default for NetworkSpec {
             bandwidth_mbps: None,
             lane: Lanes::Shared,
             timer_jitter: zero_latency(),
+            vote_writes: VoteWrites::Together,
         }
     }
 }
@@ -619,6 +644,7 @@ impl Scenario {
             ("cluster.heartbeat_ms", self.cluster.heartbeat_ms),
             ("cluster.election_timeout_ms[0]", self.cluster.election_timeout_ms[0]),
             ("cluster.election_timeout_ms[1]", self.cluster.election_timeout_ms[1]),
+            ("cluster.timer_granularity_ms", self.cluster.timer_granularity_ms),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return invalid(field, format!("must be a non-negative number, got {v}"));
@@ -858,6 +884,7 @@ impl Scenario {
             leader_lease: c.leader_lease,
             max_clock_drift: c.max_clock_drift,
             timer_rule: c.timer_rule,
+            timer_granularity: ms(c.timer_granularity_ms),
             seed,
             ..Config::new(id, (1..=c.nodes).map(NodeId))
         }

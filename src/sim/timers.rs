@@ -114,44 +114,76 @@ impl TimerWatch {
     }
 }
 
-/// The timeouts drawn in one trial, normalized to `[0, 1]` over `[min, max]`.
+/// The timeouts drawn in one trial, normalized to `[0, 1]` over `[min, max]`; with a timer
+/// granularity, the index of each among the `values` multiples of the step.
 #[derive(Clone, Debug)]
 pub(crate) struct Draws {
     min: Duration,
     max: Duration,
+    /// Zero for continuous draws, or the step every draw is a multiple of.
+    step: u64,
+    /// How many distinct values a draw can take with a step (unused without one).
+    values: u64,
     bins: [u64; BINS],
     count: u64,
 }
 
 impl Draws {
-    pub(crate) fn new(min: Duration, max: Duration) -> Self {
-        Draws { min, max, bins: [0; BINS], count: 0 }
+    pub(crate) fn new(min: Duration, max: Duration, granularity: Duration) -> Self {
+        let step = duration_nanos(granularity);
+        let values = if step == 0 { 0 } else { duration_nanos(max - min) / step + 1 };
+        Draws { min, max, step, values, bins: [0; BINS], count: 0 }
     }
 
-    /// `node` drew `drawn` at a reset; it must lie in `[min, max]`.
+    /// `node` drew `drawn` at a reset; it must lie in `[min, max]`, a whole number of steps
+    /// from `min` when timeouts have a granularity.
     pub(crate) fn record(
         &mut self,
         at: Instant,
         node: NodeId,
         drawn: Duration,
     ) -> Result<(), Violation> {
+        let broken =
+            |detail: String| Violation { invariant: Invariant::RandomizedTimeouts, at, detail };
         if drawn < self.min || drawn > self.max {
-            return Err(Violation {
-                invariant: Invariant::RandomizedTimeouts,
-                at,
-                detail: format!(
-                    "{node} armed a timeout of {drawn:?} at a reset, outside [{:?}, {:?}]",
-                    self.min, self.max
-                ),
-            });
+            return Err(broken(format!(
+                "{node} armed a timeout of {drawn:?} at a reset, outside [{:?}, {:?}]",
+                self.min, self.max
+            )));
+        }
+        let offset = duration_nanos(drawn - self.min);
+        if self.step > 0 {
+            if offset % self.step != 0 {
+                return Err(broken(format!(
+                    "{node} armed a timeout of {drawn:?} at a reset, not a whole number of \
+                     {:?} steps",
+                    Duration::from_nanos(self.step)
+                )));
+            }
+            if self.values > 1 {
+                let k = offset / self.step;
+                self.bins[(k * BINS as u64 / self.values) as usize] += 1;
+                self.count += 1;
+            }
+            return Ok(());
         }
         let span = duration_nanos(self.max - self.min);
         if span > 0 {
-            let x = duration_nanos(drawn - self.min) as f64 / span as f64;
+            let x = offset as f64 / span as f64;
             self.bins[((x * BINS as f64) as usize).min(BINS - 1)] += 1;
             self.count += 1;
         }
         Ok(())
+    }
+
+    /// The uniform distribution function at the upper edge of bin `i`: continuous, or over
+    /// the `values` equally likely steps (value `k` falls in bin `k * BINS / values`).
+    fn uniform_below(&self, i: usize) -> f64 {
+        if self.step == 0 {
+            return (i + 1) as f64 / BINS as f64;
+        }
+        let within = ((i as u64 + 1) * self.values).div_ceil(BINS as u64).min(self.values);
+        within as f64 / self.values as f64
     }
 
     /// The largest gap between the draws' distribution and the uniform one, at the bin edges.
@@ -161,7 +193,7 @@ impl Draws {
         for (i, n) in self.bins.iter().enumerate() {
             below += n;
             let empirical = below as f64 / self.count as f64;
-            worst = worst.max((empirical - (i + 1) as f64 / BINS as f64).abs());
+            worst = worst.max((empirical - self.uniform_below(i)).abs());
         }
         worst
     }
@@ -230,8 +262,8 @@ mod tests {
     #[test]
     fn uniform_draws_pass_and_skewed_or_out_of_range_ones_fail() {
         let (min, max) = (Duration::from_millis(150), Duration::from_millis(300));
-        let mut uniform = Draws::new(min, max);
-        let mut skewed = Draws::new(min, max);
+        let mut uniform = Draws::new(min, max, Duration::ZERO);
+        let mut skewed = Draws::new(min, max, Duration::ZERO);
         for i in 0..1000u64 {
             let x = Duration::from_nanos((i * 7919) % 1000 * 150_000);
             uniform.record(t(0), NodeId(1), min + x).unwrap();
@@ -242,5 +274,29 @@ mod tests {
         assert_eq!(v.invariant, Invariant::RandomizedTimeouts);
         let v = uniform.record(t(2), NodeId(3), Duration::from_millis(149)).unwrap_err();
         assert_eq!(v.invariant, Invariant::RandomizedTimeouts);
+    }
+
+    #[test]
+    fn draws_in_whole_steps_pass_and_off_step_or_lopsided_ones_fail() {
+        let (min, max, step) =
+            (Duration::from_millis(150), Duration::from_millis(151), Duration::from_millis(1));
+        let mut even = Draws::new(min, max, step);
+        let mut lopsided = Draws::new(min, max, step);
+        for i in 0..1000u64 {
+            even.record(t(0), NodeId(1), min + step * (i % 2) as u32).unwrap();
+            lopsided.record(t(0), NodeId(1), min + step * u32::from(i % 4 == 0)).unwrap();
+        }
+        even.check(t(1)).unwrap();
+        assert_eq!(lopsided.check(t(1)).unwrap_err().invariant, Invariant::RandomizedTimeouts);
+        let off = even.record(t(2), NodeId(2), min + Duration::from_micros(500)).unwrap_err();
+        assert!(off.detail.contains("whole number"), "{}", off.detail);
+
+        // More values than bins: 151 steps of 1 ms over [150, 300].
+        let (min, max) = (Duration::from_millis(150), Duration::from_millis(300));
+        let mut wide = Draws::new(min, max, step);
+        for i in 0..15_100u64 {
+            wide.record(t(0), NodeId(1), min + step * (i * 7919 % 151) as u32).unwrap();
+        }
+        wide.check(t(1)).unwrap();
     }
 }

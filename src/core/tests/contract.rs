@@ -1,6 +1,8 @@
 //! The driver contract: hard state before messages, restart, bad input, time going backwards,
 //! the election timer's draws, and the host's own replication traffic.
 
+use std::time::Duration;
+
 use super::harness::*;
 use crate::core::{
     Config, Envelope, Event, HardState, Heartbeat, InputError, Instant, LogPosition, Message, Node,
@@ -187,6 +189,38 @@ fn each_new_campaign_draws_a_fresh_timeout_raft_5_2() {
     spans.sort();
     spans.dedup();
     assert_eq!(spans.len(), 10);
+}
+
+#[test]
+fn with_a_timer_granularity_timeouts_are_whole_steps_covering_the_range_raft_9_3() {
+    // LogCabin, measured in the paper's Figure 16, drew its timeouts in whole milliseconds.
+    let c = Config {
+        election_timeout_min: ms(150),
+        election_timeout_max: ms(155),
+        timer_granularity: ms(1),
+        ..config(1, 3)
+    };
+    let mut node = Node::new(c, Instant::ZERO).unwrap();
+    let mut seen = [0u32; 6];
+    for i in 1..=600 {
+        let now = at(1000 * i);
+        node.handle_message(now, heartbeat_from(2, 1, 0)).unwrap();
+        let timeout = node.poll_timeout().unwrap() - now;
+        assert_eq!(timeout.subsec_nanos() % 1_000_000, 0, "{timeout:?} is not whole ms");
+        seen[(timeout.as_millis() - 150) as usize] += 1;
+    }
+    assert!(seen.iter().all(|&n| n > 60), "150 and 155 included, each about 100 of 600: {seen:?}");
+}
+
+#[test]
+fn timeout_bounds_off_the_timer_granularity_are_refused_naming_the_bound() {
+    let c = Config {
+        election_timeout_max: Duration::from_micros(300_500),
+        timer_granularity: ms(1),
+        ..config(1, 3)
+    };
+    let err = Node::new(c, Instant::ZERO).unwrap_err().to_string();
+    assert!(err.contains("election_timeout_max") && err.contains("timer_granularity"), "{err}");
 }
 
 #[test]

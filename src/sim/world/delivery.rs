@@ -59,7 +59,11 @@ impl World<'_> {
         let Some(node) = self.hosts[i].node.as_mut() else { return };
         if let Some(state) = node.take_hard_state() {
             let host = &mut self.hosts[i];
-            let done = now.max(host.disk_free_at) + host.disk.sample(&mut host.disk_rng);
+            let mut done = now.max(host.disk_free_at) + host.disk.sample(&mut host.disk_rng);
+            if host.writes_term_then_vote(state) {
+                done = done + host.disk.sample(&mut host.disk_rng);
+            }
+            host.written = state;
             host.disk_free_at = done;
             let incarnation = host.incarnation;
             self.push(done, Ev::Persisted { node: i, incarnation, state });

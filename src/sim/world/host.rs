@@ -10,7 +10,7 @@ use super::{Ev, World};
 use crate::core::{HardState, Instant, LogPosition, Node, NodeId, Role, Term};
 use crate::sim::latency::Sampler;
 use crate::sim::rng::{rng_for, seed_for, Stream};
-use crate::sim::scenario::{ms, Scenario};
+use crate::sim::scenario::{ms, Scenario, VoteWrites};
 use crate::sim::timers::TimerWatch;
 use crate::sim::trace::{Fault, Record};
 
@@ -85,6 +85,10 @@ pub(super) struct Host {
     /// How late timers fire, if they do.
     pub(super) lateness: Option<TimerLateness>,
     pub(super) stored: HardState,
+    /// The hard state last handed to the disk (what `stored` becomes once written).
+    pub(super) written: HardState,
+    /// Whether a voter writes a new term and its vote separately.
+    pub(super) vote_writes: VoteWrites,
     /// The timer event in the queue, if any.
     pub(super) pending: Option<TimerEvent>,
     pub(super) generation: u64,
@@ -152,6 +156,8 @@ impl Host {
                 rng: rng_for(trial_seed, Stream::Timer { node: id }),
             }),
             stored: HardState::default(),
+            written: HardState::default(),
+            vote_writes: scenario.network.vote_writes,
             pending: None,
             generation: 0,
             log: LogPosition::new(
@@ -164,6 +170,14 @@ impl Host {
             timer: TimerWatch::default(),
             reset_pending: false,
         }
+    }
+
+    /// Whether writing `state` costs two writes: a voter that learns a new term and grants
+    /// its vote in the same step, under [`VoteWrites::TermThenVote`].
+    pub(super) fn writes_term_then_vote(&self, state: HardState) -> bool {
+        self.vote_writes == VoteWrites::TermThenVote
+            && state.term != self.written.term
+            && state.voted_for.is_some_and(|v| v != self.id)
     }
 
     pub(super) fn live(&self) -> Option<&Node> {
@@ -199,6 +213,7 @@ impl World<'_> {
         node.set_last_log(host.log);
         node.set_commit_index(host.log.index);
         host.node = Some(node);
+        host.written = host.stored;
         host.pending = None;
         host.busy_until = self.now;
         host.reset_pending = true;

@@ -114,7 +114,11 @@ impl<'a> World<'a> {
             timer_rule: timing.timer_rule,
             election: ElectionSafety::default(),
             restriction: ElectionRestriction::default(),
-            draws: Draws::new(timing.election_timeout_min, timing.election_timeout_max),
+            draws: Draws::new(
+                timing.election_timeout_min,
+                timing.election_timeout_max,
+                timing.timer_granularity,
+            ),
             failover: None,
             last_leader: None,
             liveness_pending: false,
