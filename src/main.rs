@@ -12,7 +12,7 @@ use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
 mod cli;
 
 use cli::args::at_least_one;
-use cli::{cluster_cmd, figure16_cmd, node_cmd, reproducer, table};
+use cli::{cluster_cmd, figure16_cmd, node_cmd, reproducer, split_votes_cmd, table};
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
 #[derive(Parser, Debug)]
@@ -48,6 +48,9 @@ enum Command {
 enum Experiment {
     /// Figure 16 of the Raft paper: time to detect and replace a crashed leader.
     Figure16(figure16_cmd::Args),
+    /// The Raft thesis's split votes (§9.2): elections needing more than one round against
+    /// the latency, simulated beside the closed form.
+    SplitVotes(split_votes_cmd::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Simulate(args) => simulate(args),
         Command::Experiment { which: Experiment::Figure16(args) } => figure16_cmd::run(args),
+        Command::Experiment { which: Experiment::SplitVotes(args) } => split_votes_cmd::run(args),
         Command::Merge { reports } => merge(reports),
         Command::Node(args) => node_cmd::run(args),
         Command::Cluster(args) => cluster_cmd::run(args),

@@ -237,6 +237,30 @@ fn figure16_compares_the_two_timer_rules() {
 }
 
 #[test]
+fn split_votes_json_is_exactly_the_rows_of_fractions() {
+    let out = run(&["experiment", "split-votes", "--trials", "200", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["rows"]);
+    let rows = v["rows"].as_array().unwrap();
+    let latencies: Vec<f64> = rows.iter().map(|r| r["latency_ms"].as_f64().unwrap()).collect();
+    assert_eq!(latencies, [1.0, 2.0, 5.0, 10.0, 20.0, 50.0]);
+    for r in rows {
+        let mut keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["closed_form", "latency_ms", "simulated", "trials"]);
+        assert_eq!(r["trials"], 200);
+        for f in ["simulated", "closed_form"] {
+            let x = r[f].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&x), "{f} is a fraction, not a percent: {x}");
+        }
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("seed 1"), "the seed is printed: {err}");
+}
+
+#[test]
 fn node_refuses_bad_settings_with_a_clear_error_and_exit_2() {
     let dir = temp("node-data");
     let d = dir.to_str().unwrap();

@@ -37,3 +37,20 @@ mod tests {
         assert!(at_least_one("-1").is_err());
     }
 }
+
+/// The options every experiment takes: its output, its seed and its threads.
+#[derive(clap::Args, Debug)]
+pub struct ExperimentArgs {
+    /// Print exactly one JSON object on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the experiment's figure to this SVG file.
+    #[arg(long)]
+    pub svg: Option<std::path::PathBuf>,
+    /// The run's seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads; results are identical for any number.
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
+    pub jobs: usize,
+}

@@ -9,7 +9,8 @@ use raft_heartbeat::core::TimerRule;
 use raft_heartbeat::sim::figure16::{self, Curve, CurveResult};
 use serde::Serialize;
 
-use super::args::at_least_one;
+use super::args::ExperimentArgs;
+use super::steps;
 
 /// Options of `experiment figure16`.
 #[derive(clap::Args, Debug)]
@@ -18,18 +19,8 @@ pub struct Args {
     /// always gets a tenth of this, as in the paper.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     trials: Option<u64>,
-    /// Print exactly one JSON object on stdout instead of a table.
-    #[arg(long)]
-    json: bool,
-    /// Draw the cumulative distributions, like the paper's figure, to this SVG file.
-    #[arg(long)]
-    svg: Option<PathBuf>,
-    /// The run's seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Worker threads; results are identical for any number.
-    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
-    jobs: usize,
+    #[command(flatten)]
+    common: ExperimentArgs,
     /// When a node redraws its election timeout: `figure2` (Raft's and LogCabin's, which the
     /// paper measured) or `reset-on-step-down` (etcd-raft's), to compare the two.
     #[arg(long, value_enum, default_value_t = Rule::Figure2)]
@@ -79,27 +70,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     eprintln!(
         "figure16: {} curves, {total} trials, seed {}, timer rule {}",
         curves.len(),
-        args.seed,
+        args.common.seed,
         args.timer_rule.name()
     );
-    let bar = super::super::progress_bar(curves.len() as u64, "figure16 curves");
-    let mut results = Vec::new();
-    for (k, curve) in curves.iter().enumerate() {
-        let trials = trials_for(curve, args.trials);
-        results.push(figure16::run_curve(*curve, rule, args.seed, Some(trials), args.jobs)?);
-        if let Some(bar) = &bar {
-            bar.set_position(k as u64 + 1);
-        }
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let results = steps::each(&curves, "figure16 curves", |curve| {
+        let trials = Some(trials_for(curve, args.trials));
+        figure16::run_curve(*curve, rule, args.common.seed, trials, args.common.jobs)
+    })?;
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    if args.json {
+    if args.common.json {
         println!(
             "{}",
             serde_json::to_string(&Output {
-                seed: args.seed,
+                seed: args.common.seed,
                 timer_rule: rule,
                 curves: &results,
                 wall_ms
@@ -119,12 +102,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         println!(
             "seed {}, timer rule {}, {:.0} ms wall",
-            args.seed,
+            args.common.seed,
             args.timer_rule.name(),
             wall_ms
         );
     }
-    if let Some(path) = &args.svg {
+    if let Some(path) = &args.common.svg {
         draw(path, &results).with_context(|| format!("cannot draw {}", path.display()))?;
         eprintln!("figure written to {}", path.display());
     }
@@ -193,11 +176,6 @@ where
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()?;
+    super::plot::legend(chart)?;
     Ok(())
 }

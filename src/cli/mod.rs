@@ -5,5 +5,8 @@ pub mod cluster_cmd;
 pub mod event_line;
 pub mod figure16_cmd;
 pub mod node_cmd;
+pub mod plot;
 pub mod reproducer;
+pub mod split_votes_cmd;
+pub mod steps;
 pub mod table;

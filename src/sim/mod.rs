@@ -38,6 +38,7 @@ mod rng;
 mod runner;
 mod scenario;
 mod shrink;
+pub mod split_votes;
 mod swarm;
 mod timers;
 mod trace;

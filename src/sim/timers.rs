@@ -131,7 +131,7 @@ pub(crate) struct Draws {
 impl Draws {
     pub(crate) fn new(min: Duration, max: Duration, granularity: Duration) -> Self {
         let step = duration_nanos(granularity);
-        let values = if step == 0 { 0 } else { duration_nanos(max - min) / step + 1 };
+        let values = duration_nanos(max - min).checked_div(step).map_or(0, |n| n + 1);
         Draws { min, max, step, values, bins: [0; BINS], count: 0 }
     }
 

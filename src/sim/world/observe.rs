@@ -160,9 +160,16 @@ impl World<'_> {
                 }
                 self.last_leader = Some(Elected { node: i });
             }
-            Event::RoleChanged { term, to: Role::Candidate, .. } => {
+            Event::TermChanged { to, .. } => {
+                // A campaign, counted by its term: a candidate that times out again under
+                // Figure 2's rule stays a candidate, so its role does not change, only its term.
+                let campaigned = self.hosts[i]
+                    .live()
+                    .is_some_and(|n| n.role() == Role::Candidate && n.term() == to);
                 if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
-                    f.candidate_terms.push(term);
+                    if campaigned {
+                        f.candidate_terms.push(to);
+                    }
                 }
             }
             Event::VoteGranted { term, candidate } => {
