@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use plotters::prelude::*;
 use raft_heartbeat::core::TimerRule;
-use raft_heartbeat::sim::figure16::{self, Curve, CurveResult};
+use raft_heartbeat::sim::figure16::{self, Curve, CurveResult, Model};
+use raft_heartbeat::sim::{Latency, VoteWrites};
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
@@ -25,6 +26,65 @@ pub struct Args {
     /// paper measured) or `reset-on-step-down` (etcd-raft's), to compare the two.
     #[arg(long, value_enum, default_value_t = Rule::Figure2)]
     timer_rule: Rule,
+    /// Timers fire up to this late, uniformly, ms (the model: 0.1). The 150-150 curve depends
+    /// on it most.
+    #[arg(long, value_parser = non_negative)]
+    timer_lateness_ms: Option<f64>,
+    /// The step of the timeout draw, ms; 0 for any duration (the model: 1, as LogCabin drew).
+    #[arg(long, value_parser = non_negative)]
+    timer_granularity_ms: Option<f64>,
+    /// Mean of one disk write, ms (the model: see docs/figure16.md).
+    #[arg(long, value_parser = non_negative)]
+    disk_mean_ms: Option<f64>,
+    /// Standard deviation of one disk write, ms.
+    #[arg(long, value_parser = non_negative)]
+    disk_std_ms: Option<f64>,
+    /// A voter writes its new term and vote `together` or `term-then-vote` (the model, as
+    /// LogCabin did).
+    #[arg(long, value_enum)]
+    vote_writes: Option<Writes>,
+}
+
+/// [`VoteWrites`], as a command-line value.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Writes {
+    /// One write for the term and the vote.
+    Together,
+    /// The term, then the vote.
+    TermThenVote,
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a non-negative number of ms")),
+    }
+}
+
+impl Args {
+    /// The paper's setup as modelled, with any parameter given on the command line instead.
+    fn model(&self) -> Model {
+        let base = Model::logcabin_2014();
+        let (mean, std) = match base.disk {
+            Latency::Normal { mean_ms, std_ms } => (mean_ms, std_ms),
+            _ => (0.0, 0.0),
+        };
+        Model {
+            timer_rule: self.timer_rule.into(),
+            timer_granularity_ms: self.timer_granularity_ms.unwrap_or(base.timer_granularity_ms),
+            timer_lateness_ms: self.timer_lateness_ms.unwrap_or(base.timer_lateness_ms),
+            disk: Latency::Normal {
+                mean_ms: self.disk_mean_ms.unwrap_or(mean),
+                std_ms: self.disk_std_ms.unwrap_or(std),
+            },
+            vote_writes: match self.vote_writes {
+                None => base.vote_writes,
+                Some(Writes::Together) => VoteWrites::Together,
+                Some(Writes::TermThenVote) => VoteWrites::TermThenVote,
+            },
+            ..base
+        }
+    }
 }
 
 /// The core's [`TimerRule`], as a command-line value (the names its serde form uses).
@@ -57,6 +117,10 @@ impl From<Rule> for TimerRule {
 struct Output<'a> {
     seed: u64,
     timer_rule: TimerRule,
+    timer_lateness_ms: f64,
+    timer_granularity_ms: f64,
+    disk: &'a Latency,
+    vote_writes: VoteWrites,
     curves: &'a [CurveResult],
     wall_ms: f64,
 }
@@ -67,6 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let curves = figure16::curves();
     let total: u64 = curves.iter().map(|c| trials_for(c, args.trials)).sum();
     let rule = TimerRule::from(args.timer_rule);
+    let model = args.model();
     eprintln!(
         "figure16: {} curves, {total} trials, seed {}, timer rule {}",
         curves.len(),
@@ -75,7 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let results = steps::each(&curves, "figure16 curves", |curve| {
         let trials = Some(trials_for(curve, args.trials));
-        figure16::run_curve(*curve, rule, args.common.seed, trials, args.common.jobs)
+        figure16::run_curve(*curve, &model, args.common.seed, trials, args.common.jobs)
     })?;
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     if args.common.json {
@@ -84,6 +149,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::to_string(&Output {
                 seed: args.common.seed,
                 timer_rule: rule,
+                timer_lateness_ms: model.timer_lateness_ms,
+                timer_granularity_ms: model.timer_granularity_ms,
+                disk: &model.disk,
+                vote_writes: model.vote_writes,
                 curves: &results,
                 wall_ms
             })?

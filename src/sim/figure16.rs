@@ -23,6 +23,7 @@ use super::metrics::Summary;
 use super::runner::{run, RunOptions};
 use super::scenario::{
     Action, ClusterSpec, CrashPoint, NetworkSpec, NodeSpec, RoleTarget, Scenario, Step, Target,
+    VoteWrites,
 };
 use super::trace_hash::TraceHash;
 use crate::core::TimerRule;
@@ -63,9 +64,48 @@ pub fn curves() -> Vec<Curve> {
     ]
 }
 
-/// The scenario of one curve, under `timer_rule` (the paper's, [`TimerRule::Figure2`], or
-/// etcd-raft's, to compare them).
-pub fn scenario(curve: Curve, timer_rule: TimerRule) -> Scenario {
+/// What the simulator assumes of the servers the paper measured. Each field is justified in
+/// [`Model::logcabin_2014`]'s documentation and in `docs/figure16.md`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// When a candidate's timer is reset.
+    pub timer_rule: TimerRule,
+    /// The step of the timeout draw, ms (0 for any duration).
+    pub timer_granularity_ms: f64,
+    /// How late a timer fires: uniform in `[0, this]`, ms.
+    pub timer_lateness_ms: f64,
+    /// One-way network latency.
+    pub latency: Latency,
+    /// One disk write of the term or the vote.
+    pub disk: Latency,
+    /// Whether a voter writes the new term and its vote separately.
+    pub vote_writes: VoteWrites,
+}
+
+impl Model {
+    /// LogCabin as the paper ran it in 2014:
+    /// - Raft's Figure 2 timer rule, which LogCabin followed;
+    /// - timeouts drawn in whole milliseconds (LogCabin drew a random number of milliseconds);
+    /// - timers up to 0.1 ms late: a thread waiting on a condition variable with a deadline is
+    ///   woken by a Linux high-resolution timer, which adds the thread's timer slack (50 µs by
+    ///   default) plus the scheduler's wake-up latency (tens of µs on an idle machine);
+    /// - a voter persisting the new term and then its vote, two writes, as LogCabin did;
+    /// - the network and disk of the previous model, unchanged, until they can be justified
+    ///   (see `docs/figure16.md`).
+    pub fn logcabin_2014() -> Model {
+        Model {
+            timer_rule: TimerRule::Figure2,
+            timer_granularity_ms: 1.0,
+            timer_lateness_ms: 0.1,
+            latency: Latency::Normal { mean_ms: 0.5, std_ms: 0.1 },
+            disk: Latency::Normal { mean_ms: 3.0, std_ms: 1.0 },
+            vote_writes: VoteWrites::TermThenVote,
+        }
+    }
+}
+
+/// The scenario of one curve under `model`.
+pub fn scenario(curve: Curve, model: &Model) -> Scenario {
     let min = curve.min_ms as f64;
     // No randomness can take minutes to elect; leave room, stop once recovered.
     let duration_ms = 3_600_000.0;
@@ -81,14 +121,16 @@ pub fn scenario(curve: Curve, timer_rule: TimerRule) -> Scenario {
             leader_stickiness: false,
             leader_lease: false,
             max_clock_drift: 0.0,
-            timer_rule,
+            timer_rule: model.timer_rule,
+            timer_granularity_ms: model.timer_granularity_ms,
             ..ClusterSpec::new(5)
         },
         network: NetworkSpec {
-            latency: Latency::Normal { mean_ms: 0.5, std_ms: 0.1 },
-            disk: Latency::Normal { mean_ms: 3.0, std_ms: 1.0 },
+            latency: model.latency.clone(),
+            disk: model.disk.clone(),
             lane: Lanes::Shared,
-            timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: 1.0 },
+            timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: model.timer_lateness_ms },
+            vote_writes: model.vote_writes,
             ..NetworkSpec::default()
         },
         // Nodes 4 and 5 have shorter logs: whichever of 1–3 leads, two survivors are ineligible.
@@ -124,15 +166,15 @@ pub struct CurveResult {
     pub violations: usize,
 }
 
-/// Runs one curve with `trials` trials (the paper's count if `None`) under `timer_rule`.
+/// Runs one curve with `trials` trials (the paper's count if `None`) under `model`.
 pub fn run_curve(
     curve: Curve,
-    timer_rule: TimerRule,
+    model: &Model,
     seed: u64,
     trials: Option<u64>,
     jobs: usize,
 ) -> Result<CurveResult, SimError> {
-    let scenario = scenario(curve, timer_rule);
+    let scenario = scenario(curve, model);
     let opts = RunOptions { seed, trials, jobs, keep_trial_results: true, ..RunOptions::default() };
     let report = run(&scenario, &opts, &|_| {})?;
     let mut samples: Vec<f64> =

@@ -112,11 +112,31 @@ impl World<'_> {
         let armed = self.armed.remove(k);
         self.pending_faults -= 1;
         let offset = Duration::from_secs_f64(span.as_secs_f64() * unit(&mut self.rng));
-        self.push(self.now + offset, Ev::Crash { node: i, restart_after: armed.restart_after });
+        let again = armed.node.is_none().then_some((armed.id, armed.point));
+        let restart_after = armed.restart_after;
+        self.push(self.now + offset, Ev::Crash { node: i, restart_after, again });
     }
 
     /// An armed crash reached its moment: node `i` crashes, and restarts `restart_after` later.
-    pub(super) fn on_crash(&mut self, i: usize, restart_after: Option<Duration>) {
+    /// A crash meant for the leader waits for the next leader's moment instead if node `i`
+    /// was deposed in between (the Raft paper's Figure 16 crashes a leader, not a follower).
+    pub(super) fn on_crash(
+        &mut self,
+        i: usize,
+        restart_after: Option<Duration>,
+        again: Option<(u64, CrashPoint)>,
+    ) {
+        if let Some((id, point)) = again {
+            let deposed = self.hosts[i].live().is_some_and(|n| n.role() != Role::Leader);
+            if deposed && self.disarmed.contains(&id) {
+                return;
+            }
+            if deposed {
+                self.armed.push(ArmedCrash { id, node: None, point, restart_after });
+                self.pending_faults += 1;
+                return;
+            }
+        }
         self.crash(i);
         if let Some(after) = restart_after {
             self.push(self.now + after, Ev::Restart { node: i });
@@ -128,6 +148,8 @@ impl World<'_> {
         if let Some(k) = self.armed.iter().position(|a| a.id == id) {
             self.armed.remove(k);
             self.pending_faults -= 1;
+        } else {
+            self.disarmed.push(id);
         }
     }
 
@@ -161,7 +183,7 @@ impl World<'_> {
                     Some(i)
                 };
                 match (at, who) {
-                    (CrashPoint::Now, Some(i)) => self.on_crash(i, restart_after),
+                    (CrashPoint::Now, Some(i)) => self.on_crash(i, restart_after, None),
                     _ => {
                         self.next_arm += 1;
                         let id = self.next_arm;

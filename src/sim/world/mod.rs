@@ -27,7 +27,7 @@ use super::metrics::TrialResult;
 use super::network::Network;
 use super::queue::EventQueue;
 use super::rng::{rng_for, Stream};
-use super::scenario::{ms, Scenario, Target};
+use super::scenario::{ms, CrashPoint, Scenario, Target};
 use super::timers::Draws;
 use super::trace::TraceSink;
 use crate::core::{Envelope, HardState, Instant, NodeId, TimerRule};
@@ -37,15 +37,42 @@ pub(crate) use self::faults::point_wait;
 #[derive(Debug)]
 enum Ev {
     Deliver(Envelope),
-    Timer { node: usize, generation: u64 },
-    Persisted { node: usize, incarnation: u32, state: HardState },
+    Timer {
+        node: usize,
+        generation: u64,
+    },
+    Persisted {
+        node: usize,
+        incarnation: u32,
+        state: HardState,
+    },
     Step(usize),
-    Crash { node: usize, restart_after: Option<Duration> },
-    Restart { node: usize },
-    Disarm { id: u64 },
-    Resume { node: usize, incarnation: u32 },
-    Bulk { from: Target, bytes: u64, every: Duration, until: Instant },
-    LivenessDeadline { bound: Duration },
+    /// `again`: a crash meant for the leader, armed as `id` at `point`, to be armed again if
+    /// the node no longer leads when its moment comes.
+    Crash {
+        node: usize,
+        restart_after: Option<Duration>,
+        again: Option<(u64, CrashPoint)>,
+    },
+    Restart {
+        node: usize,
+    },
+    Disarm {
+        id: u64,
+    },
+    Resume {
+        node: usize,
+        incarnation: u32,
+    },
+    Bulk {
+        from: Target,
+        bytes: u64,
+        every: Duration,
+        until: Instant,
+    },
+    LivenessDeadline {
+        bound: Duration,
+    },
 }
 
 impl Ev {
@@ -73,6 +100,8 @@ pub struct World<'a> {
     trace: TraceSink,
     /// Crashes waiting for their moment.
     armed: Vec<ArmedCrash>,
+    /// Crashes whose window closed while they were queued to happen.
+    disarmed: Vec<u64>,
     next_arm: u64,
     timer_rule: TimerRule,
     election: ElectionSafety,
@@ -110,6 +139,7 @@ impl<'a> World<'a> {
             rng: rng_for(trial_seed, Stream::Timeline),
             trace,
             armed: Vec::new(),
+            disarmed: Vec::new(),
             next_arm: 0,
             timer_rule: timing.timer_rule,
             election: ElectionSafety::default(),
@@ -208,7 +238,7 @@ impl<'a> World<'a> {
                 self.on_persisted(node, incarnation, state);
             }
             Ev::Step(i) => self.apply(self.scenario.timeline[i].action.clone()),
-            Ev::Crash { node, restart_after } => self.on_crash(node, restart_after),
+            Ev::Crash { node, restart_after, again } => self.on_crash(node, restart_after, again),
             Ev::Restart { node } => self.restart(node),
             Ev::Disarm { id } => self.disarm(id),
             Ev::Resume { node, incarnation } => self.on_resume(node, incarnation),
