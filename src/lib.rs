@@ -11,6 +11,8 @@
 //!   `--no-default-features` and needs only serde, rand and tracing.
 //! - `sim` (feature `sim`): the deterministic discrete-event simulator that drives `core` nodes
 //!   under virtual time with injected faults, and checks failure-detection timing.
+//! - `advise` (feature `sim`): heartbeat interval, timeouts and lease for a measured network,
+//!   searched with the closed forms and the simulator.
 //! - `runtime` (feature `runtime`): the tokio driver, transports and durable hard state that
 //!   run the same `core` for real.
 //!
@@ -19,6 +21,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "sim")]
+pub mod advise;
 pub mod core;
 pub mod link;
 #[cfg(feature = "runtime")]

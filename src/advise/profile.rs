@@ -1,0 +1,324 @@
+//! What `advise` is told: the cluster, its network and disks as percentiles, and the goals.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::AdviseError;
+use crate::sim::Latency;
+
+/// The standard normal quantile at 0.99.
+const Z_99: f64 = 2.326_347_874_040_841;
+/// The standard normal quantile at 0.999.
+const Z_999: f64 = 3.090_232_306_167_813;
+
+/// A deployment as an operator measures it, and what they want from failover. Every field has
+/// the name of its `advise` flag (with `_` for `-`); a TOML file of the same keys is accepted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Voting members.
+    pub nodes: u64,
+    /// One-way network latency, median, ms.
+    pub latency_p50_ms: f64,
+    /// One-way network latency, 99th percentile, ms.
+    pub latency_p99_ms: f64,
+    /// One-way network latency, 99.9th percentile, ms (optional: widens the fitted tail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p999_ms: Option<f64>,
+    /// Probability that a message is lost.
+    #[serde(default)]
+    pub loss: f64,
+    /// Time to make the term and vote durable, median, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsync_p50_ms: Option<f64>,
+    /// Time to make the term and vote durable, 99th percentile, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsync_p99_ms: Option<f64>,
+    /// The longest stall expected on a leader (a GC pause, a VM stolen away), ms: no heartbeat
+    /// leaves while it lasts, and it must not cost an election.
+    #[serde(default)]
+    pub max_pause_ms: f64,
+    /// Bound on the difference of two clocks' rates, as a fraction (the lease's margin).
+    #[serde(default = "default_drift")]
+    pub clock_drift: f64,
+    /// The host's timer step, whole ms: heartbeat and timeouts are multiples of it.
+    #[serde(default = "default_granularity")]
+    pub timer_granularity_ms: f64,
+    /// Goal: failover (crash → every survivor follows a new leader) at the 99th percentile, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_p99_ms: Option<f64>,
+    /// Goal: elections started while the leader is alive, over the cluster, per day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub false_elections_per_day: Option<f64>,
+}
+
+fn default_drift() -> f64 {
+    0.05
+}
+fn default_granularity() -> f64 {
+    1.0
+}
+
+/// The false-election budget assumed when no goal is given: one per hundred days.
+pub const DEFAULT_FALSE_ELECTIONS_PER_DAY: f64 = 0.01;
+
+impl Profile {
+    /// A profile of `nodes` with the given latency percentiles and every other field at its
+    /// default (no loss, instant disk, no pauses, 5% drift, 1 ms steps, no goals).
+    pub fn new(nodes: u64, latency_p50_ms: f64, latency_p99_ms: f64) -> Profile {
+        Profile {
+            nodes,
+            latency_p50_ms,
+            latency_p99_ms,
+            latency_p999_ms: None,
+            loss: 0.0,
+            fsync_p50_ms: None,
+            fsync_p99_ms: None,
+            max_pause_ms: 0.0,
+            clock_drift: default_drift(),
+            timer_granularity_ms: default_granularity(),
+            failover_p99_ms: None,
+            false_elections_per_day: None,
+        }
+    }
+
+    /// Parses a TOML profile.
+    pub fn parse(text: &str) -> Result<Profile, AdviseError> {
+        toml::from_str(text)
+            .map_err(|e| AdviseError::Invalid { field: "profile", problem: e.to_string() })
+    }
+
+    /// Checks every field and names the first one out of range.
+    pub fn validate(&self) -> Result<(), AdviseError> {
+        let bad = |field, problem: String| Err(AdviseError::Invalid { field, problem });
+        if self.nodes < 3 {
+            return Err(AdviseError::TooFewNodes {
+                nodes: self.nodes,
+                survivors: self.nodes.saturating_sub(1),
+            });
+        }
+        if self.nodes > 1000 {
+            return bad(
+                "nodes",
+                format!("{} voting members is beyond what advise models", self.nodes),
+            );
+        }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        let non_negative = |v: f64| v.is_finite() && v >= 0.0;
+        if !positive(self.latency_p50_ms) {
+            return bad(
+                "latency-p50-ms",
+                format!("must be a positive number of ms, got {}", self.latency_p50_ms),
+            );
+        }
+        if !(positive(self.latency_p99_ms) && self.latency_p99_ms >= self.latency_p50_ms) {
+            return bad(
+                "latency-p99-ms",
+                format!(
+                    "must be at least latency-p50-ms ({}), got {}",
+                    self.latency_p50_ms, self.latency_p99_ms
+                ),
+            );
+        }
+        if let Some(p999) = self.latency_p999_ms {
+            if !(positive(p999) && p999 >= self.latency_p99_ms) {
+                return bad(
+                    "latency-p999-ms",
+                    format!(
+                        "must be at least latency-p99-ms ({}), got {p999}",
+                        self.latency_p99_ms
+                    ),
+                );
+            }
+        }
+        if !(self.loss.is_finite() && (0.0..0.5).contains(&self.loss)) {
+            return bad("loss", format!("must be a fraction in [0, 0.5), got {}", self.loss));
+        }
+        match (self.fsync_p50_ms, self.fsync_p99_ms) {
+            (Some(p50), _) if !non_negative(p50) => {
+                return bad("fsync-p50-ms", format!("must be a number of ms >= 0, got {p50}"));
+            }
+            (p50, Some(p99)) if !(non_negative(p99) && p99 >= p50.unwrap_or(0.0)) => {
+                return bad(
+                    "fsync-p99-ms",
+                    format!("must be at least fsync-p50-ms ({}), got {p99}", p50.unwrap_or(0.0)),
+                );
+            }
+            _ => {}
+        }
+        if !non_negative(self.max_pause_ms) {
+            return bad(
+                "max-pause-ms",
+                format!("must be a number of ms >= 0, got {}", self.max_pause_ms),
+            );
+        }
+        if !(self.clock_drift.is_finite() && (0.0..0.5).contains(&self.clock_drift)) {
+            return bad(
+                "clock-drift",
+                format!("must be a fraction in [0, 0.5), got {}", self.clock_drift),
+            );
+        }
+        let g = self.timer_granularity_ms;
+        if !(g.is_finite() && g >= 1.0 && g.fract() == 0.0 && g <= 1000.0) {
+            return bad(
+                "timer-granularity-ms",
+                format!(
+                    "must be a whole number of ms from 1 to 1000 (settings are whole ms), got {g}"
+                ),
+            );
+        }
+        if let Some(b) = self.failover_p99_ms {
+            if !positive(b) {
+                return bad("failover-p99-ms", format!("must be a positive number of ms, got {b}"));
+            }
+        }
+        if let Some(r) = self.false_elections_per_day {
+            if !positive(r) {
+                return bad("false-elections-per-day", format!("must be a positive rate, got {r}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The one-way latency the model and the simulator use.
+    pub fn latency(&self) -> Delay {
+        Delay::fit(self.latency_p50_ms, self.latency_p99_ms, self.latency_p999_ms)
+    }
+
+    /// The durable write the model and the simulator use: instant if no percentile is given,
+    /// constant at the 99th percentile if only it is given (the pessimistic reading).
+    pub fn fsync(&self) -> Delay {
+        match (self.fsync_p50_ms, self.fsync_p99_ms) {
+            (None, None) => Delay::ZERO,
+            (Some(p50), None) => Delay { median_ms: p50, sigma: 0.0 },
+            (None, Some(p99)) => Delay { median_ms: p99, sigma: 0.0 },
+            (Some(p50), Some(p99)) => Delay::fit(p50, p99, None),
+        }
+    }
+
+    /// Survivors of a leader crash, and the votes a leader needs.
+    pub fn survivors_and_quorum(&self) -> (u32, u32) {
+        let n = self.nodes as u32;
+        (n - 1, n / 2 + 1)
+    }
+}
+
+/// A log-normal delay, `exp(N(ln median, sigma))`, fitted through the median and the upper
+/// percentiles an operator measures; `sigma = 0` is a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Delay {
+    /// Median, ms (zero: no delay at all).
+    pub median_ms: f64,
+    /// Standard deviation of the logarithm.
+    pub sigma: f64,
+}
+
+impl Delay {
+    /// No delay.
+    pub const ZERO: Delay = Delay { median_ms: 0.0, sigma: 0.0 };
+
+    /// Fits the median to `p50` and the spread to the wider of what `p99` and `p999` imply
+    /// (a measured p99.9 above the log-normal's own only ever widens the tail).
+    pub fn fit(p50: f64, p99: f64, p999: Option<f64>) -> Delay {
+        if p50 <= 0.0 {
+            return Delay::ZERO;
+        }
+        let from_p99 = (p99 / p50).ln() / Z_99;
+        let from_p999 = p999.map_or(0.0, |p| (p / p50).ln() / Z_999);
+        Delay { median_ms: p50, sigma: from_p99.max(from_p999).max(0.0) }
+    }
+
+    /// `P(delay > x)`.
+    pub fn sf(&self, x: f64) -> f64 {
+        if x < 0.0 {
+            return 1.0;
+        }
+        if self.median_ms <= 0.0 {
+            return 0.0;
+        }
+        if self.sigma == 0.0 {
+            return if x < self.median_ms { 1.0 } else { 0.0 };
+        }
+        if x == 0.0 {
+            return 1.0;
+        }
+        let z = (x / self.median_ms).ln() / self.sigma;
+        0.5 * libm::erfc(z / std::f64::consts::SQRT_2)
+    }
+
+    /// The `p`-quantile, ms.
+    pub fn quantile(&self, p: f64) -> f64 {
+        if self.median_ms <= 0.0 || self.sigma == 0.0 {
+            return self.median_ms.max(0.0);
+        }
+        // Bisection on the standard normal quantile; 80 halvings of [-12, 12] are exact to f64.
+        let (mut lo, mut hi) = (-12.0f64, 12.0f64);
+        for _ in 0..80 {
+            let mid = 0.5 * (lo + hi);
+            let cdf = 0.5 * libm::erfc(-mid / std::f64::consts::SQRT_2);
+            if cdf < p {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        self.median_ms * (self.sigma * 0.5 * (lo + hi)).exp()
+    }
+
+    /// The simulator's form of it.
+    pub fn latency(&self) -> Latency {
+        if self.sigma == 0.0 {
+            Latency::Constant { ms: self.median_ms }
+        } else {
+            Latency::LogNormal { median_ms: self.median_ms, sigma: self.sigma }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fitted_delay_gives_back_its_percentiles() {
+        let d = Delay::fit(0.3, 1.2, None);
+        assert!((d.quantile(0.5) - 0.3).abs() < 1e-9);
+        assert!((d.quantile(0.99) - 1.2).abs() < 1e-9);
+        assert!((d.sf(1.2) - 0.01).abs() < 1e-9);
+        let wide = Delay::fit(0.3, 1.2, Some(10.0));
+        assert!((wide.quantile(0.999) - 10.0).abs() < 1e-6, "p999 widens the tail");
+        let narrow = Delay::fit(0.3, 1.2, Some(1.3));
+        assert_eq!(narrow, d, "a p999 inside the fitted tail changes nothing");
+        assert_eq!(Delay::fit(2.0, 2.0, None).latency(), Latency::Constant { ms: 2.0 });
+        assert_eq!(Delay::ZERO.sf(0.0), 0.0);
+    }
+
+    #[test]
+    fn bad_profiles_are_refused_naming_the_field() {
+        let ok = Profile::new(5, 0.3, 1.0);
+        assert!(ok.validate().is_ok());
+        let field = |p: Profile| match p.validate() {
+            Err(AdviseError::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(field(Profile { latency_p99_ms: 0.1, ..ok.clone() }), "latency-p99-ms");
+        assert_eq!(field(Profile { latency_p50_ms: f64::NAN, ..ok.clone() }), "latency-p50-ms");
+        assert_eq!(field(Profile { loss: 0.7, ..ok.clone() }), "loss");
+        assert_eq!(
+            field(Profile { fsync_p50_ms: Some(5.0), fsync_p99_ms: Some(1.0), ..ok.clone() }),
+            "fsync-p99-ms"
+        );
+        assert_eq!(
+            field(Profile { timer_granularity_ms: 0.5, ..ok.clone() }),
+            "timer-granularity-ms"
+        );
+        assert_eq!(field(Profile { failover_p99_ms: Some(-1.0), ..ok.clone() }), "failover-p99-ms");
+        assert!(matches!(
+            Profile { nodes: 2, ..ok.clone() }.validate(),
+            Err(AdviseError::TooFewNodes { nodes: 2, survivors: 1 })
+        ));
+        assert!(Profile::parse("nodes = 5\nlatency_p50_ms = 1\nlatency_p99_ms = 2\nbogus = 1")
+            .unwrap_err()
+            .to_string()
+            .contains("bogus"));
+    }
+}

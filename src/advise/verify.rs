@@ -1,0 +1,194 @@
+//! The simulator's side of `advise`: the scenarios a candidate setting is run through, and
+//! what they measured.
+
+use serde::Serialize;
+
+use super::error::AdviseError;
+use super::model::Timing;
+use super::profile::Profile;
+use crate::sim::{
+    run, Action, ClusterSpec, CrashPoint, NetworkSpec, RoleTarget, RunOptions, Scenario, Step,
+    Target, TraceHash,
+};
+
+/// Heartbeat rounds the steady-state run lasts, at most a day and at least ten minutes.
+const STEADY_ROUNDS: f64 = 200_000.0;
+
+/// The cluster and network of `profile`, with `timing`.
+fn base(profile: &Profile, timing: &Timing, name: &str, duration_ms: f64) -> Scenario {
+    let cluster = ClusterSpec {
+        heartbeat_ms: timing.heartbeat_ms,
+        election_timeout_ms: [timing.min_ms, timing.max_ms],
+        max_clock_drift: profile.clock_drift,
+        timer_granularity_ms: timing.step_ms,
+        ..ClusterSpec::new(profile.nodes)
+    };
+    Scenario {
+        network: NetworkSpec {
+            latency: profile.latency().latency(),
+            loss: profile.loss,
+            disk: profile.fsync().latency(),
+            ..NetworkSpec::default()
+        },
+        ..Scenario::new(name, cluster, duration_ms)
+    }
+}
+
+/// When the leader is surely established: several longest timeouts in.
+fn settled_ms(timing: &Timing) -> f64 {
+    4.0 * timing.max_ms + 2.0 * timing.heartbeat_ms
+}
+
+/// The leader crashed at a random point of its heartbeat interval, once established; each
+/// trial stops when every survivor follows a new leader.
+pub fn failover_scenario(profile: &Profile, timing: &Timing, trials: u64) -> Scenario {
+    let at = settled_ms(timing);
+    let mut s = base(profile, timing, "advise-failover", at + 100.0 * timing.max_ms);
+    s.description = format!(
+        "advise: a {}-node cluster loses its leader; heartbeat {} ms, timeouts {}-{} ms",
+        profile.nodes, timing.heartbeat_ms, timing.min_ms, timing.max_ms
+    );
+    s.trials = trials;
+    s.stop_after_recovery = true;
+    s.timeline = vec![Step {
+        at_ms: at,
+        action: Action::Crash {
+            node: Target::Role(RoleTarget::Leader),
+            at: CrashPoint::WithinHeartbeat,
+            window_ms: None,
+            restart_after_ms: None,
+        },
+    }];
+    s
+}
+
+/// No fault at all, for long enough to see false timeouts that are not very rare.
+pub fn steady_scenario(profile: &Profile, timing: &Timing) -> Scenario {
+    let duration = (STEADY_ROUNDS * timing.heartbeat_ms).clamp(600_000.0, 86_400_000.0);
+    let mut s = base(profile, timing, "advise-steady", settled_ms(timing) + duration);
+    s.trials = 1;
+    s
+}
+
+/// The leader stalls for the profile's longest pause, once established.
+pub fn pause_scenario(profile: &Profile, timing: &Timing, trials: u64) -> Scenario {
+    let at = settled_ms(timing);
+    let duration = at + profile.max_pause_ms + 10.0 * timing.max_ms;
+    let mut s = base(profile, timing, "advise-pause", duration);
+    s.trials = trials;
+    s.timeline = vec![Step {
+        at_ms: at,
+        action: Action::Pause {
+            node: Target::Role(RoleTarget::Leader),
+            for_ms: profile.max_pause_ms,
+        },
+    }];
+    s
+}
+
+/// What the failover scenario measured.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failover {
+    /// Trials run.
+    pub trials: u64,
+    /// Failover percentiles (crash → every survivor follows a new leader), ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// 99.9th percentile, ms.
+    pub p999_ms: f64,
+    /// Longest, ms.
+    pub max_ms: f64,
+    /// Detection (crash → first timeout), 99th percentile, ms.
+    pub detection_p99_ms: f64,
+    /// Fraction of failovers needing more than one election round.
+    pub split_vote_rate: f64,
+    /// Trials that found no leader in the simulated time.
+    pub unrecovered: u64,
+    /// The run's trace hash.
+    pub trace_hash: TraceHash,
+    /// Every failover, sorted, ms (for the CDF).
+    #[serde(skip)]
+    pub sorted_ms: Vec<f64>,
+}
+
+/// Runs `trials` failovers of `timing`.
+pub fn failover(
+    profile: &Profile,
+    timing: &Timing,
+    trials: u64,
+    seed: u64,
+) -> Result<Failover, AdviseError> {
+    let s = failover_scenario(profile, timing, trials);
+    let opts = RunOptions { seed, keep_trial_results: true, ..RunOptions::default() };
+    let report = run(&s, &opts, &|_| {})?;
+    if let Some(v) = report.violations.first() {
+        return Err(AdviseError::Unreachable(format!(
+            "the simulator found {} broken in trial {} of the failover scenario (seed {seed}): \
+             {}",
+            v.invariant, v.trial, v.detail
+        )));
+    }
+    let results = &report.trial_results;
+    let mut sorted: Vec<f64> = results.iter().filter_map(|r| r.time_without_leader_ms).collect();
+    sorted.sort_by(f64::total_cmp);
+    let unrecovered = (results.len() - sorted.len()) as u64;
+    // Unrecovered trials count as infinitely slow.
+    let rank = |p: f64| {
+        let i = ((p * results.len() as f64).ceil() as usize).clamp(1, results.len()) - 1;
+        sorted.get(i).copied().unwrap_or(f64::INFINITY)
+    };
+    let split = results.iter().filter(|r| r.election_rounds > 1).count() as u64 + unrecovered;
+    Ok(Failover {
+        trials: report.trials,
+        p50_ms: rank(0.5),
+        p99_ms: rank(0.99),
+        p999_ms: rank(0.999),
+        max_ms: if unrecovered > 0 { f64::INFINITY } else { rank(1.0) },
+        detection_p99_ms: report.detection_ms.p99,
+        split_vote_rate: split as f64 / report.trials as f64,
+        unrecovered,
+        trace_hash: report.trace_hash,
+        sorted_ms: sorted,
+    })
+}
+
+/// What the steady-state and pause scenarios measured.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quiet {
+    /// Simulated hours without a fault.
+    pub steady_hours: f64,
+    /// Election timeouts fired while the leader was alive, in those hours.
+    pub false_suspicions: u64,
+    /// Leader changes in those hours.
+    pub spurious_leader_changes: u64,
+    /// Trials of the leader's longest pause (none when no pause is given).
+    pub pause_trials: u64,
+    /// Of those, trials in which the pause cost an election.
+    pub pause_leader_changes: u64,
+}
+
+/// Runs the steady-state scenario and, for a positive pause, `pause_trials` pauses.
+pub fn quiet(
+    profile: &Profile,
+    timing: &Timing,
+    pause_trials: u64,
+    seed: u64,
+) -> Result<Quiet, AdviseError> {
+    let opts = RunOptions { seed, keep_trial_results: true, ..RunOptions::default() };
+    let steady = run(&steady_scenario(profile, timing), &opts, &|_| {})?;
+    let (mut trials, mut changed) = (0, 0);
+    if profile.max_pause_ms > 0.0 && pause_trials > 0 {
+        let report = run(&pause_scenario(profile, timing, pause_trials), &opts, &|_| {})?;
+        trials = report.trials;
+        changed =
+            report.trial_results.iter().filter(|r| r.spurious_leader_changes > 0).count() as u64;
+    }
+    Ok(Quiet {
+        steady_hours: steady.sim_seconds / 3600.0,
+        false_suspicions: steady.false_suspicions.total,
+        spurious_leader_changes: steady.spurious_leader_changes.total,
+        pause_trials: trials,
+        pause_leader_changes: changed,
+    })
+}
