@@ -12,7 +12,7 @@ use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
 mod cli;
 
 use cli::args::at_least_one;
-use cli::{cluster_cmd, figure16_cmd, node_cmd, reproducer, split_votes_cmd, table};
+use cli::{advise_cmd, cluster_cmd, figure16_cmd, node_cmd, reproducer, split_votes_cmd, table};
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
 #[derive(Parser, Debug)]
@@ -31,6 +31,9 @@ enum Command {
         #[command(subcommand)]
         which: Experiment,
     },
+    /// Recommend a heartbeat interval, election timeouts and lease for a measured network,
+    /// with the failover time and false-election rate they give (closed forms and simulator).
+    Advise(advise_cmd::Args),
     /// Run one member of a real cluster over TCP until ctrl-c.
     Node(node_cmd::Args),
     /// Start a live local cluster of `node` processes, kill its leader repeatedly, and measure
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate(args),
         Command::Experiment { which: Experiment::Figure16(args) } => figure16_cmd::run(args),
         Command::Experiment { which: Experiment::SplitVotes(args) } => split_votes_cmd::run(args),
+        Command::Advise(args) => advise_cmd::run(args),
         Command::Merge { reports } => merge(reports),
         Command::Node(args) => node_cmd::run(args),
         Command::Cluster(args) => cluster_cmd::run(args),

@@ -435,3 +435,82 @@ fn a_violation_leaves_the_trial_and_a_shrunk_scenario_that_each_replay_it() {
         assert!(text.contains("VIOLATION of lease safety"), "{text}");
     }
 }
+
+#[test]
+fn advise_json_has_the_contract_fields_and_agrees_with_an_independent_simulate_run() {
+    let scenario = temp("advise-failover.toml");
+    let out = run(&[
+        "advise",
+        "--nodes",
+        "5",
+        "--latency-p50-ms",
+        "0.3",
+        "--latency-p99-ms",
+        "1",
+        "--fsync-p99-ms",
+        "5",
+        "--max-pause-ms",
+        "50",
+        "--failover-p99-ms",
+        "500",
+        "--trials",
+        "2000",
+        "--json",
+        "--scenario-out",
+        scenario.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let r = &v["recommended"];
+    let h = r["heartbeat_ms"].as_f64().unwrap();
+    let min = r["election_timeout_ms"][0].as_f64().unwrap();
+    let max = r["election_timeout_ms"][1].as_f64().unwrap();
+    assert!(h > 2.0 && min >= 3.0 * h && max > min, "{r}");
+    assert!(r["lease_ms"].as_f64().unwrap() < min);
+    let p = &v["predicted"];
+    for key in ["p50", "p99", "p999"] {
+        assert!(p["failover_ms"][key].as_f64().unwrap() > min / 2.0, "{p}");
+    }
+    assert!(p["split_vote_rate"].as_f64().unwrap() < 0.05);
+    assert!(p["false_elections_per_day"].as_f64().unwrap() >= 0.0);
+    let predicted_p99 = p["failover_ms"]["p99"].as_f64().unwrap();
+    assert!(predicted_p99 <= 500.0, "the budget is met: {predicted_p99}");
+
+    // The recommended setting, run by `simulate` with another seed.
+    let check = run(&["simulate", scenario.to_str().unwrap(), "--seed", "2", "--json"]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let s = json(&check);
+    for (key, predicted) in
+        [("p50", p["failover_ms"]["p50"].as_f64().unwrap()), ("p99", predicted_p99)]
+    {
+        let simulated = s["time_without_leader_ms"][key].as_f64().unwrap();
+        assert!(
+            (simulated - predicted).abs() <= 0.1 * predicted,
+            "{key}: advise predicted {predicted}, simulate measured {simulated}"
+        );
+    }
+}
+
+#[test]
+fn advise_refuses_impossible_goals_and_bad_profiles_with_the_reason() {
+    let out = run(&[
+        "advise",
+        "--nodes",
+        "5",
+        "--latency-p50-ms",
+        "30",
+        "--latency-p99-ms",
+        "40",
+        "--failover-p99-ms",
+        "50",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("below 60.00 ms, the median round trip"), "{err}");
+    let out = run(&["advise", "--nodes", "2", "--latency-p50-ms", "1", "--latency-p99-ms", "2"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot fail over"));
+    let out = run(&["advise", "--nodes", "5", "--latency-p50-ms", "3", "--latency-p99-ms", "1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("latency-p99-ms: must be at least"));
+    let out = run(&["advise", "--latency-p50-ms", "3"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--nodes is required"));
+}

@@ -8,7 +8,9 @@
 //! 2. The shortest timeout is at least three intervals (two lost heartbeats in a row are
 //!    survived whatever the loss) and covers the leader's longest stall plus one interval
 //!    plus a heartbeat late by the latency's p99.9 or held behind a write at the disk's p99.
-//! 3. The range is widened until the thesis's split-vote rate (§9.2) is at most 1%.
+//! 3. The range's width is, of those splitting at most 5% of votes by the thesis's closed
+//!    form (§9.2), the one with the fastest failover p99: a narrow range splits votes, each
+//!    split costing another timeout; a wide one draws long timeouts.
 //!
 //! Every grid point that keeps the rule is priced by closed forms ([`model`]): false timeouts
 //! and false elections per day, split votes, failover percentiles. Then the simulator decides:
@@ -45,7 +47,7 @@ use serde::Serialize;
 pub use error::AdviseError;
 pub use knobs::{PeerKnobs, Settings, Whole};
 pub use profile::{Delay, Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
-pub use search::{Estimate, SPLIT_TARGET};
+pub use search::{Estimate, SPLIT_LIMIT};
 pub use verify::{failover_scenario, Failover, Quiet};
 
 use crate::core::{Config, NodeId};
@@ -412,6 +414,15 @@ fn within_budget(
     })
 }
 
+/// A daily rate, with the negligible shown as such.
+fn per_day(rate: f64) -> String {
+    if rate < 1e-9 {
+        "under 1e-9".into()
+    } else {
+        format!("{rate:.3e}")
+    }
+}
+
 fn tried_of(c: &Estimate, f: &Failover) -> Tried {
     Tried {
         heartbeat_ms: c.heartbeat_ms,
@@ -458,9 +469,10 @@ fn notes(
         ));
     }
     out.push(format!(
-        "pre-vote on: each of the {:.3e} false timeouts a day would otherwise raise the term and \
-         depose a live leader; with it, {:.3e} false elections a day",
-        p.false_timeouts_per_day, p.false_elections_per_day
+        "pre-vote on: each of the {} false timeouts a day would otherwise raise the term and \
+         depose a live leader; with it, {} false elections a day",
+        per_day(p.false_timeouts_per_day),
+        per_day(p.false_elections_per_day)
     ));
     out.push(format!(
         "check quorum on: a leader that hears from no majority for {min} ms steps down, so a \

@@ -1,5 +1,6 @@
 //! The command-line layer: argument types, progress and report rendering.
 
+pub mod advise_cmd;
 pub mod args;
 pub mod cluster_cmd;
 pub mod event_line;

@@ -1,0 +1,273 @@
+//! `raft-heartbeat advise`: heartbeat interval, timeouts and lease for a measured network, as a
+//! table, JSON or the predicted failover CDF in SVG.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use plotters::prelude::*;
+use raft_heartbeat::advise::{self, model, Advice, Options, Profile};
+
+use super::plot;
+
+/// Options of `advise`. Flags override the `--config` file.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Voting members.
+    #[arg(long)]
+    nodes: Option<u64>,
+    /// One-way latency, median, ms.
+    #[arg(long)]
+    latency_p50_ms: Option<f64>,
+    /// One-way latency, 99th percentile, ms.
+    #[arg(long)]
+    latency_p99_ms: Option<f64>,
+    /// One-way latency, 99.9th percentile, ms.
+    #[arg(long)]
+    latency_p999_ms: Option<f64>,
+    /// Probability that a message is lost.
+    #[arg(long)]
+    loss: Option<f64>,
+    /// Durable write of term and vote, median, ms.
+    #[arg(long)]
+    fsync_p50_ms: Option<f64>,
+    /// Durable write of term and vote, 99th percentile, ms.
+    #[arg(long)]
+    fsync_p99_ms: Option<f64>,
+    /// The longest stall expected on a leader (GC, VM), ms.
+    #[arg(long)]
+    max_pause_ms: Option<f64>,
+    /// Bound on two clocks' rate difference, as a fraction (default 0.05).
+    #[arg(long)]
+    clock_drift: Option<f64>,
+    /// The host's timer step, whole ms (default 1).
+    #[arg(long)]
+    timer_granularity_ms: Option<f64>,
+    /// Goal: failover at the 99th percentile, ms.
+    #[arg(long)]
+    failover_p99_ms: Option<f64>,
+    /// Goal: elections while the leader lives, cluster-wide, per day.
+    #[arg(long)]
+    false_elections_per_day: Option<f64>,
+    /// A TOML profile with the same keys (`nodes`, `latency_p50_ms`, ...).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The seed of every simulation.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Trials of the recommended setting.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..))]
+    trials: u64,
+    /// Print exactly one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Draw the predicted failover CDF to this SVG file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Write the recommended setting's failover scenario here, for `simulate`.
+    #[arg(long)]
+    scenario_out: Option<PathBuf>,
+}
+
+impl Args {
+    fn profile(&self) -> anyhow::Result<Profile> {
+        let mut p = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Profile::parse(&text).with_context(|| format!("in {}", path.display()))?
+            }
+            None => {
+                let missing = |name: &str| anyhow::anyhow!("--{name} is required without --config");
+                Profile::new(
+                    self.nodes.ok_or_else(|| missing("nodes"))?,
+                    self.latency_p50_ms.ok_or_else(|| missing("latency-p50-ms"))?,
+                    self.latency_p99_ms.ok_or_else(|| missing("latency-p99-ms"))?,
+                )
+            }
+        };
+        let set = |field: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *field = v;
+            }
+        };
+        if let Some(n) = self.nodes {
+            p.nodes = n;
+        }
+        set(&mut p.latency_p50_ms, self.latency_p50_ms);
+        set(&mut p.latency_p99_ms, self.latency_p99_ms);
+        set(&mut p.loss, self.loss);
+        set(&mut p.max_pause_ms, self.max_pause_ms);
+        set(&mut p.clock_drift, self.clock_drift);
+        set(&mut p.timer_granularity_ms, self.timer_granularity_ms);
+        p.latency_p999_ms = self.latency_p999_ms.or(p.latency_p999_ms);
+        p.fsync_p50_ms = self.fsync_p50_ms.or(p.fsync_p50_ms);
+        p.fsync_p99_ms = self.fsync_p99_ms.or(p.fsync_p99_ms);
+        p.failover_p99_ms = self.failover_p99_ms.or(p.failover_p99_ms);
+        p.false_elections_per_day = self.false_elections_per_day.or(p.false_elections_per_day);
+        Ok(p)
+    }
+}
+
+/// Runs `advise`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let profile = args.profile()?;
+    let opts = Options { seed: args.seed, final_trials: args.trials, ..Options::default() };
+    eprintln!("advise: {} nodes, seed {}", profile.nodes, opts.seed);
+    let advice = advise::advise(&profile, &opts)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&advice)?);
+    } else {
+        print!("{}", render(&advice));
+    }
+    if let Some(path) = &args.scenario_out {
+        let timing = advice.closed_form.timing(advice.recommended.timer_granularity_ms as f64);
+        let scenario = advise::failover_scenario(&profile, &timing, args.trials);
+        std::fs::write(path, scenario.to_toml()?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("failover scenario written to {}", path.display());
+    }
+    if let Some(path) = &args.svg {
+        draw(path, &advice).with_context(|| format!("cannot draw {}", path.display()))?;
+        eprintln!("figure written to {}", path.display());
+    }
+    eprintln!(
+        "seed {}, {} candidates priced, {} simulated, {:.0} ms wall",
+        advice.seed,
+        advice.search.candidates,
+        advice.search.simulated.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(a: &Advice) -> String {
+    let r = &a.recommended;
+    let p = &a.predicted;
+    let c = &a.closed_form;
+    let s = &a.simulated;
+    let mut out = String::new();
+    let mut line = |l: String| {
+        out.push_str(&l);
+        out.push('\n');
+    };
+    line(format!(
+        "recommended   heartbeat {} ms   election timeout {}-{} ms   lease {:.3} ms   step {} ms",
+        r.heartbeat_ms,
+        r.election_timeout_ms[0],
+        r.election_timeout_ms[1],
+        r.lease_ms,
+        r.timer_granularity_ms
+    ));
+    line(format!(
+        "              pre-vote {}   check quorum {}   leader stickiness {}",
+        on(r.pre_vote),
+        on(r.check_quorum),
+        on(r.leader_stickiness)
+    ));
+    line(String::new());
+    line(format!("{:<34}{:>14}{:>14}", "predicted", "simulated", "closed form"));
+    line(format!("{:<34}{:>14.1}{:>14.1}", "failover p50 (ms)", s.p50_ms, c.failover_p50_ms));
+    line(format!("{:<34}{:>14.1}{:>14.1}", "failover p99 (ms)", s.p99_ms, c.failover_p99_ms));
+    line(format!("{:<34}{:>14.1}{:>14.1}", "failover p99.9 (ms)", s.p999_ms, c.failover_p999_ms));
+    line(format!(
+        "{:<34}{:>14.1}{:>14.1}",
+        "detection p99 / bound (ms)", s.detection_p99_ms, c.detection_bound_ms
+    ));
+    line(format!(
+        "{:<34}{:>14.5}{:>14.5}",
+        "split-vote rate", s.split_vote_rate, c.split_vote_rate
+    ));
+    line(format!(
+        "{:<34}{:>14}{:>14}",
+        "false timeouts per day",
+        "-",
+        rate(p.false_timeouts_per_day)
+    ));
+    line(format!(
+        "{:<34}{:>14}{:>14}",
+        "false elections per day",
+        "-",
+        rate(p.false_elections_per_day)
+    ));
+    line(format!("{:<34}{:>14.3}", "lease safety margin (ms)", p.lease_safety_margin_ms));
+    line(format!("({} failover trials, seed {}, trace hash {})", s.trials, a.seed, s.trace_hash));
+    line(String::new());
+    for n in &a.notes {
+        line(format!("- {n}"));
+    }
+    line(String::new());
+    line("this crate, core::Config:".into());
+    for l in a.settings.config_rust.lines() {
+        line(format!("    {l}"));
+    }
+    line("raft-heartbeat node --config:".into());
+    for l in a.settings.node_toml.lines() {
+        line(format!("    {l}"));
+    }
+    line(String::new());
+    for k in &a.settings.peers {
+        line(format!("{:<15} {}", k.system, k.settings));
+        line(format!("{:<15} cannot express: {}", "", k.cannot_express));
+    }
+    out
+}
+
+/// A daily rate, with the negligible shown as such.
+pub fn rate(per_day: f64) -> String {
+    if per_day < 1e-9 {
+        "< 1e-9".into()
+    } else {
+        format!("{per_day:.3e}")
+    }
+}
+
+fn on(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// The simulated failover CDF beside the closed form's.
+fn draw(path: &PathBuf, a: &Advice) -> anyhow::Result<()> {
+    let root = SVGBackend::new(path, (800, 520)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let sorted = &a.simulated.sorted_ms;
+    let hi = sorted.last().copied().unwrap_or(1.0).max(a.closed_form.failover_p999_ms) * 1.05;
+    let r = &a.recommended;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "advise: failover, heartbeat {} ms, timeouts {}-{} ms",
+                r.heartbeat_ms, r.election_timeout_ms[0], r.election_timeout_ms[1]
+            ),
+            ("sans-serif", 18),
+        )
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..hi, 0.0..1.0f64)?;
+    chart.configure_mesh().x_desc("failover, ms").y_desc("fraction of failovers").draw()?;
+    let n = sorted.len().max(1) as f64;
+    let simulated = sorted.iter().enumerate().map(|(i, &x)| (x, (i + 1) as f64 / n));
+    chart
+        .draw_series(LineSeries::new(simulated, RED.stroke_width(2)))?
+        .label(format!("simulated ({} trials)", sorted.len()))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED.stroke_width(2)));
+    let env = model::Environment::of(&a.profile);
+    let timing = a.closed_form.timing(r.timer_granularity_ms as f64);
+    let closed = (0..=400).map(|i| {
+        let x = hi * f64::from(i) / 400.0;
+        (x, model::failover_cdf(x, &timing, &env))
+    });
+    chart
+        .draw_series(LineSeries::new(closed, BLUE.stroke_width(2)))?
+        .label("closed form")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE.stroke_width(2)));
+    plot::legend(&mut chart)?;
+    root.present()?;
+    Ok(())
+}
