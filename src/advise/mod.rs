@@ -469,8 +469,8 @@ fn notes(
         ));
     }
     out.push(format!(
-        "pre-vote on: each of the {} false timeouts a day would otherwise raise the term and \
-         depose a live leader; with it, {} false elections a day",
+        "pre-vote on: without it every false timeout ({} a day) would raise the term and depose \
+         a live leader; with it, false elections: {} a day",
         per_day(p.false_timeouts_per_day),
         per_day(p.false_elections_per_day)
     ));

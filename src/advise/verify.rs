@@ -192,3 +192,40 @@ pub fn quiet(
         pause_leader_changes: changed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timing() -> Timing {
+        Timing { heartbeat_ms: 20.0, min_ms: 60.0, max_ms: 90.0, step_ms: 1.0 }
+    }
+
+    #[test]
+    fn a_pause_longer_than_the_timeout_is_seen_to_cost_an_election_raft_5_2() {
+        let long = Profile { max_pause_ms: 200.0, ..Profile::new(3, 0.3, 1.0) };
+        let q = quiet(&long, &timing(), 20, 1).unwrap();
+        assert_eq!(q.pause_trials, 20);
+        assert!(q.pause_leader_changes >= 18, "{q:?}");
+        let short = Profile { max_pause_ms: 10.0, ..long };
+        let q = quiet(&short, &timing(), 20, 1).unwrap();
+        assert_eq!(q.pause_leader_changes, 0, "{q:?}");
+        assert!(q.steady_hours > 0.1);
+    }
+
+    #[test]
+    fn the_failover_run_measures_what_simulate_measures() {
+        let p = Profile::new(3, 0.3, 1.0);
+        let f = failover(&p, &timing(), 200, 3).unwrap();
+        let report = run(
+            &failover_scenario(&p, &timing(), 200),
+            &RunOptions { seed: 3, ..RunOptions::default() },
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(f.trace_hash, report.trace_hash);
+        assert_eq!(f.p50_ms, report.time_without_leader_ms.p50);
+        assert_eq!(f.p99_ms, report.time_without_leader_ms.p99);
+        assert!(f.p50_ms >= 60.0 - 20.0 && f.p99_ms <= f.max_ms);
+    }
+}
