@@ -9,8 +9,9 @@
 //!    survived whatever the loss) and covers the leader's longest stall plus one interval
 //!    plus a heartbeat late by the latency's p99.9 or held behind a write at the disk's p99.
 //! 3. The range's width is, of those splitting at most 5% of votes by the thesis's closed
-//!    form (§9.2), the one with the fastest failover p99: a narrow range splits votes, each
-//!    split costing another timeout; a wide one draws long timeouts.
+//!    form (§9.2), the one with the fastest failover p99 priced at twice its split rate: a
+//!    narrow range splits votes, each split costing another timeout; a wide one draws long
+//!    timeouts; and a p99 where split votes near 1% would swing between one round and two.
 //!
 //! Every grid point that keeps the rule is priced by closed forms ([`model`]): false timeouts
 //! and false elections per day, split votes, failover percentiles. Then the simulator decides:

@@ -109,10 +109,12 @@ impl Environment {
         5.0 * self.latency.median_ms + 2.0 * self.fsync.median_ms
     }
 
-    /// From the first timeout to its RequestVote's arrival: the window in which another
-    /// survivor's timeout starts a competing campaign.
+    /// How much later than the first survivor another may time out and still become a
+    /// competing candidate before the first's RequestVote reaches it: the first's write and
+    /// the request's flight. Both campaigns spend the same pre-vote round trip first, so it
+    /// cancels.
     pub fn vote_window_ms(&self) -> f64 {
-        3.0 * self.latency.median_ms + self.fsync.median_ms
+        self.latency.median_ms + self.fsync.median_ms
     }
 }
 
@@ -199,6 +201,11 @@ pub fn detection_bound_ms(t: &Timing, env: &Environment) -> f64 {
 
 /// `P(failover <= x)`.
 pub fn failover_cdf(x: f64, t: &Timing, env: &Environment) -> f64 {
+    failover_cdf_at(x, t, env, split_vote_rate(t, env))
+}
+
+/// `P(failover <= x)` when a fraction `split` of elections needs a second round.
+pub fn failover_cdf_at(x: f64, t: &Timing, env: &Environment, split: f64) -> f64 {
     let survivors = env.nodes - 1;
     let first = |y: f64| 1.0 - (1.0 - t.timeout_cdf(y)).powi(survivors as i32);
     // P(T(1) - phase <= y), phase uniform over the heartbeat interval.
@@ -207,7 +214,7 @@ pub fn failover_cdf(x: f64, t: &Timing, env: &Environment) -> f64 {
             / NODES as f64
     };
     let base = env.latency.median_ms + env.election_ms();
-    let split = split_vote_rate(t, env);
+    let split = split.clamp(0.0, 1.0);
     let one_round = detect(x - base);
     if split == 0.0 {
         return one_round;
@@ -226,10 +233,15 @@ pub fn failover_cdf(x: f64, t: &Timing, env: &Environment) -> f64 {
 
 /// The `p`-quantile of failover, ms.
 pub fn failover_quantile(p: f64, t: &Timing, env: &Environment) -> f64 {
+    failover_quantile_at(p, t, env, split_vote_rate(t, env))
+}
+
+/// The `p`-quantile of failover when a fraction `split` of elections needs a second round.
+pub fn failover_quantile_at(p: f64, t: &Timing, env: &Environment, split: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, 2.0 * (t.max_ms + env.election_ms()) + env.latency.median_ms);
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
-        if failover_cdf(mid, t, env) < p {
+        if failover_cdf_at(mid, t, env, split) < p {
             lo = mid;
         } else {
             hi = mid;

@@ -102,9 +102,11 @@ pub fn candidates(profile: &Profile) -> Vec<Estimate> {
             let widths =
                 WIDTH_MULTIPLES.iter().map(|m| up_to_step(window * m, step).max(2.0 * step));
             // Of the widths that split at most one vote in twenty (where the closed form's
-            // one extra round holds), the one with the fastest failover p99: a narrow range
-            // splits votes, each split costing another timeout; a wide one draws long
-            // timeouts. None that narrow: the widest.
+            // one extra round holds), the one with the fastest failover p99, priced at twice
+            // its split rate: a narrow range splits votes, each split costing another timeout,
+            // and a wide one draws long timeouts; a p99 near where split votes reach 1% would
+            // swing between one round and two with any error in the split rate, so the
+            // doubled rate keeps the choice clear of that knee. None that narrow: the widest.
             let timing = |width: f64| Timing {
                 heartbeat_ms: h,
                 min_ms: min,
@@ -121,7 +123,10 @@ pub fn candidates(profile: &Profile) -> Vec<Estimate> {
                 all.last().copied()
             } else {
                 rare.into_iter()
-                    .map(|t| (model::failover_quantile(0.99, &t, &env), t))
+                    .map(|t| {
+                        let doubled = 2.0 * model::split_vote_rate(&t, &env);
+                        (model::failover_quantile_at(0.99, &t, &env, doubled), t)
+                    })
                     .min_by(|a, b| a.0.total_cmp(&b.0))
                     .map(|(_, t)| t)
             };
