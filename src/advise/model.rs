@@ -15,7 +15,7 @@
 //!   of the survivors' draws, `φ` the crash's phase in the heartbeat interval), then the
 //!   election takes a pre-vote round trip, the candidate's write, a vote round trip with the
 //!   voter's write, and the new leader's first heartbeat; a split vote (thesis §9.2, the
-//!   closed form of [`split_votes`](crate::sim::split_votes)) adds another timeout and
+//!   closed form of [`split_votes`]) adds another timeout and
 //!   election. Loss, which can also fail a round, is left to the simulator.
 
 use super::profile::{Delay, Profile};
