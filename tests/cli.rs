@@ -514,3 +514,18 @@ fn advise_refuses_impossible_goals_and_bad_profiles_with_the_reason() {
     let out = run(&["advise", "--latency-p50-ms", "3"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--nodes is required"));
 }
+
+#[test]
+fn advise_takes_a_profile_file_with_a_named_latency_distribution() {
+    let out =
+        run(&["advise", "--config", "simulations/profiles/lan.toml", "--trials", "500", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["profile"]["latency"]["dist"], "long-tail");
+    assert!(v["predicted"]["failover_ms"]["p99"].as_f64().unwrap() <= 400.0);
+    let out =
+        run(&["advise", "--config", "simulations/profiles/lan.toml", "--latency-p50-ms", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("either the latency percentiles or a distribution"));
+}

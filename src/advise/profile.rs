@@ -1,10 +1,14 @@
 //! What `advise` is told: the cluster, its network and disks as percentiles, and the goals.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::error::AdviseError;
 use crate::sim::Latency;
 
+/// Draws of a named distribution its percentiles are read from.
+const DRAWS: usize = 200_000;
 /// The standard normal quantile at 0.99.
 const Z_99: f64 = 2.326_347_874_040_841;
 /// The standard normal quantile at 0.999.
@@ -18,12 +22,19 @@ pub struct Profile {
     /// Voting members.
     pub nodes: u64,
     /// One-way network latency, median, ms.
+    #[serde(default)]
     pub latency_p50_ms: f64,
     /// One-way network latency, 99th percentile, ms.
+    #[serde(default)]
     pub latency_p99_ms: f64,
     /// One-way network latency, 99.9th percentile, ms (optional: widens the fitted tail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_p999_ms: Option<f64>,
+    /// Instead of the percentiles: a named distribution, as a scenario file writes it (e.g.
+    /// `{ dist = "normal", mean_ms = 0.3, std_ms = 0.05 }`). The simulator draws from it as
+    /// given; the closed forms use the log-normal through its p50, p99 and p99.9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
     /// Probability that a message is lost.
     #[serde(default)]
     pub loss: f64,
@@ -70,6 +81,7 @@ impl Profile {
             latency_p50_ms,
             latency_p99_ms,
             latency_p999_ms: None,
+            latency: None,
             loss: 0.0,
             fsync_p50_ms: None,
             fsync_p99_ms: None,
@@ -104,13 +116,30 @@ impl Profile {
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;
         let non_negative = |v: f64| v.is_finite() && v >= 0.0;
-        if !positive(self.latency_p50_ms) {
+        if let Some(dist) = &self.latency {
+            if self.latency_p50_ms != 0.0
+                || self.latency_p99_ms != 0.0
+                || self.latency_p999_ms.is_some()
+            {
+                return bad(
+                    "latency",
+                    "give either the latency percentiles or a distribution, not both".into(),
+                );
+            }
+            dist.validate("latency")
+                .map_err(|e| AdviseError::Invalid { field: "latency", problem: e.to_string() })?;
+            if self.latency().median_ms <= 0.0 {
+                return bad("latency", "its median must be above zero".into());
+            }
+        } else if !positive(self.latency_p50_ms) {
             return bad(
                 "latency-p50-ms",
                 format!("must be a positive number of ms, got {}", self.latency_p50_ms),
             );
         }
-        if !(positive(self.latency_p99_ms) && self.latency_p99_ms >= self.latency_p50_ms) {
+        if self.latency.is_none()
+            && !(positive(self.latency_p99_ms) && self.latency_p99_ms >= self.latency_p50_ms)
+        {
             return bad(
                 "latency-p99-ms",
                 format!(
@@ -179,9 +208,26 @@ impl Profile {
         Ok(())
     }
 
-    /// The one-way latency the model and the simulator use.
+    /// The one-way latency the closed forms use: the fitted percentiles, or the log-normal
+    /// through the named distribution's p50, p99 and p99.9 (from 200,000 seeded draws).
     pub fn latency(&self) -> Delay {
-        Delay::fit(self.latency_p50_ms, self.latency_p99_ms, self.latency_p999_ms)
+        match &self.latency {
+            None => Delay::fit(self.latency_p50_ms, self.latency_p99_ms, self.latency_p999_ms),
+            Some(dist) => {
+                let sampler = dist.sampler();
+                let mut rng = ChaCha8Rng::seed_from_u64(0);
+                let mut draws: Vec<f64> =
+                    (0..DRAWS).map(|_| sampler.sample_nanos(&mut rng) as f64 / 1e6).collect();
+                draws.sort_by(f64::total_cmp);
+                let at = |p: f64| draws[((p * DRAWS as f64) as usize).min(DRAWS - 1)];
+                Delay::fit(at(0.5), at(0.99), Some(at(0.999)))
+            }
+        }
+    }
+
+    /// The one-way latency the simulator draws from.
+    pub fn sim_latency(&self) -> Latency {
+        self.latency.clone().unwrap_or_else(|| self.latency().latency())
     }
 
     /// The durable write the model and the simulator use: instant if no percentile is given,
@@ -316,6 +362,19 @@ mod tests {
             Profile { nodes: 2, ..ok.clone() }.validate(),
             Err(AdviseError::TooFewNodes { nodes: 2, survivors: 1 })
         ));
+        let named = Profile::parse(
+            "nodes = 5\nlatency = { dist = \"normal\", mean_ms = 1.0, std_ms = 0.1 }",
+        )
+        .unwrap();
+        assert!(named.validate().is_ok());
+        let d = named.latency();
+        assert!(
+            (d.median_ms - 1.0).abs() < 0.01 && (d.quantile(0.99) - 1.233).abs() < 0.02,
+            "{d:?}"
+        );
+        assert!(matches!(named.sim_latency(), Latency::Normal { .. }));
+        let both = Profile { latency_p50_ms: 1.0, ..named };
+        assert_eq!(field(both), "latency");
         assert!(Profile::parse("nodes = 5\nlatency_p50_ms = 1\nlatency_p99_ms = 2\nbogus = 1")
             .unwrap_err()
             .to_string()

@@ -25,7 +25,7 @@ fn base(profile: &Profile, timing: &Timing, name: &str, duration_ms: f64) -> Sce
     };
     Scenario {
         network: NetworkSpec {
-            latency: profile.latency().latency(),
+            latency: profile.sim_latency(),
             loss: profile.loss,
             disk: profile.fsync().latency(),
             ..NetworkSpec::default()

@@ -49,7 +49,8 @@ pub struct Args {
     /// Goal: elections while the leader lives, cluster-wide, per day.
     #[arg(long)]
     false_elections_per_day: Option<f64>,
-    /// A TOML profile with the same keys (`nodes`, `latency_p50_ms`, ...).
+    /// A TOML profile with the same keys (`nodes`, `latency_p50_ms`, ...), where the latency
+    /// may instead be a named distribution as in a scenario file (`latency = { dist = ... }`).
     #[arg(long)]
     config: Option<PathBuf>,
     /// The seed of every simulation.
