@@ -12,7 +12,9 @@ use raft_heartbeat::sim::{self, Report, RunOptions, Scenario, Shard};
 mod cli;
 
 use cli::args::at_least_one;
-use cli::{advise_cmd, cluster_cmd, figure16_cmd, node_cmd, reproducer, split_votes_cmd, table};
+use cli::{
+    advise_cmd, cluster_cmd, figure16_cmd, node_cmd, reproducer, split_votes_cmd, sweep_cmd, table,
+};
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
 #[derive(Parser, Debug)]
@@ -54,6 +56,8 @@ enum Experiment {
     /// The Raft thesis's split votes (§9.2): elections needing more than one round against
     /// the latency, simulated beside the closed form.
     SplitVotes(split_votes_cmd::Args),
+    /// Failover on a LAN against the width of the timeout range and against its minimum.
+    Sweep(sweep_cmd::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate(args),
         Command::Experiment { which: Experiment::Figure16(args) } => figure16_cmd::run(args),
         Command::Experiment { which: Experiment::SplitVotes(args) } => split_votes_cmd::run(args),
+        Command::Experiment { which: Experiment::Sweep(args) } => sweep_cmd::run(args),
         Command::Advise(args) => advise_cmd::run(args),
         Command::Merge { reports } => merge(reports),
         Command::Node(args) => node_cmd::run(args),

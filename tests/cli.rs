@@ -529,3 +529,16 @@ fn advise_takes_a_profile_file_with_a_named_latency_distribution() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("either the latency percentiles or a distribution"));
 }
+
+#[test]
+fn sweep_json_has_a_row_per_setting_and_wider_ranges_split_fewer_votes() {
+    let out = run(&["experiment", "sweep", "--trials", "300", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 9);
+    let split = |i: usize| rows[i]["split_vote_rate"].as_f64().unwrap();
+    assert!(split(0) > split(3), "150-155 splits more than 150-300 (Raft §9.3)");
+    let p50 = |i: usize| rows[i]["p50_ms"].as_f64().unwrap();
+    assert!(p50(5) < p50(6) && p50(6) < p50(8), "failover grows with the minimum timeout");
+}

@@ -10,4 +10,5 @@ pub mod plot;
 pub mod reproducer;
 pub mod split_votes_cmd;
 pub mod steps;
+pub mod sweep_cmd;
 pub mod table;
