@@ -200,13 +200,13 @@ pub struct Advice {
 pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> {
     profile.validate()?;
     let env = Environment::of(profile);
-    let step = search::step_ms(profile);
-    let least_h = search::least_heartbeat_ms(profile);
-    let stall = search::stall_ms(profile);
+    let step = profile.timer_granularity_ms;
+    let least_h = search::least_heartbeat_ms(&env, step);
+    let stall = search::stall_ms(&env);
     if let Some(budget) = profile.failover_p99_ms {
         refuse_impossible_budget(budget, profile, &env, least_h, stall)?;
     }
-    let all = search::candidates(profile);
+    let all = search::candidates(profile, &env);
     let false_budget = profile
         .false_elections_per_day
         .or(profile.failover_p99_ms.is_none().then_some(DEFAULT_FALSE_ELECTIONS_PER_DAY));
@@ -308,8 +308,8 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
     Ok(Advice {
         seed: opts.seed,
         profile: profile.clone(),
-        latency: profile.latency(),
-        fsync: profile.fsync(),
+        latency: env.latency,
+        fsync: env.fsync,
         settings: knobs::settings(&whole, profile.clock_drift, lease_ms),
         recommended,
         predicted,
@@ -370,7 +370,7 @@ fn within_budget(
     ranked: &[Estimate],
     tried: &mut Vec<Tried>,
 ) -> Result<(Estimate, Failover), AdviseError> {
-    let step = search::step_ms(profile);
+    let step = profile.timer_granularity_ms;
     // How far the closed forms have erred short of the simulator, at worst.
     let mut optimism = 1.0f64;
     for c in ranked {

@@ -51,35 +51,28 @@ pub struct Estimate {
     pub pause_tolerance_ms: f64,
 }
 
-/// The step every setting is a multiple of.
-pub fn step_ms(profile: &Profile) -> f64 {
-    profile.timer_granularity_ms
-}
-
-/// The least heartbeat interval the pattern allows: a whole number of steps above the round
-/// trip at its 99th percentile.
-pub fn least_heartbeat_ms(profile: &Profile) -> f64 {
-    let step = step_ms(profile);
-    let rtt = 2.0 * profile.latency().quantile(0.99);
+/// The least heartbeat interval the pattern allows: a whole number of `step`s above the
+/// round trip at its 99th percentile.
+pub fn least_heartbeat_ms(env: &Environment, step: f64) -> f64 {
+    let rtt = 2.0 * env.latency.quantile(0.99);
     ((rtt / step).floor() + 1.0) * step
 }
 
 /// The stall the shortest timeout must cover besides the heartbeat interval: a heartbeat late
 /// by the latency's 99.9th percentile, or held behind a write at the disk's 99th.
-pub fn stall_ms(profile: &Profile) -> f64 {
-    profile.latency().quantile(0.999) + profile.fsync().quantile(0.99)
+pub fn stall_ms(env: &Environment) -> f64 {
+    env.latency.quantile(0.999) + env.fsync.quantile(0.99)
 }
 
 fn up_to_step(v: f64, step: f64) -> f64 {
     (v / step).ceil() * step
 }
 
-/// Every candidate, priced.
-pub fn candidates(profile: &Profile) -> Vec<Estimate> {
-    let env = Environment::of(profile);
-    let step = step_ms(profile);
-    let least = least_heartbeat_ms(profile);
-    let stall = stall_ms(profile);
+/// Every candidate for `profile`, whose environment is `env`, priced.
+pub fn candidates(profile: &Profile, env: &Environment) -> Vec<Estimate> {
+    let step = profile.timer_granularity_ms;
+    let least = least_heartbeat_ms(env, step);
+    let stall = stall_ms(env);
     let mut timings: Vec<(f64, f64)> = Vec::new();
     for m in HEARTBEAT_MULTIPLES {
         let h = up_to_step(least * m, step);
@@ -114,23 +107,15 @@ pub fn candidates(profile: &Profile) -> Vec<Estimate> {
                 step_ms: step,
             };
             let all: Vec<Timing> = widths.map(timing).collect();
-            let rare: Vec<Timing> = all
+            let chosen = all
                 .iter()
-                .filter(|t| model::split_vote_rate(t, &env) <= SPLIT_LIMIT)
-                .copied()
-                .collect();
-            let chosen = if rare.is_empty() {
-                all.last().copied()
-            } else {
-                rare.into_iter()
-                    .map(|t| {
-                        let doubled = 2.0 * model::split_vote_rate(&t, &env);
-                        (model::failover_quantile_at(0.99, &t, &env, doubled), t)
-                    })
-                    .min_by(|a, b| a.0.total_cmp(&b.0))
-                    .map(|(_, t)| t)
-            };
-            estimate(&chosen.expect("at least one width"), &env, stall)
+                .map(|t| (model::split_vote_rate(t, env), t))
+                .filter(|(split, _)| *split <= SPLIT_LIMIT)
+                .map(|(split, t)| (model::failover_quantile_at(0.99, t, env, 2.0 * split), t))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, t)| *t)
+                .or_else(|| all.last().copied());
+            estimate(&chosen.expect("at least one width"), env, stall)
         })
         .collect()
 }
@@ -198,13 +183,14 @@ mod tests {
     fn every_candidate_keeps_timeout_above_interval_above_round_trip_heartbeat_pattern() {
         let profile =
             Profile { max_pause_ms: 40.0, fsync_p99_ms: Some(5.0), ..Profile::new(5, 0.3, 1.0) };
-        let all = candidates(&profile);
+        let env = Environment::of(&profile);
+        let all = candidates(&profile, &env);
         assert!(all.len() > 50, "{} candidates", all.len());
-        let rtt = 2.0 * profile.latency().quantile(0.99);
+        let rtt = 2.0 * env.latency.quantile(0.99);
         for c in &all {
             assert!(c.heartbeat_ms > rtt, "{c:?}");
             assert!(c.min_ms >= 3.0 * c.heartbeat_ms, "{c:?}");
-            assert!(c.min_ms >= 40.0 + c.heartbeat_ms + stall_ms(&profile), "{c:?}");
+            assert!(c.min_ms >= 40.0 + c.heartbeat_ms + stall_ms(&env), "{c:?}");
             assert!(c.max_ms > c.min_ms);
             for v in [c.heartbeat_ms, c.min_ms, c.max_ms] {
                 assert_eq!(v.fract(), 0.0, "whole ms: {c:?}");
@@ -215,7 +201,7 @@ mod tests {
     #[test]
     fn a_coarse_tick_keeps_every_setting_on_the_tick() {
         let profile = Profile { timer_granularity_ms: 10.0, ..Profile::new(3, 0.3, 1.0) };
-        for c in candidates(&profile) {
+        for c in candidates(&profile, &Environment::of(&profile)) {
             for v in [c.heartbeat_ms, c.min_ms, c.max_ms] {
                 assert_eq!(v % 10.0, 0.0, "{c:?}");
             }
