@@ -151,3 +151,48 @@ async fn bad_input_on_the_port_closes_that_connection_and_the_node_keeps_serving
     let s = target.handle.status.borrow().clone();
     assert!(s.leader.is_some(), "{s:?}");
 }
+
+/// A follower sends nothing to another follower for as long as a leader lives, so its
+/// connection to a peer that was killed and restarted in the meantime is still the one to the
+/// old process. The first vote request written into it must not be lost (it was: every
+/// follower's first campaign after such a restart failed, the live cluster's heavy tail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_to_a_restarted_peer_is_not_lost_on_the_connection_to_its_old_process() {
+    use raft_heartbeat::core::{Envelope, LogPosition, Message, Term, VoteKind, VoteRequest};
+    use raft_heartbeat::runtime::Transport;
+
+    let listen_a = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listen_b = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (addr_a, addr_b) = (listen_a.local_addr().unwrap(), listen_b.local_addr().unwrap());
+    let tcp = |id: u64, peer: u64, addr: SocketAddr| {
+        TcpConfig::new(
+            CLUSTER,
+            NodeId(id),
+            [(NodeId(peer), addr)].into(),
+            Duration::from_millis(20),
+        )
+    };
+    let request = |term: u64| Envelope {
+        from: NodeId(1),
+        to: NodeId(2),
+        message: Message::VoteRequest(VoteRequest {
+            term: Term(term),
+            last_log: LogPosition::default(),
+            kind: VoteKind::PreVote,
+        }),
+    };
+    let mut a = TcpTransport::start(listen_a, tcp(1, 2, addr_b)).unwrap();
+    let mut b = TcpTransport::start(listen_b, tcp(2, 1, addr_a)).unwrap();
+    a.send(request(1)).await;
+    let first = tokio::time::timeout(Duration::from_secs(2), b.recv()).await;
+    assert_eq!(first.ok().flatten(), Some(request(1)));
+    // Node 2 is killed and comes back on the same port; node 1 stays silent meanwhile.
+    drop(b);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut b =
+        TcpTransport::start(TcpListener::bind(addr_b).await.unwrap(), tcp(2, 1, addr_a)).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    a.send(request(2)).await;
+    let after = tokio::time::timeout(Duration::from_secs(2), b.recv()).await;
+    assert_eq!(after.ok().flatten(), Some(request(2)), "the first message after the restart");
+}

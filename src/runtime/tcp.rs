@@ -11,7 +11,9 @@
 //! - Outbound queues are bounded per peer and lane; a slow or dead peer loses messages, it
 //!   never blocks the core or the other peers.
 //! - Connections are re-established with exponential backoff capped at half the heartbeat
-//!   interval (a longer cap lets a restarted voter time out: hashicorp/raft PR #494).
+//!   interval (a longer cap lets a restarted voter time out: hashicorp/raft PR #494). An idle
+//!   outbound connection watches its read side, so one to a peer that has since restarted is
+//!   replaced as soon as the peer's end closes, not after a message is lost in it.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -265,10 +267,24 @@ async fn pump(
     let hello = Frame::Hello { cluster_id: config.cluster_id, node: config.id, lane };
     codec::encode(&hello, &mut buf).map_err(std::io::Error::other)?;
     stream.write_all(&buf).await?;
+    let (mut reader, mut writer) = stream.split();
+    let mut byte = [0u8; 1];
     loop {
         let frames = outbox.take();
         if frames.is_empty() {
-            outbox.ready.notified().await;
+            // The peer never writes on this connection, so anything on the read side is its
+            // end: a connection idle since the peer was killed is replaced now, before a
+            // message is written into a socket no process reads (it would be lost).
+            tokio::select! {
+                () = outbox.ready.notified() => {}
+                read = reader.read(&mut byte) => {
+                    read?;
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "closed by the peer",
+                    ));
+                }
+            }
             continue;
         }
         buf.clear();
@@ -277,7 +293,7 @@ async fn pump(
                 tracing::warn!(error = %e, "frame not sent");
             }
         }
-        stream.write_all(&buf).await?;
+        writer.write_all(&buf).await?;
     }
 }
 
