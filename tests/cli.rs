@@ -264,8 +264,12 @@ fn split_votes_json_is_exactly_the_rows_of_fractions() {
 fn node_refuses_bad_settings_with_a_clear_error_and_exit_2() {
     let dir = temp("node-data");
     let d = dir.to_str().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["node", "--listen", "127.0.0.1:0", "--data-dir", d], "--id is required"),
+        (
+            &["node", "--id", "1", "--listen", "127.0.0.1:0", "--data-dir", d, "--loss", "1.5"],
+            "--loss must be a probability",
+        ),
         (
             &["node", "--id", "1", "--listen", "127.0.0.1:0", "--data-dir", d, "--peer", "2"],
             "ID=ADDRESS",
@@ -333,6 +337,40 @@ fn cluster_kills_the_leader_and_reports_each_failover_as_json() {
     assert_eq!(v["leaders_per_term_max"], 1);
     assert!(v["rejoin_term_bumps"].is_number());
     assert!(v["predicted_ms"]["p50"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn cluster_with_injected_latency_slows_every_failover_and_writes_the_events() {
+    let events = temp("cluster-events").join("events.jsonl");
+    std::fs::create_dir_all(events.parent().unwrap()).unwrap();
+    let out = run(&[
+        "cluster",
+        "--nodes",
+        "3",
+        "--kill-leader",
+        "2",
+        "--latency-ms",
+        "20",
+        "--events-out",
+        events.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["latency_ms"], 20.0);
+    // The last heartbeat was sent at most 50 ms before the kill and lands 20 ms later, the
+    // timeout (>= 150 ms) runs from there, and a pre-vote, a vote and the new leader's
+    // heartbeat cross five more links: at least -50 + 20 + 150 + 5 x 20 = 220 ms.
+    for f in v["failovers"].as_array().unwrap() {
+        let ms = f.as_f64().unwrap();
+        assert!((220.0..5000.0).contains(&ms), "failover of {ms} ms with 20 ms links");
+    }
+    assert!(v["predicted_ms"]["p50"].as_f64().unwrap() > 220.0, "{v}");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().filter(|l| l.get("killed").is_some()).count(), 2);
+    assert!(lines.iter().any(|l| l["event"].get("ElectionTimeout").is_some()), "{text}");
 }
 
 /// Clocks 30% fast against a lease that assumes 1%, the leader's slowed to 0.7 and then cut off:

@@ -3,7 +3,7 @@
 //! failover from the nodes' own event reports, next to the simulator's prediction.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -13,7 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use raft_heartbeat::core::{Event, NodeId, Role, Term};
 use raft_heartbeat::sim::{
-    self, ClusterSpec, CrashPoint, Lanes, Latency, NetworkSpec, RunOptions, Scenario, Step, Target,
+    self, ClusterSpec, CrashPoint, Lanes, Latency, NetworkSpec, RunOptions, Scenario, Step,
+    Summary, Target,
 };
 use serde::Serialize;
 
@@ -35,6 +36,15 @@ pub struct Args {
     /// Election timeout range, ms, as MIN..MAX.
     #[arg(long, default_value = "150..300", value_parser = parse_range)]
     election_ms: (u64, u64),
+    /// Injected one-way latency on every link, ms (each node's `--latency-ms`).
+    #[arg(long, default_value_t = 0.0)]
+    latency_ms: f64,
+    /// Injected loss on every link (each node's `--loss`).
+    #[arg(long, default_value_t = 0.0)]
+    loss: f64,
+    /// Write every node's events and every kill, one JSON line each, to this file.
+    #[arg(long)]
+    events_out: Option<PathBuf>,
     /// Print exactly one JSON object on stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -42,16 +52,21 @@ pub struct Args {
 
 #[derive(Serialize)]
 struct Report {
+    latency_ms: f64,
+    loss: f64,
     failovers: Vec<f64>,
+    live_ms: Summary,
     rejoin_term_bumps: u32,
-    predicted_ms: Predicted,
+    predicted_ms: Summary,
     leaders_per_term_max: usize,
 }
 
+/// One line of `--events-out`: a node's event, or the moment `cluster` killed a node.
 #[derive(Serialize)]
-struct Predicted {
-    p50: f64,
-    p99: f64,
+#[serde(untagged)]
+enum Record {
+    Event(EventLine),
+    Kill { unix_ms: u128, killed: u64 },
 }
 
 /// The node processes; every one still running is killed when this is dropped, also on error.
@@ -93,10 +108,12 @@ struct View {
     leader: BTreeMap<u64, (Option<NodeId>, Term, u128)>,
     term: BTreeMap<u64, Term>,
     leaders_by_term: BTreeMap<Term, BTreeSet<u64>>,
+    records: Vec<Record>,
 }
 
 impl View {
     fn apply(&mut self, line: &EventLine) {
+        self.records.push(Record::Event(*line));
         match line.event {
             Event::LeaderChanged { term, leader } => {
                 self.leader.insert(line.node, (leader, term, line.unix_ms));
@@ -150,7 +167,11 @@ fn spawn(
     cmd.arg("--heartbeat-ms")
         .arg(args.heartbeat_ms.to_string())
         .arg("--election-ms")
-        .arg(format!("{}..{}", args.election_ms.0, args.election_ms.1));
+        .arg(format!("{}..{}", args.election_ms.0, args.election_ms.1))
+        .arg("--latency-ms")
+        .arg(args.latency_ms.to_string())
+        .arg("--loss")
+        .arg(args.loss.to_string());
     let log = std::fs::File::create(dir.join(format!("n{id}.log")))?;
     cmd.stdout(Stdio::piped()).stderr(log).stdin(Stdio::null());
     let mut child = cmd.spawn().with_context(|| format!("cannot start node {id}"))?;
@@ -193,7 +214,68 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(3..=9).contains(&args.nodes) {
         bail!("--nodes must be 3 to 9 (one machine, a majority must survive a kill)");
     }
+    if !(0.0..=10_000.0).contains(&args.latency_ms) {
+        bail!("--latency-ms must be 0 to 10000 ms, got {}", args.latency_ms);
+    }
+    if !(0.0..1.0).contains(&args.loss) {
+        bail!("--loss must be a probability in [0, 1), got {}", args.loss);
+    }
+    let mut view = View::default();
+    let measured = measure(&args, &mut view);
+    if let Some(path) = &args.events_out {
+        write_records(path, &view.records)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("cluster: {} events in {}", view.records.len(), path.display());
+    }
+    let (failovers, bumps) = measured?;
+    let leaders_per_term_max = view.leaders_by_term.values().map(BTreeSet::len).max().unwrap_or(0);
     let (min, max) = args.election_ms;
+    let predicted = predict(&args, min, max)?;
+    let report = Report {
+        latency_ms: args.latency_ms,
+        loss: args.loss,
+        live_ms: Summary::of(&failovers),
+        failovers,
+        rejoin_term_bumps: bumps,
+        predicted_ms: predicted,
+        leaders_per_term_max,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!("failovers (ms): {:?}", report.failovers);
+        println!(
+            "live p50 {:.0} / p90 {:.0} / p99 {:.0} ms over {} kills; \
+             simulator predicts p50 {:.0} / p90 {:.0} / p99 {:.0} ms",
+            report.live_ms.p50,
+            report.live_ms.p90,
+            report.live_ms.p99,
+            report.failovers.len(),
+            report.predicted_ms.p50,
+            report.predicted_ms.p90,
+            report.predicted_ms.p99
+        );
+        println!(
+            "rejoins that raised the term: {}; most leaders in one term: {}",
+            report.rejoin_term_bumps, report.leaders_per_term_max
+        );
+    }
+    Ok(if report.leaders_per_term_max <= 1 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn write_records(path: &Path, records: &[Record]) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for r in records {
+        serde_json::to_writer(&mut out, r)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Starts the nodes, kills the leader `--kill-leader` times, and returns the failovers (ms)
+/// and how many rejoins raised the term.
+fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<f64>, u32)> {
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("raft-heartbeat-cluster-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -218,7 +300,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (1..=args.nodes).map(|id| Ok((id, free_port()?))).collect::<anyhow::Result<_>>()?;
     let (tx, rx) = mpsc::channel();
     for id in 1..=args.nodes {
-        let child = spawn(&exe, &dir, id, &ports, &args, &tx)?;
+        let child = spawn(&exe, &dir, id, &ports, args, &tx)?;
         lock(&procs).children.insert(id, child);
     }
     eprintln!(
@@ -227,13 +309,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ports.values().collect::<Vec<_>>(),
         dir.display()
     );
-    let mut view = View::default();
     let mut live: BTreeSet<u64> = (1..=args.nodes).collect();
     let mut failovers = Vec::new();
     let mut bumps = 0;
     for round in 1..=args.kill_leader {
         let l = live.clone();
-        if !wait_until(&rx, &mut view, Duration::from_secs(10), |v| v.agreed(&l).is_some()) {
+        if !wait_until(&rx, view, Duration::from_secs(10), |v| v.agreed(&l).is_some()) {
             bail!("no leader agreed on by every node within 10 s (logs in {})", dir.display());
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -242,6 +323,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let (leader, term) = view.agreed(&live).context("the leader changed while settling")?;
         let killed_at = unix_ms();
+        view.records.push(Record::Kill { unix_ms: killed_at, killed: leader.0 });
         let killed = lock(&procs).children.remove(&leader.0);
         if let Some(mut child) = killed {
             child.kill()?;
@@ -250,7 +332,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         live.remove(&leader.0);
         let l = live.clone();
         let moved_on = move |v: &View| v.agreed(&l).is_some_and(|(n, t)| n != leader && t > term);
-        if !wait_until(&rx, &mut view, Duration::from_secs(10), moved_on) {
+        if !wait_until(&rx, view, Duration::from_secs(10), moved_on) {
             bail!("no new leader within 10 s of killing {leader} (logs in {})", dir.display());
         }
         let reported =
@@ -261,58 +343,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "failover {round}: {leader} killed, {new_leader} leads {new_term} after {ms:.0} ms"
         );
         failovers.push(ms);
-        let child = spawn(&exe, &dir, leader.0, &ports, &args, &tx)?;
+        let child = spawn(&exe, &dir, leader.0, &ports, args, &tx)?;
         lock(&procs).children.insert(leader.0, child);
         live.insert(leader.0);
         let l = live.clone();
-        let rejoined =
-            wait_until(&rx, &mut view, Duration::from_secs(5), |v| v.agreed(&l).is_some());
+        let rejoined = wait_until(&rx, view, Duration::from_secs(5), |v| v.agreed(&l).is_some());
         let max_term = view.term.values().copied().max().unwrap_or(new_term);
         if !rejoined || max_term > new_term {
             bumps += 1;
         }
     }
     drop(std::mem::replace(&mut *lock(&procs), Processes::empty()));
-    let leaders_per_term_max = view.leaders_by_term.values().map(BTreeSet::len).max().unwrap_or(0);
-    let predicted = predict(args.nodes, args.heartbeat_ms, min, max)?;
-    let report = Report {
-        failovers,
-        rejoin_term_bumps: bumps,
-        predicted_ms: predicted,
-        leaders_per_term_max,
-    };
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        let mut sorted = report.failovers.clone();
-        sorted.sort_by(f64::total_cmp);
-        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
-        println!("failovers (ms): {:?}", report.failovers);
-        println!(
-            "live median {median:.0} ms; simulator predicts p50 {:.0} ms, p99 {:.0} ms",
-            report.predicted_ms.p50, report.predicted_ms.p99
-        );
-        println!(
-            "rejoins that raised the term: {}; most leaders in one term: {}",
-            report.rejoin_term_bumps, report.leaders_per_term_max
-        );
-    }
-    Ok(if report.leaders_per_term_max <= 1 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok((failovers, bumps))
 }
 
 /// The simulator's failover distribution for the same settings on loopback with an SSD.
-fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<Predicted> {
+///
+/// Loopback carries a message in about 0.1 ms. An injected delay is a tokio timer, which fires
+/// on the next whole millisecond: `latency_ms` plus up to 1 ms. The node's own timers are
+/// tokio's too, late by up to 1 ms. Loss is the injected one.
+fn predict(args: &Args, min: u64, max: u64) -> anyhow::Result<Summary> {
     // The runtime's nodes use the core's defaults, which are the scenario format's.
     let cluster = ClusterSpec {
-        heartbeat_ms: heartbeat_ms as f64,
+        heartbeat_ms: args.heartbeat_ms as f64,
         election_timeout_ms: [min as f64, max as f64],
-        ..ClusterSpec::new(nodes)
+        ..ClusterSpec::new(args.nodes)
+    };
+    let latency = if args.latency_ms > 0.0 {
+        Latency::Uniform { min_ms: args.latency_ms + 0.1, max_ms: args.latency_ms + 1.1 }
+    } else {
+        Latency::Normal { mean_ms: 0.1, std_ms: 0.03 }
     };
     let scenario = Scenario {
         trials: 1000,
         stop_after_recovery: true,
         network: NetworkSpec {
-            latency: Latency::Normal { mean_ms: 0.1, std_ms: 0.03 },
+            latency,
+            loss: args.loss,
             disk: Latency::Normal { mean_ms: 1.0, std_ms: 0.3 },
             lane: Lanes::Dedicated,
             timer_jitter: Latency::Uniform { min_ms: 0.0, max_ms: 1.0 },
@@ -330,5 +397,5 @@ fn predict(nodes: u64, heartbeat_ms: u64, min: u64, max: u64) -> anyhow::Result<
         ..Scenario::new("cluster-prediction", cluster, 60_000.0)
     };
     let report = sim::run(&scenario, &RunOptions { seed: 1, ..RunOptions::default() }, &|_| {})?;
-    Ok(Predicted { p50: report.time_without_leader_ms.p50, p99: report.time_without_leader_ms.p99 })
+    Ok(report.time_without_leader_ms)
 }

@@ -9,11 +9,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use raft_heartbeat::core::{Config, NodeId};
-use raft_heartbeat::runtime::{Driver, FileStore, TcpConfig, TcpTransport};
+use raft_heartbeat::runtime::{Driver, FaultyTransport, FileStore, TcpConfig, TcpTransport};
 use serde::Deserialize;
 
 use super::args::parse_range;
 use super::event_line::EventLine;
+
+/// Mixed into the seed for the loss generator, so it is not the timeout generator's stream.
+const LOSS_STREAM: u64 = 0x6c6f_7373;
 
 /// Options of `node`. Flags override the `--config` file.
 #[derive(clap::Args, Debug)]
@@ -42,8 +45,17 @@ pub struct Args {
     /// Seed of the node's timeout generator (default: from the time and process id; printed).
     #[arg(long)]
     seed: Option<u64>,
+    /// Injected one-way latency, ms: every inbound message is delayed this long (loopback
+    /// standing in for a LAN or a WAN).
+    #[arg(long)]
+    latency_ms: Option<f64>,
+    /// Injected loss: every inbound message is dropped with this probability (seeded by
+    /// `--seed`).
+    #[arg(long)]
+    loss: Option<f64>,
     /// A TOML file with the same settings (`id`, `listen`, `peers = { 2 = "addr" }`,
-    /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`).
+    /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`, `latency_ms`,
+    /// `loss`).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -59,6 +71,8 @@ struct FileConfig {
     cluster_id: Option<u64>,
     heartbeat_ms: Option<u64>,
     election_ms: Option<[u64; 2]>,
+    latency_ms: Option<f64>,
+    loss: Option<f64>,
 }
 
 fn parse_peer(s: &str) -> Result<(u64, SocketAddr), String> {
@@ -139,8 +153,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     config.validate().context("invalid node settings")?;
     let cluster_id = args.cluster_id.or(file.cluster_id).unwrap_or(1);
+    let latency_ms = args.latency_ms.or(file.latency_ms).unwrap_or(0.0);
+    if !(0.0..=60_000.0).contains(&latency_ms) {
+        bail!("--latency-ms must be 0 to 60000 ms, got {latency_ms}");
+    }
+    let loss = args.loss.or(file.loss).unwrap_or(0.0);
+    if !(0.0..1.0).contains(&loss) {
+        bail!("--loss must be a probability in [0, 1), got {loss}");
+    }
     eprintln!(
-        "node {id}: listening on {listen}, {} peers, cluster {cluster_id}, seed {seed}",
+        "node {id}: listening on {listen}, {} peers, cluster {cluster_id}, seed {seed}, \
+         injected latency {latency_ms} ms, loss {loss}",
         peers.len()
     );
 
@@ -150,10 +173,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let transport = TcpTransport::start(
+        let tcp = TcpTransport::start(
             listener,
             TcpConfig::new(cluster_id, NodeId(id), peers, heartbeat),
         )?;
+        let (transport, faults) = FaultyTransport::new(tcp);
+        faults.set_delay(Duration::from_secs_f64(latency_ms / 1000.0));
+        faults.set_loss(loss, seed ^ LOSS_STREAM);
         let (driver, handle) = Driver::new(config, store, transport).await?;
         let mut events = handle.events();
         tokio::spawn(async move {

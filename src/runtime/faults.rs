@@ -1,7 +1,7 @@
 //! A transport wrapper that injects faults on a real network, for integration tests and demos,
 //! in the vocabulary the simulator uses (see [`link`](crate::link)): partition a link to a
 //! peer (one way or both) and repair it, hold it (messages are kept) and release it, add
-//! delay. The controls are a cloneable [`Faults`] handle, so a test keeps one while the driver
+//! delay and loss (so a loopback cluster can stand in for a LAN or a WAN). The controls are a cloneable [`Faults`] handle, so a test keeps one while the driver
 //! owns the transport.
 
 use std::collections::{BTreeSet, VecDeque};
@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
 use super::transport::Transport;
@@ -18,17 +20,38 @@ use crate::link::Direction;
 /// How often a receiver with held messages looks again whether they were released.
 const HOLD_POLL: Duration = Duration::from_millis(5);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     partitioned: BTreeSet<(Direction, NodeId)>,
     held: BTreeSet<NodeId>,
     hold_all: bool,
     delay: Duration,
+    loss: f64,
+    rng: ChaCha8Rng,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            partitioned: BTreeSet::new(),
+            held: BTreeSet::new(),
+            hold_all: false,
+            delay: Duration::ZERO,
+            loss: 0.0,
+            rng: ChaCha8Rng::seed_from_u64(0),
+        }
+    }
 }
 
 impl State {
     fn held(&self, peer: NodeId) -> bool {
         self.hold_all || self.held.contains(&peer)
+    }
+
+    /// Whether the next inbound message is lost, drawn from the seeded generator.
+    fn lose(&mut self) -> bool {
+        self.loss > 0.0
+            && (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < self.loss
     }
 }
 
@@ -101,7 +124,18 @@ impl Faults {
         self.with(|s| s.delay = d);
     }
 
-    /// Removes every fault: repairs every link, releases every hold, ends the delay.
+    /// Drops each inbound message with probability `probability` (clamped to `[0, 1]`), drawn
+    /// from a generator seeded with `seed`: the same seed loses the same messages of a
+    /// sequence.
+    pub fn set_loss(&self, probability: f64, seed: u64) {
+        self.with(|s| {
+            s.loss = if probability.is_nan() { 0.0 } else { probability.clamp(0.0, 1.0) };
+            s.rng = ChaCha8Rng::seed_from_u64(seed);
+        });
+    }
+
+    /// Removes every fault: repairs every link, releases every hold, ends the delay and the
+    /// loss.
     pub fn clear(&self) {
         self.with(|s| *s = State::default());
     }
@@ -191,7 +225,8 @@ impl<T: Transport> Transport for FaultyTransport<T> {
                 message = self.inner.recv() => {
                     let env = message?;
                     let (dropped, delay) = self.faults.with(|s| {
-                        (s.partitioned.contains(&(Direction::Inbound, env.from)), s.delay)
+                        let cut = s.partitioned.contains(&(Direction::Inbound, env.from));
+                        (cut || s.lose(), s.delay)
                     });
                     if !dropped {
                         self.inbound.push_back((Instant::now() + delay, env));
