@@ -55,10 +55,24 @@ struct Report {
     latency_ms: f64,
     loss: f64,
     failovers: Vec<f64>,
+    /// Per failover: the terms it took (more than one: a split vote or a failed candidacy).
+    rounds: Vec<u64>,
+    /// Per failover: the election timers that fired on the live nodes before every one
+    /// followed the new leader (more than one: a pre-vote or a vote that did not win at once).
+    election_timeouts: Vec<u32>,
     live_ms: Summary,
     rejoin_term_bumps: u32,
     predicted_ms: Summary,
+    /// The simulator's share of failovers that took more than one term.
+    predicted_more_than_one_round: f64,
     leaders_per_term_max: usize,
+}
+
+/// One failover as measured.
+struct Failover {
+    ms: f64,
+    rounds: u64,
+    election_timeouts: u32,
 }
 
 /// One line of `--events-out`: a node's event, or the moment `cluster` killed a node.
@@ -108,6 +122,7 @@ struct View {
     leader: BTreeMap<u64, (Option<NodeId>, Term, u128)>,
     term: BTreeMap<u64, Term>,
     leaders_by_term: BTreeMap<Term, BTreeSet<u64>>,
+    election_timeouts: u32,
     records: Vec<Record>,
 }
 
@@ -121,6 +136,7 @@ impl View {
             Event::TermChanged { to, .. } => {
                 self.term.insert(line.node, to);
             }
+            Event::ElectionTimeout { .. } => self.election_timeouts += 1,
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 self.leaders_by_term.entry(term).or_default().insert(line.node);
             }
@@ -230,14 +246,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (failovers, bumps) = measured?;
     let leaders_per_term_max = view.leaders_by_term.values().map(BTreeSet::len).max().unwrap_or(0);
     let (min, max) = args.election_ms;
-    let predicted = predict(&args, min, max)?;
+    let (predicted, predicted_rounds) = predict(&args, min, max)?;
     let report = Report {
         latency_ms: args.latency_ms,
         loss: args.loss,
-        live_ms: Summary::of(&failovers),
-        failovers,
+        live_ms: Summary::of(&failovers.iter().map(|f| f.ms).collect::<Vec<_>>()),
+        failovers: failovers.iter().map(|f| f.ms).collect(),
+        rounds: failovers.iter().map(|f| f.rounds).collect(),
+        election_timeouts: failovers.iter().map(|f| f.election_timeouts).collect(),
         rejoin_term_bumps: bumps,
         predicted_ms: predicted,
+        predicted_more_than_one_round: predicted_rounds,
         leaders_per_term_max,
     };
     if args.json {
@@ -254,6 +273,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             report.predicted_ms.p50,
             report.predicted_ms.p90,
             report.predicted_ms.p99
+        );
+        println!(
+            "failovers that took more than one term: {} (simulator: {:.1}%); \
+             more than one election timeout: {}",
+            report.rounds.iter().filter(|r| **r > 1).count(),
+            100.0 * report.predicted_more_than_one_round,
+            report.election_timeouts.iter().filter(|t| **t > 1).count()
         );
         println!(
             "rejoins that raised the term: {}; most leaders in one term: {}",
@@ -273,9 +299,9 @@ fn write_records(path: &Path, records: &[Record]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the nodes, kills the leader `--kill-leader` times, and returns the failovers (ms)
-/// and how many rejoins raised the term.
-fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<f64>, u32)> {
+/// Starts the nodes, kills the leader `--kill-leader` times, and returns the failovers and
+/// how many rejoins raised the term.
+fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<Failover>, u32)> {
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("raft-heartbeat-cluster-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -322,6 +348,7 @@ fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<f64>, u32)> {
             view.apply(&line);
         }
         let (leader, term) = view.agreed(&live).context("the leader changed while settling")?;
+        let timeouts_before = view.election_timeouts;
         let killed_at = unix_ms();
         view.records.push(Record::Kill { unix_ms: killed_at, killed: leader.0 });
         let killed = lock(&procs).children.remove(&leader.0);
@@ -342,7 +369,11 @@ fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<f64>, u32)> {
         eprintln!(
             "failover {round}: {leader} killed, {new_leader} leads {new_term} after {ms:.0} ms"
         );
-        failovers.push(ms);
+        failovers.push(Failover {
+            ms,
+            rounds: new_term.0 - term.0,
+            election_timeouts: view.election_timeouts - timeouts_before,
+        });
         let child = spawn(&exe, &dir, leader.0, &ports, args, &tx)?;
         lock(&procs).children.insert(leader.0, child);
         live.insert(leader.0);
@@ -362,7 +393,8 @@ fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<f64>, u32)> {
 /// Loopback carries a message in about 0.1 ms. An injected delay is a tokio timer, which fires
 /// on the next whole millisecond: `latency_ms` plus up to 1 ms. The node's own timers are
 /// tokio's too, late by up to 1 ms. Loss is the injected one.
-fn predict(args: &Args, min: u64, max: u64) -> anyhow::Result<Summary> {
+/// Returns the failover distribution and the share of failovers that took more than one term.
+fn predict(args: &Args, min: u64, max: u64) -> anyhow::Result<(Summary, f64)> {
     // The runtime's nodes use the core's defaults, which are the scenario format's.
     let cluster = ClusterSpec {
         heartbeat_ms: args.heartbeat_ms as f64,
@@ -396,6 +428,14 @@ fn predict(args: &Args, min: u64, max: u64) -> anyhow::Result<Summary> {
         }],
         ..Scenario::new("cluster-prediction", cluster, 60_000.0)
     };
-    let report = sim::run(&scenario, &RunOptions { seed: 1, ..RunOptions::default() }, &|_| {})?;
-    Ok(report.time_without_leader_ms)
+    let opts = RunOptions { seed: 1, keep_trial_results: true, ..RunOptions::default() };
+    let report = sim::run(&scenario, &opts, &|_| {})?;
+    let recovered: Vec<u64> = report
+        .trial_results
+        .iter()
+        .filter(|r| r.time_without_leader_ms.is_some())
+        .map(|r| r.election_rounds)
+        .collect();
+    let more = recovered.iter().filter(|r| **r > 1).count() as f64 / recovered.len().max(1) as f64;
+    Ok((report.time_without_leader_ms, more))
 }
