@@ -13,7 +13,8 @@ mod cli;
 
 use cli::args::at_least_one;
 use cli::{
-    advise_cmd, cluster_cmd, figure16_cmd, node_cmd, reproducer, split_votes_cmd, sweep_cmd, table,
+    advise_cmd, cluster_cmd, false_elections_cmd, figure16_cmd, node_cmd, reproducer,
+    split_votes_cmd, sweep_cmd, table,
 };
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
@@ -58,6 +59,9 @@ enum Experiment {
     SplitVotes(split_votes_cmd::Args),
     /// Failover on a LAN against the width of the timeout range and against its minimum.
     Sweep(sweep_cmd::Args),
+    /// False timeouts and false elections per hour under a healthy leader, against loss,
+    /// the latency's tail and the heartbeats per timeout, simulated beside the closed forms.
+    FalseElections(false_elections_cmd::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -117,6 +121,9 @@ fn main() -> ExitCode {
         Command::Experiment { which: Experiment::Figure16(args) } => figure16_cmd::run(args),
         Command::Experiment { which: Experiment::SplitVotes(args) } => split_votes_cmd::run(args),
         Command::Experiment { which: Experiment::Sweep(args) } => sweep_cmd::run(args),
+        Command::Experiment { which: Experiment::FalseElections(args) } => {
+            false_elections_cmd::run(args)
+        }
         Command::Advise(args) => advise_cmd::run(args),
         Command::Merge { reports } => merge(reports),
         Command::Node(args) => node_cmd::run(args),

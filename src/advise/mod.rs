@@ -49,7 +49,7 @@ pub use error::AdviseError;
 pub use knobs::{PeerKnobs, Settings, Whole};
 pub use profile::{Delay, Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
 pub use search::{Estimate, SPLIT_LIMIT};
-pub use verify::{failover, failover_scenario, Failover, Quiet};
+pub use verify::{failover, failover_scenario, steady_hours_scenario, Failover, Quiet};
 
 use crate::core::{Config, NodeId};
 use model::Environment;

@@ -70,6 +70,14 @@ pub fn steady_scenario(profile: &Profile, timing: &Timing) -> Scenario {
     s
 }
 
+/// No fault at all, `hours` trials of one hour each (so they run in parallel), for counting
+/// false timeouts and elections where they are frequent enough to count.
+pub fn steady_hours_scenario(profile: &Profile, timing: &Timing, hours: u64) -> Scenario {
+    let mut s = base(profile, timing, "steady-hours", settled_ms(timing) + 3_600_000.0);
+    s.trials = hours;
+    s
+}
+
 /// The leader stalls for the profile's longest pause, once established.
 pub fn pause_scenario(profile: &Profile, timing: &Timing, trials: u64) -> Scenario {
     let at = settled_ms(timing);
