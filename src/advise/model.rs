@@ -10,7 +10,9 @@
 //! - **False elections**: with pre-vote (thesis §9.6) a false timeout raises no term unless a
 //!   majority grants the pre-vote, and a voter grants it only if it too has heard nothing from
 //!   the leader for the minimum timeout (stickiness, thesis §4.2.3): the probability of that
-//!   silence at a random instant, for each of the other followers, independently.
+//!   silence at a random instant, for each of the other followers, independently. And with
+//!   check quorum (thesis §6.2) a healthy leader steps down when too few followers were
+//!   heard within a minimum timeout, which under heavy loss is the larger of the two.
 //! - **Failover**: the first survivor times out `T(1) − φ` after the crash (`T(1)` the least
 //!   of the survivors' draws, `φ` the crash's phase in the heartbeat interval), then the
 //!   election takes a pre-vote round trip, the candidate's write, a vote round trip with the
@@ -177,9 +179,91 @@ pub fn prevote_pass_probability(t: &Timing, env: &Environment) -> f64 {
         .sum()
 }
 
-/// Elections (terms raised) started while the leader is alive, per day, with pre-vote on.
+/// Elections (terms raised) started while the leader is alive, per day, with pre-vote and
+/// check quorum on: false timeouts whose pre-vote wins, and check-quorum step-downs.
 pub fn false_elections_per_day(t: &Timing, env: &Environment) -> f64 {
     false_timeouts_per_day(t, env) * prevote_pass_probability(t, env)
+        + quorum_losses_per_day(t, env)
+}
+
+/// Round trips (two one-way latencies) at the quadrature's points, sorted.
+fn round_trips(env: &Environment) -> Vec<f64> {
+    let points = env.latency_points();
+    let mut rtts: Vec<f64> =
+        points.iter().flat_map(|a| points.iter().map(move |b| a + b)).collect();
+    rtts.sort_by(f64::total_cmp);
+    rtts
+}
+
+/// `P(R' − R > x)` for two independent round trips: whether an acknowledgment of an earlier
+/// round lands later, relative to its round, by more than `x`.
+fn round_trip_difference_sf(rtts: &[f64], x: f64) -> f64 {
+    let n = rtts.len();
+    let later: usize = rtts.iter().map(|r| n - rtts.partition_point(|q| *q <= r + x)).sum();
+    later as f64 / (n * n) as f64
+}
+
+/// Check-quorum step-downs of a healthy leader, per day (thesis §6.2): the leader steps down
+/// when fewer than `quorum − 1` followers were heard within the last minimum timeout `W`.
+///
+/// Each round every follower's acknowledgment arrives with probability `(1 − loss)²`, a round
+/// trip after the round was sent. Just before round `r`'s acknowledgment, round `r − d`'s is
+/// inside the window if it landed less than `W` ago: `R(r−d) − R(r) > d·h − W`. With `W` a
+/// whole number `n` of intervals (the usual setting), round `r − n`'s is inside only about
+/// half the time, so the window holds `n − 1` rounds and a coin flip, not `n`. A step-down is
+/// counted at the first round where too few followers are fresh: fewer at `r`, enough at
+/// `r − 1` (rounds are shared between the two windows; the inclusion of one round in the two is
+/// taken as independent).
+pub fn quorum_losses_per_day(t: &Timing, env: &Environment) -> f64 {
+    let followers = env.nodes.saturating_sub(1) as usize;
+    let need = env.quorum.saturating_sub(1) as usize;
+    if need == 0 || env.loss <= 0.0 && env.latency.quantile(1.0 - 1e-12) * 2.0 < t.min_ms {
+        return 0.0;
+    }
+    let a = (1.0 - env.loss) * (1.0 - env.loss);
+    let rtts = round_trips(env);
+    let spread = rtts[rtts.len() - 1] - rtts[0];
+    // inc[d]: round r − d inside the window just before round r's acknowledgment; inc[0] = 0.
+    let mut inc = vec![0.0];
+    let mut d = 1.0;
+    loop {
+        let x = d * t.heartbeat_ms - t.min_ms;
+        inc.push(round_trip_difference_sf(&rtts, x));
+        if x > spread {
+            break;
+        }
+        d += 1.0;
+    }
+    inc.push(0.0);
+    let (mut stale_now, mut stale_before, mut stale_both) = (1.0, 1.0, 1.0);
+    for d in 1..inc.len() {
+        stale_now *= 1.0 - a * inc[d];
+        stale_before *= 1.0 - a * inc[d - 1];
+        stale_both *= 1.0 - a + a * (1.0 - inc[d]) * (1.0 - inc[d - 1]);
+    }
+    // One follower: fresh now and before, now only, before only, neither.
+    let only_before = stale_now - stale_both;
+    let only_now = stale_before - stale_both;
+    let both = 1.0 - stale_now - stale_before + stale_both;
+    let mut dist = vec![vec![0.0; followers + 1]; followers + 1];
+    dist[0][0] = 1.0;
+    for _ in 0..followers {
+        let mut next = vec![vec![0.0; followers + 1]; followers + 1];
+        for (now, row) in dist.iter().enumerate() {
+            for (before, &p) in row.iter().enumerate() {
+                if p == 0.0 {
+                    continue;
+                }
+                next[now + 1][before + 1] += p * both;
+                next[now + 1][before] += p * only_now;
+                next[now][before + 1] += p * only_before;
+                next[now][before] += p * stale_both;
+            }
+        }
+        dist = next;
+    }
+    let per_round: f64 = dist[..need].iter().map(|row| row[need..].iter().sum::<f64>()).sum();
+    per_round * DAY_MS / t.heartbeat_ms
 }
 
 /// The thesis's probability that an election needs more than one round, with the vote window
@@ -290,7 +374,48 @@ mod tests {
         let pass = prevote_pass_probability(&t, &env);
         // Five nodes: two of the three other followers must be silent.
         assert!((pass - 3.0 * s * s * (1.0 - s) - s.powi(3)).abs() < 1e-12);
-        assert!(false_elections_per_day(&t, &env) < false_timeouts_per_day(&t, &env) * 1e-5);
+        assert!(pass < 1e-5, "{pass}");
+        let by_prevote = false_elections_per_day(&t, &env) - quorum_losses_per_day(&t, &env);
+        assert!((by_prevote - false_timeouts_per_day(&t, &env) * pass).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_healthy_leader_steps_down_when_a_majority_misses_its_window_raft_thesis_6_2() {
+        // Constant latency: with W = 3h exactly, round r − 3's acknowledgment is W old when
+        // round r's lands, so the window holds two rounds. Each follower is stale with
+        // q = (1 − a)² at every round's instant, and stale at two instants in a row with
+        // (1 − a)³ (the rounds are shared but for one at each end).
+        let env = Environment::of(&Profile { loss: 0.2, ..Profile::new(5, 0.3, 0.3) });
+        let t = timing(50.0, 150.0, 300.0);
+        let a: f64 = 0.8 * 0.8;
+        let (stale, stale_both) = ((1.0 - a).powi(2), (1.0 - a).powi(3));
+        // One follower: (fresh now, fresh a round before) with these probabilities.
+        let states = [
+            ((true, true), 1.0 - 2.0 * stale + stale_both),
+            ((true, false), stale - stale_both),
+            ((false, true), stale - stale_both),
+            ((false, false), stale_both),
+        ];
+        // Four followers, two needed: too few now, enough a round before.
+        let mut per_round = 0.0;
+        for i in 0..256usize {
+            let picks = [i & 3, (i >> 2) & 3, (i >> 4) & 3, (i >> 6) & 3];
+            let p: f64 = picks.iter().map(|&k| states[k].1).product();
+            let now = picks.iter().filter(|&&k| states[k].0 .0).count();
+            let before = picks.iter().filter(|&&k| states[k].0 .1).count();
+            if now < 2 && before >= 2 {
+                per_round += p;
+            }
+        }
+        let expected = per_round * DAY_MS / 50.0;
+        let got = quorum_losses_per_day(&t, &env);
+        assert!((got - expected).abs() < 1e-9 * expected, "{got} against {expected}");
+        // No loss and a tight latency: never.
+        assert_eq!(quorum_losses_per_day(&t, &lan(0.0)), 0.0);
+        // A jittery latency puts round r − 3 in the window about half the time: fewer
+        // step-downs than with two rounds, more than with three.
+        let jittery = quorum_losses_per_day(&t, &lan(0.2));
+        assert!(jittery < got && jittery > got / 20.0, "{jittery} against {got}");
     }
 
     #[test]

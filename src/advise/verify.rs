@@ -222,6 +222,26 @@ mod tests {
     }
 
     #[test]
+    fn check_quorum_step_downs_under_loss_are_priced_pessimistically_raft_thesis_6_2() {
+        // 20% loss, 50 ms heartbeats, 150-300 ms: a healthy leader loses its majority's
+        // window about twice a minute, and the closed form says so within a factor of two.
+        let p = Profile { loss: 0.2, ..Profile::new(5, 0.3, 1.0) };
+        let t = Timing { heartbeat_ms: 50.0, min_ms: 150.0, max_ms: 300.0, step_ms: 1.0 };
+        let opts = RunOptions { seed: 1, keep_trial_results: true, ..RunOptions::default() };
+        let report = run(&steady_hours_scenario(&p, &t, 2), &opts, &|_| {}).unwrap();
+        let elections: u64 =
+            report.trial_results.iter().map(|r| r.leaders_elected.saturating_sub(1)).sum();
+        let simulated = elections as f64 / (report.sim_seconds / 3600.0);
+        let env = super::super::model::Environment::of(&p);
+        let closed = super::super::model::false_elections_per_day(&t, &env) / 24.0;
+        assert!(simulated > 50.0, "{simulated} per hour");
+        assert!(
+            closed >= 0.9 * simulated && closed <= 2.0 * simulated,
+            "{closed} against {simulated}"
+        );
+    }
+
+    #[test]
     fn the_failover_run_measures_what_simulate_measures() {
         let p = Profile::new(3, 0.3, 1.0);
         let f = failover(&p, &timing(), 200, 3).unwrap();

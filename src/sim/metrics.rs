@@ -30,6 +30,10 @@ pub struct TrialResult {
     pub false_suspicions: u64,
     /// New leaders elected while the previous one was alive and reachable by a majority.
     pub spurious_leader_changes: u64,
+    /// Leaders elected, the trial's first included: in a fault-free trial every one after the
+    /// first is a false election, whoever wins it.
+    #[serde(default)]
+    pub leaders_elected: u64,
     /// Simulated seconds.
     pub sim_seconds: f64,
     /// Engine events processed.

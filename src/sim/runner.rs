@@ -115,6 +115,9 @@ pub struct Report {
     pub false_suspicions: Rate,
     /// Leader changes while the previous leader was alive and reachable by a majority.
     pub spurious_leader_changes: Rate,
+    /// Leaders elected, each trial's first included.
+    #[serde(default)]
+    pub leaders_elected: Rate,
     /// Protocol messages sent.
     pub messages: u64,
     /// Their bytes.
@@ -366,6 +369,7 @@ fn summarize(scenario: String, seed: u64, results: &[TrialResult]) -> Report {
         term_increase: Summary::of(&collect(&|r| recovered(r).then_some(r.term_increase as f64))),
         false_suspicions: rate(results.iter().map(|r| r.false_suspicions).sum()),
         spurious_leader_changes: rate(results.iter().map(|r| r.spurious_leader_changes).sum()),
+        leaders_elected: rate(results.iter().map(|r| r.leaders_elected).sum()),
         messages: results.iter().map(|r| r.messages).sum(),
         bytes: results.iter().map(|r| r.bytes).sum(),
         violations: results.iter().filter_map(|r| r.violation.clone()).collect(),

@@ -142,6 +142,7 @@ impl World<'_> {
         }
         match event {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
+                self.result.leaders_elected += 1;
                 if let Err(v) = self.election.on_leader(self.now, id, term) {
                     self.violation.get_or_insert(v);
                 }
