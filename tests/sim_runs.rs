@@ -371,3 +371,16 @@ fn figure16_stated_numbers_hold_under_logcabins_setup_raft_9_3() {
     // "Consistently" read as at least 95 of 100; docs/figure16.md reports the two of seed 1.
     assert!(short.len() * 20 <= r.samples.len(), "150-150 elections at or under 10 s: {short:?}");
 }
+
+#[test]
+fn check_quorum_loses_half_a_round_when_the_minimum_timeout_is_whole_heartbeats_raft_thesis_6_2() {
+    // At 150 ms = 3 x 50 ms, round r - 3's acknowledgment turns W old just as round r's is due,
+    // so about half the time the window holds two rounds; at 151 ms it always holds three.
+    // Same loss, same false timeouts, several times the step-downs of a healthy leader.
+    let exact = go(&load("steady-lossy.toml"), 1, 4, 2);
+    let offset = go(&load("steady-lossy-151.toml"), 1, 4, 2);
+    let (a, b) = (exact.leaders_elected.total, offset.leaders_elected.total);
+    assert!(a > 3 * b && b > 0, "leaders elected: {a} at 150 ms, {b} at 151 ms");
+    let (ta, tb) = (exact.false_suspicions.total as f64, offset.false_suspicions.total as f64);
+    assert!((ta / tb - 1.0).abs() < 0.1, "false timeouts {ta} against {tb}");
+}

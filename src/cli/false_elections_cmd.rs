@@ -242,7 +242,13 @@ fn draw(path: &PathBuf, rows: &[Row]) -> anyhow::Result<()> {
             .x_label_area_size(36)
             .y_label_area_size(56)
             .build_cartesian_2d((lo_x - pad)..(hi_x + pad), (FLOOR_PER_HOUR..hi).log_scale())?;
-        chart.configure_mesh().x_desc(x_desc).y_desc("per hour (floor: none seen)").draw()?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc("per hour (at the floor: none seen)")
+            .x_label_formatter(&|v| format!("{}", (v * 1000.0).round() / 1000.0))
+            .y_label_formatter(&|v| format!("{v}"))
+            .draw()?;
         let at = |v: f64| v.max(FLOOR_PER_HOUR);
         let series: [(&str, RGBColor, Rate); 2] = [
             ("false timeouts", BLUE, |r| &r.false_timeouts_per_hour),
@@ -267,7 +273,12 @@ fn draw(path: &PathBuf, rows: &[Row]) -> anyhow::Result<()> {
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(1))
                 });
         }
-        plot::legend(&mut chart)?;
+        let corner = if family == "heartbeats" {
+            SeriesLabelPosition::UpperRight
+        } else {
+            SeriesLabelPosition::LowerRight
+        };
+        plot::legend_at(&mut chart, corner)?;
     }
     root.present()?;
     Ok(())

@@ -20,11 +20,14 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(out, "split votes {}", r.split_votes);
     let _ = writeln!(
         out,
-        "false suspicions {} ({:.2}/h)  spurious leader changes {} ({:.2}/h)",
+        "false suspicions {} ({:.2}/h)  spurious leader changes {} ({:.2}/h)  \
+         leaders elected {} ({:.2}/h)",
         r.false_suspicions.total,
         r.false_suspicions.per_hour,
         r.spurious_leader_changes.total,
-        r.spurious_leader_changes.per_hour
+        r.spurious_leader_changes.per_hour,
+        r.leaders_elected.total,
+        r.leaders_elected.per_hour
     );
     let _ = writeln!(out, "messages {}  bytes {}", r.messages, r.bytes);
     let speed = if r.wall_ms > 0.0 { r.sim_seconds * 1e3 / r.wall_ms } else { 0.0 };
