@@ -580,3 +580,26 @@ fn sweep_json_has_a_row_per_setting_and_wider_ranges_split_fewer_votes() {
     let p50 = |i: usize| rows[i]["p50_ms"].as_f64().unwrap();
     assert!(p50(5) < p50(6) && p50(6) < p50(8), "failover grows with the minimum timeout");
 }
+
+#[test]
+fn experiment_false_elections_prints_every_family_beside_the_closed_forms() {
+    let out = run(&["experiment", "false-elections", "--hours", "1", "--jobs", "2", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 15);
+    for family in ["loss", "jitter", "heartbeats"] {
+        assert_eq!(rows.iter().filter(|r| r["family"] == family).count(), 5, "{family}");
+    }
+    let rate = |r: &serde_json::Value, what: &str, which: &str| r[what][which].as_f64().unwrap();
+    let lossless = &rows[0];
+    assert_eq!(rate(lossless, "false_timeouts_per_hour", "simulated"), 0.0);
+    let lossy = rows.iter().find(|r| r["family"] == "loss" && r["value"] == 0.2).unwrap();
+    let (sim, closed) = (
+        rate(lossy, "false_timeouts_per_hour", "simulated"),
+        rate(lossy, "false_timeouts_per_hour", "closed_form"),
+    );
+    assert!(sim > 0.7 * closed && sim < 1.3 * closed, "{sim} against {closed}");
+    assert!(rate(lossy, "false_elections_per_hour", "simulated") > 10.0, "{lossy}");
+    assert!(lossy["leader_changes_per_hour"].as_f64().unwrap() > 0.0);
+}
