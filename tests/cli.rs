@@ -204,8 +204,21 @@ fn merging_shard_reports_gives_the_whole_runs_hash() {
 
 #[test]
 fn figure16_json_has_every_curve() {
-    let out = run(&["experiment", "figure16", "--trials", "10", "--json"]);
+    let svg = temp("lateness.svg");
+    let out = run(&[
+        "experiment",
+        "figure16",
+        "--trials",
+        "10",
+        "--json",
+        "--lateness-svg",
+        svg.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    for lateness in ["0.05", "0.1", "0.25", "0.5"] {
+        assert!(drawn.contains(&format!("L = {lateness} ms")), "{lateness} missing");
+    }
     let v = json(&out);
     let labels: Vec<&str> =
         v["curves"].as_array().unwrap().iter().map(|c| c["label"].as_str().unwrap()).collect();

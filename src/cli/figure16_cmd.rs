@@ -43,7 +43,14 @@ pub struct Args {
     /// LogCabin did).
     #[arg(long, value_enum)]
     vote_writes: Option<Writes>,
+    /// Also run 150-150 and 150-151 at each of several timer latenesses and draw their
+    /// cumulative curves to this SVG file.
+    #[arg(long)]
+    lateness_svg: Option<PathBuf>,
 }
+
+/// Timer latenesses of `--lateness-svg`, ms: an idle host's timer slack up to a busy one's.
+const LATENESSES_MS: [f64; 4] = [0.05, 0.1, 0.25, 0.5];
 
 /// [`VoteWrites`], as a command-line value.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,8 +187,65 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         draw(path, &results).with_context(|| format!("cannot draw {}", path.display()))?;
         eprintln!("figure written to {}", path.display());
     }
-    let violations: usize = results.iter().map(|r| r.violations).sum();
+    let mut violations: usize = results.iter().map(|r| r.violations).sum();
+    if let Some(path) = &args.lateness_svg {
+        let near: Vec<Curve> =
+            curves.iter().copied().filter(|c| c.max_ms - c.min_ms <= 1).collect();
+        let runs: Vec<(f64, Curve)> =
+            LATENESSES_MS.iter().flat_map(|&l| near.iter().map(move |&c| (l, c))).collect();
+        let by_lateness = steps::each(&runs, "lateness curves", |(lateness, curve)| {
+            let m = Model { timer_lateness_ms: *lateness, ..model.clone() };
+            let trials = Some(trials_for(curve, args.trials));
+            figure16::run_curve(*curve, &m, args.common.seed, trials, args.common.jobs)
+                .map(|r| (*lateness, r))
+        })?;
+        violations += by_lateness.iter().map(|(_, r)| r.violations).sum::<usize>();
+        draw_lateness(path, &by_lateness)
+            .with_context(|| format!("cannot draw {}", path.display()))?;
+        eprintln!("lateness figure written to {}", path.display());
+    }
     Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// One panel per nearly-equal range (150-150, 150-151): a cumulative curve per lateness.
+fn draw_lateness(path: &PathBuf, runs: &[(f64, CurveResult)]) -> anyhow::Result<()> {
+    let root = SVGBackend::new(path, (1100, 450)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(550);
+    for (area, label) in [(&left, "150-150"), (&right, "150-151")] {
+        let mine: Vec<&(f64, CurveResult)> =
+            runs.iter().filter(|(_, r)| r.label == label).collect();
+        let hi = mine.iter().flat_map(|(_, r)| r.samples.last()).fold(1000.0f64, |a, b| a.max(*b));
+        let lo = mine.iter().flat_map(|(_, r)| r.samples.first()).fold(hi, |a, b| a.min(*b));
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{label} ms: timers up to L ms late"), ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d((lo * 0.8..hi * 1.2).log_scale(), 0f64..100f64)?;
+        chart
+            .configure_mesh()
+            .x_desc("time without leader, ms (log scale)")
+            .y_desc("cumulative %")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()?;
+        for (k, (lateness, r)) in mine.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let n = r.samples.len().max(1) as f64;
+            let points =
+                r.samples.iter().enumerate().map(|(i, &x)| (x, 100.0 * (i + 1) as f64 / n));
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+                .label(format!("L = {lateness} ms"))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        super::plot::legend(&mut chart)?;
+    }
+    root.present()?;
+    Ok(())
 }
 
 fn trials_for(curve: &Curve, requested: Option<u64>) -> u64 {
