@@ -253,6 +253,7 @@ impl Node {
     /// [`hard_state_persisted`](Self::hard_state_persisted). Each new hard state is handed out
     /// once. Until it is confirmed, [`poll_transmit`](Self::poll_transmit) returns `None`, so
     /// no vote or term can leave the node before it would survive a crash.
+    #[must_use = "a hard state taken and dropped is never persisted, and every message waits for it"]
     pub fn take_hard_state(&mut self) -> Option<HardState> {
         if self.is_durable() || self.offered == Some(self.hard) {
             return None;
@@ -262,6 +263,7 @@ impl Node {
     }
 
     /// The next message to send, unless hard state is waiting to be persisted.
+    #[must_use = "a message polled and dropped is never sent"]
     pub fn poll_transmit(&mut self) -> Option<Envelope> {
         if !self.is_durable() {
             return None;
@@ -270,11 +272,13 @@ impl Node {
     }
 
     /// The next event for the host.
+    #[must_use = "an event polled and dropped is lost to the host"]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
+    #[must_use = "without the deadline the host cannot call handle_timeout in time"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.role != Role::Leader {
             return Some(self.election_deadline);
@@ -329,11 +333,14 @@ impl Node {
     }
 
     /// How long this node's lease still lasts at `now` (thesis §6.4.1): `None` unless it leads,
-    /// leases are enabled, and a majority acknowledged a round sent less than a lease ago.
+    /// leases are enabled, and a majority acknowledged a round sent less than a lease ago. A
+    /// `now` earlier than one an input already carried is taken as that one, as inputs do: an
+    /// old instant must not revive a lease that has run out.
     pub fn lease_remaining(&self, now: Instant) -> Option<Duration> {
         if self.role != Role::Leader || !self.config.leader_lease {
             return None;
         }
+        let now = now.max(self.now);
         let end = self.lead.lease_end(self.lease)?;
         (now < end).then(|| end - now)
     }
@@ -343,8 +350,10 @@ impl Node {
         self.lease_remaining(now).is_some()
     }
 
-    /// A snapshot of the node at `now`.
+    /// A snapshot of the node at `now` (a `now` earlier than the latest input's is taken as
+    /// that one, as inputs do).
     pub fn status(&self, now: Instant) -> Status {
+        let now = now.max(self.now);
         let leading = self.role == Role::Leader;
         let peers = if leading {
             self.peers

@@ -162,6 +162,26 @@ fn the_lease_runs_from_the_send_time_of_the_last_round_a_majority_acked_thesis_6
 }
 
 #[test]
+fn an_earlier_instant_does_not_revive_a_lease_that_has_run_out_thesis_6_4_1() {
+    let (mut node, t0) = leader_of_three();
+    let ack =
+        Message::HeartbeatResponse(HeartbeatResponse { term: Term(1), success: true, round: 1 });
+    node.handle_message(t0 + ms(3), Envelope { from: NodeId(2), to: NodeId(1), message: ack })
+        .unwrap();
+    assert!(node.lease_valid(t0 + ms(100)));
+    // The host's clock has moved past the lease's end (142.5 ms), not yet to check quorum's
+    // deadline (153 ms): still the leader, no longer leased. A stale reading must not serve a
+    // read.
+    node.handle_timeout(t0 + ms(148));
+    assert_eq!(node.role(), Role::Leader);
+    assert!(!node.lease_valid(t0 + ms(100)), "a stale now is taken as the latest seen");
+    assert_eq!(node.lease_remaining(t0 + ms(100)), None);
+    let status = node.status(t0 + ms(100));
+    assert_eq!(status.lease_remaining, None);
+    assert!(status.majority_ack_age.is_some_and(|age| age == ms(145)), "{status:?}");
+}
+
+#[test]
 fn an_isolated_leader_loses_its_lease_before_anyone_else_can_be_elected_thesis_6_4_1() {
     let mut cluster = Cluster::new(5, |_| {});
     let leader = cluster.elect(ms(2000)).expect("a leader");
