@@ -94,7 +94,7 @@ impl Leader {
     fn new() -> Self {
         let config = Config { pre_vote: false, ..Config::new(NodeId(1), MEMBERS) };
         let mut node = Node::new(config, Instant::ZERO).unwrap();
-        let t = node.poll_timeout().unwrap();
+        let t = node.poll_timeout();
         node.handle_timeout(t);
         let hs = node.take_hard_state().unwrap();
         node.hard_state_persisted(t, hs);
@@ -124,7 +124,7 @@ impl Leader {
     }
 
     fn round(&mut self) {
-        let now = self.node.poll_timeout().unwrap();
+        let now = self.node.poll_timeout();
         self.node.handle_timeout(now);
         self.drain();
         let reply_at = now + Duration::from_micros(300);

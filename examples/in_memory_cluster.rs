@@ -40,7 +40,7 @@ impl Cluster {
             .nodes
             .iter()
             .filter(|(id, _)| Some(**id) != crashed)
-            .filter_map(|(id, n)| n.poll_timeout().map(|t| (t, *id)))
+            .map(|(id, n)| (n.poll_timeout(), *id))
             .min();
         let next_message = self.in_flight.first_key_value().map(|((t, _), e)| (*t, e.to));
         let (now, id, message) = match (next_timer, next_message) {

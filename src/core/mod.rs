@@ -47,7 +47,7 @@
 //!
 //! let mut node = Node::new(Config::new(NodeId(1), [NodeId(1)]), Instant::ZERO).unwrap();
 //! // Alone, the node wins its election as soon as its timer fires and its vote is durable.
-//! let deadline = node.poll_timeout().unwrap();
+//! let deadline = node.poll_timeout();
 //! node.handle_timeout(deadline);
 //! let hard_state = node.take_hard_state().expect("a new term and a vote to persist");
 //! // ... write `hard_state` to disk here ...

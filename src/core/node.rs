@@ -277,22 +277,19 @@ impl Node {
         self.events.pop_front()
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) must next be called.
+    /// When [`handle_timeout`](Self::handle_timeout) must next be called. There is always a
+    /// next deadline: a follower's or candidate's election timeout, a leader's next heartbeat
+    /// round (or an earlier check).
     #[must_use = "without the deadline the host cannot call handle_timeout in time"]
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn poll_timeout(&self) -> Instant {
         if self.role != Role::Leader {
-            return Some(self.election_deadline);
+            return self.election_deadline;
         }
         let lease_end = self.lead.lease_end(self.lease).filter(|_| self.lead.lease_held);
-        [
-            Some(self.lead.next_heartbeat),
-            self.check_quorum_deadline(),
-            self.detector.next_check(),
-            lease_end,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        [self.check_quorum_deadline(), self.detector.next_check(), lease_end]
+            .into_iter()
+            .flatten()
+            .fold(self.lead.next_heartbeat, Instant::min)
     }
 
     // ----- queries ------------------------------------------------------------------------

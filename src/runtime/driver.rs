@@ -127,11 +127,9 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         loop {
             self.flush().await?;
             let deadline = self.node.poll_timeout();
-            if deadline != armed {
-                if let Some(at) = deadline {
-                    timer.as_mut().reset(self.tokio_instant(at));
-                }
-                armed = deadline;
+            if armed != Some(deadline) {
+                timer.as_mut().reset(self.tokio_instant(deadline));
+                armed = Some(deadline);
             }
             tokio::select! {
                 biased;

@@ -51,7 +51,7 @@ fn persisting_an_older_hard_state_releases_nothing() {
 #[test]
 fn a_lone_candidate_leads_only_once_its_own_vote_is_durable_raft_5_2() {
     let mut node = Node::new(Config { pre_vote: false, ..config(1, 1) }, Instant::ZERO).unwrap();
-    let t = node.poll_timeout().unwrap();
+    let t = node.poll_timeout();
     node.handle_timeout(t);
     assert_eq!(node.role(), Role::Candidate);
     let hs = node.take_hard_state().unwrap();
@@ -148,13 +148,13 @@ fn time_going_backwards_is_clamped_reported_and_loses_nothing() {
     node.handle_message(at(1000), heartbeat_from(2, 1, 0)).unwrap();
     outbox(&mut node, at(1000));
     events(&mut node);
-    let deadline = node.poll_timeout().unwrap();
+    let deadline = node.poll_timeout();
     node.handle_message(at(400), heartbeat_from(2, 1, 7)).unwrap();
     assert_eq!(outbox(&mut node, at(400)).len(), 1, "the heartbeat was still answered");
     let evs = events(&mut node);
     assert_eq!(evs[0], Event::ClockWentBackwards { by: ms(600) });
     assert!(evs.contains(&Event::LeaderCommit { index: 7 }));
-    assert!(node.poll_timeout().unwrap() >= deadline, "handled at t=1000, not t=400");
+    assert!(node.poll_timeout() >= deadline, "handled at t=1000, not t=400");
     node.handle_timeout(Instant::ZERO);
     assert_eq!(node.role(), Role::Follower, "an early timer call is harmless");
     assert_eq!(node.status(at(1000)).counters.clock_regressions, 2);
@@ -167,7 +167,7 @@ fn the_timeout_is_redrawn_at_every_reset_raft_5_2() {
     for i in 1..=20 {
         let now = at(1000 * i);
         node.handle_message(now, heartbeat_from(2, 1, 0)).unwrap();
-        timeouts.push(node.poll_timeout().unwrap() - now);
+        timeouts.push(node.poll_timeout() - now);
     }
     timeouts.sort();
     timeouts.dedup();
@@ -180,7 +180,7 @@ fn each_new_campaign_draws_a_fresh_timeout_raft_5_2() {
     let mut spans = Vec::new();
     let mut t = Instant::ZERO;
     for _ in 0..10 {
-        let next = node.poll_timeout().unwrap();
+        let next = node.poll_timeout();
         spans.push(next - t);
         node.handle_timeout(next);
         t = next;
@@ -205,7 +205,7 @@ fn with_a_timer_granularity_timeouts_are_whole_steps_covering_the_range_raft_9_3
     for i in 1..=600 {
         let now = at(1000 * i);
         node.handle_message(now, heartbeat_from(2, 1, 0)).unwrap();
-        let timeout = node.poll_timeout().unwrap() - now;
+        let timeout = node.poll_timeout() - now;
         assert_eq!(timeout.subsec_nanos() % 1_000_000, 0, "{timeout:?} is not whole ms");
         seen[(timeout.as_millis() - 150) as usize] += 1;
     }
@@ -227,10 +227,10 @@ fn timeout_bounds_off_the_timer_granularity_are_refused_naming_the_bound() {
 fn equal_bounds_give_the_same_timeout_every_time_raft_9_3() {
     let c = Config { election_timeout_max: ms(150), ..config(1, 3) };
     let mut node = Node::new(c, Instant::ZERO).unwrap();
-    assert_eq!(node.poll_timeout(), Some(at(150)));
+    assert_eq!(node.poll_timeout(), at(150));
     for i in 1..=5 {
         node.handle_message(at(1000 * i), heartbeat_from(2, 1, 0)).unwrap();
-        assert_eq!(node.poll_timeout(), Some(at(1000 * i + 150)));
+        assert_eq!(node.poll_timeout(), at(1000 * i + 150));
     }
 }
 
@@ -241,7 +241,7 @@ fn the_same_seed_gives_the_same_timeouts_and_another_seed_others() {
         (1..=5)
             .map(|i| {
                 node.handle_message(at(1000 * i), heartbeat_from(2, 1, 0)).unwrap();
-                node.poll_timeout().unwrap()
+                node.poll_timeout()
             })
             .collect::<Vec<_>>()
     };
@@ -260,7 +260,7 @@ fn the_hosts_own_replication_counts_as_a_heartbeat() {
         (node.role(), node.term(), node.leader()),
         (Role::Follower, Term(1), Some(NodeId(2)))
     );
-    assert!(node.poll_timeout().unwrap() >= at(250));
+    assert!(node.poll_timeout() >= at(250));
     assert!(events(&mut node).contains(&Event::LeaderCommit { index: 3 }));
     assert_eq!(outbox(&mut node, at(100)), vec![], "the host answers its own AppendEntries");
     node.leader_contact(at(101), NodeId(3), Term(0), 0).unwrap();
@@ -311,7 +311,7 @@ fn heartbeats_carry_the_hosts_log_position_and_commit_index() {
     let mut node = Node::new(config(1, 2), Instant::ZERO).unwrap();
     node.set_last_log(pos);
     node.set_commit_index(40);
-    let t = node.poll_timeout().unwrap();
+    let t = node.poll_timeout();
     node.handle_timeout(t);
     let pre = VoteRequest { term: Term(1), last_log: pos, kind: VoteKind::PreVote };
     assert_eq!(outbox(&mut node, t)[0].message, Message::VoteRequest(pre));

@@ -154,7 +154,7 @@ impl Cluster {
                 .nodes
                 .iter()
                 .filter(|(id, _)| !self.down.contains(id))
-                .filter_map(|(_, n)| n.poll_timeout())
+                .map(|(_, n)| n.poll_timeout())
                 .min();
             let Some(next) = [next_msg, next_timer].into_iter().flatten().min() else {
                 return false;
@@ -175,7 +175,7 @@ impl Cluster {
                 let due: Vec<NodeId> = self
                     .nodes
                     .iter()
-                    .filter(|(id, n)| !self.down.contains(id) && n.poll_timeout() == Some(next))
+                    .filter(|(id, n)| !self.down.contains(id) && n.poll_timeout() == next)
                     .map(|(id, _)| *id)
                     .collect();
                 for id in due {

@@ -27,7 +27,7 @@ fn classic(id: u64, n: u64) -> Config {
 /// Node 1 of `n` as candidate of term 1 at its first timeout (pre-vote off).
 fn candidate(n: u64) -> (Node, Instant) {
     let mut node = Node::new(classic(1, n), Instant::ZERO).unwrap();
-    let t = node.poll_timeout().unwrap();
+    let t = node.poll_timeout();
     node.handle_timeout(t);
     outbox(&mut node, t);
     (node, t)
@@ -53,7 +53,7 @@ fn a_new_node_starts_as_a_follower_in_term_zero_raft_5_2() {
 fn every_role_adopts_a_higher_term_and_becomes_follower_raft_5_1() {
     let mut follower = Node::new(classic(1, 3), Instant::ZERO).unwrap();
     let mut pre = Node::new(config(1, 3), Instant::ZERO).unwrap();
-    let t = pre.poll_timeout().unwrap();
+    let t = pre.poll_timeout();
     pre.handle_timeout(t);
     assert_eq!(pre.role(), Role::PreCandidate);
     let (mut cand, _) = candidate(3);
@@ -138,7 +138,7 @@ fn the_leader_sends_empty_heartbeats_to_every_follower_each_interval_raft_5_2() 
 #[test]
 fn a_follower_that_hears_nothing_campaigns_after_a_timeout_in_range_raft_5_2() {
     let mut node = Node::new(classic(1, 3), Instant::ZERO).unwrap();
-    let deadline = node.poll_timeout().unwrap();
+    let deadline = node.poll_timeout();
     assert!((at(150)..=at(300)).contains(&deadline), "{deadline}");
     node.handle_timeout(deadline - ms(1));
     assert_eq!(node.role(), Role::Follower, "not before the deadline");
@@ -157,7 +157,7 @@ fn a_follower_that_hears_nothing_campaigns_after_a_timeout_in_range_raft_5_2() {
 #[test]
 fn a_candidate_that_times_out_starts_a_new_election_raft_5_2() {
     let (mut node, t) = candidate(3);
-    let next = node.poll_timeout().unwrap();
+    let next = node.poll_timeout();
     assert!((t + ms(150)..=t + ms(300)).contains(&next));
     node.handle_timeout(next);
     assert_eq!((node.role(), node.term()), (Role::Candidate, Term(2)));
@@ -224,7 +224,7 @@ fn election_timeouts_cover_the_whole_range_raft_5_2() {
         let now = at(1000 * i);
         node.handle_message(now, env(2, 1, heartbeat(1))).unwrap();
         outbox(&mut node, now);
-        let timeout = (node.poll_timeout().unwrap() - now).as_micros() as u64;
+        let timeout = (node.poll_timeout() - now).as_micros() as u64;
         lo = lo.min(timeout);
         hi = hi.max(timeout);
         buckets[((timeout - 150_000) / 10_000).min(14) as usize] += 1;
@@ -249,7 +249,7 @@ fn five_followers_rarely_time_out_together_raft_5_2() {
                 let leader = if i == 0 { 2 } else { 1 };
                 node.handle_message(now, env(leader, i as u64 + 1, heartbeat(1))).unwrap();
                 outbox(node, now);
-                node.poll_timeout().unwrap()
+                node.poll_timeout()
             })
             .collect();
         deadlines.sort();

@@ -38,7 +38,7 @@ fn a_late_higher_term_response_does_not_open_the_stickiness_window_thesis_4_2_3(
     // The reported case: node 1 is a candidate of term 1, follows node 2's heartbeat at t, then
     // a late refusal of term 2 arrives, then a request of term 3.
     let mut node = Node::new(sticky_without_pre_vote(1), Instant::ZERO).unwrap();
-    let t0 = node.poll_timeout().unwrap();
+    let t0 = node.poll_timeout();
     node.handle_timeout(t0);
     outbox(&mut node, t0);
     assert_eq!((node.role(), node.term()), (Role::Candidate, Term(1)));
@@ -180,7 +180,7 @@ impl Script {
 
     /// Fires node `id`'s timer at its deadline, or at `now` if that is later; returns when.
     fn time_out(&mut self, id: u64, now: Instant) -> Instant {
-        let due = self.node(id).poll_timeout().unwrap().max(now);
+        let due = self.node(id).poll_timeout().max(now);
         self.node(id).handle_timeout(due);
         self.flush(id, due);
         due
@@ -243,7 +243,7 @@ fn no_second_leader_while_the_first_holds_its_lease_end_to_end_thesis_6_4_1() {
     // hears nothing more) holds its lease.
     let mut now = t2 + ms(5);
     while now < lease_end + ms(400) {
-        if s.node(3).poll_timeout().unwrap() <= now {
+        if s.node(3).poll_timeout() <= now {
             s.node(3).handle_timeout(now);
             s.flush(3, now);
         }

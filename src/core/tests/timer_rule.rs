@@ -20,7 +20,7 @@ fn refusal(term: u64) -> Message {
 fn candidate(rule: TimerRule) -> (Node, Instant) {
     let c = Config { pre_vote: false, timer_rule: rule, ..config(1, 3) };
     let mut node = Node::new(c, Instant::ZERO).unwrap();
-    let t = node.poll_timeout().unwrap();
+    let t = node.poll_timeout();
     node.handle_timeout(t);
     outbox(&mut node, t);
     events(&mut node);
@@ -36,7 +36,7 @@ fn a_refused_candidate_waits_for_its_own_timer_raft_figure_2() {
     assert_eq!(node.role(), Role::Candidate, "a candidate stays one until its timer fires");
     assert_eq!(node.poll_timeout(), deadline, "and its timer is untouched");
     assert!(events(&mut node).is_empty(), "the host sees nothing until the timer fires");
-    node.handle_timeout(deadline.unwrap());
+    node.handle_timeout(deadline);
     assert_eq!((node.role(), node.term()), (Role::Candidate, Term(2)));
 }
 
@@ -47,7 +47,7 @@ fn a_refused_candidate_steps_down_with_a_fresh_timer_under_the_etcd_rule() {
     let now = t + ms(3);
     node.handle_message(now, env(3, refusal(1))).unwrap();
     assert_eq!((node.role(), node.term()), (Role::Follower, Term(1)));
-    let deadline = node.poll_timeout().unwrap();
+    let deadline = node.poll_timeout();
     assert!((now + ms(150)..=now + ms(300)).contains(&deadline), "drawn at the step-down");
     let seen = events(&mut node);
     assert!(seen.contains(&Event::RoleChanged {
@@ -104,7 +104,7 @@ fn granting_a_vote_resets_the_timer_under_both_rules_raft_figure_2() {
             VoteRequest { term: Term(5), last_log: LogPosition::default(), kind: VoteKind::Vote };
         node.handle_message(now, env(2, Message::VoteRequest(m))).unwrap();
         assert_eq!(node.hard_state().voted_for, Some(NodeId(2)));
-        let deadline = node.poll_timeout().unwrap();
+        let deadline = node.poll_timeout();
         assert!((now + ms(150)..=now + ms(300)).contains(&deadline), "{rule:?}: {deadline}");
     }
 }
@@ -122,7 +122,7 @@ fn a_heartbeat_resets_the_timer_of_a_candidate_under_both_rules_raft_5_2() {
         };
         node.handle_message(now, env(2, Message::Heartbeat(hb))).unwrap();
         assert_eq!(node.role(), Role::Follower);
-        let deadline = node.poll_timeout().unwrap();
+        let deadline = node.poll_timeout();
         assert!((now + ms(150)..=now + ms(300)).contains(&deadline), "{rule:?}: {deadline}");
     }
 }
@@ -148,7 +148,7 @@ fn a_leader_that_steps_down_starts_a_fresh_timer_under_both_rules_raft_5_1() {
         let m = HeartbeatResponse { term: Term(3), success: false, round: 1 };
         node.handle_message(now, env(3, Message::HeartbeatResponse(m))).unwrap();
         assert_eq!(node.role(), Role::Follower);
-        let deadline = node.poll_timeout().unwrap();
+        let deadline = node.poll_timeout();
         assert!((now + ms(150)..=now + ms(300)).contains(&deadline), "{rule:?}: {deadline}");
     }
 }

@@ -327,7 +327,7 @@ impl World<'_> {
     pub(super) fn arm(&mut self, i: usize) {
         let now = self.now;
         let host = &mut self.hosts[i];
-        let Some(deadline) = host.node.as_ref().and_then(Node::poll_timeout) else { return };
+        let Some(deadline) = host.node.as_ref().map(Node::poll_timeout) else { return };
         let due = host.clock.real(deadline).max(now);
         if host.pending.is_some_and(|p| p.deadline == deadline || p.fires_at <= due) {
             return;
