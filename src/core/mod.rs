@@ -62,6 +62,7 @@ mod event;
 mod leader;
 mod message;
 mod node;
+mod outcome;
 mod status;
 mod time;
 mod types;
@@ -81,6 +82,7 @@ pub use message::{
     Envelope, Heartbeat, HeartbeatResponse, Message, VoteKind, VoteRequest, VoteResponse,
 };
 pub use node::Node;
+pub use outcome::Contact;
 pub use status::{Counters, PeerStatus, Status};
 pub use time::Instant;
 pub use types::{HardState, LogPosition, NodeId, Role, Term};

@@ -14,6 +14,7 @@ use super::leader::LeaderState;
 use super::message::{
     Envelope, Heartbeat, HeartbeatResponse, Message, VoteKind, VoteRequest, VoteResponse,
 };
+use super::outcome::Contact;
 use super::status::{Counters, PeerStatus, Status};
 use super::time::{duration_nanos, Instant};
 use super::types::{HardState, LogPosition, NodeId, Role, Term};
@@ -185,45 +186,53 @@ impl Node {
 
     /// The host received its own AppendEntries (with entries) from `from` in `term`, and
     /// answers it itself: this counts as a heartbeat, so busy replication keeps followers quiet.
+    /// Returns whether it was counted, and why not: a stale term, or another leader already
+    /// known for the term (the host should then reject the AppendEntries too).
     pub fn leader_contact(
         &mut self,
         now: Instant,
         from: NodeId,
         term: Term,
         leader_commit: u64,
-    ) -> Result<(), InputError> {
+    ) -> Result<Contact, InputError> {
         let now = self.observe(now);
         self.check_sender(from, self.config.id)?;
         self.check_term(from, term)?;
         if term < self.hard.term {
             self.counters.stale += 1;
-            return Ok(());
+            return Ok(Contact::Stale { current: self.hard.term });
         }
-        self.accept_leader(now, from, term, leader_commit);
-        Ok(())
+        Ok(self.accept_leader(now, from, term, leader_commit))
     }
 
     /// As leader, the host's own AppendEntries sent at `sent_at` was acknowledged by `from` in
     /// `term`: this counts as a heartbeat acknowledgement for check quorum, the lease and the
-    /// failure detector.
+    /// failure detector. Returns whether it was counted, and why not: a stale term, a later
+    /// term (this node stepped down), or this node not leading.
     pub fn append_acknowledged(
         &mut self,
         now: Instant,
         from: NodeId,
         term: Term,
         sent_at: Instant,
-    ) -> Result<(), InputError> {
+    ) -> Result<Contact, InputError> {
         let now = self.observe(now);
         self.check_sender(from, self.config.id)?;
         self.check_term(from, term)?;
         if term > self.hard.term {
             self.become_follower(now, term, None);
-        } else if term < self.hard.term || self.role != Role::Leader {
-            self.counters.stale += 1;
-        } else {
-            self.record_ack(now, from, Some(sent_at));
+            return Ok(Contact::SteppedDown { term });
         }
-        Ok(())
+        if term < self.hard.term {
+            self.counters.stale += 1;
+            return Ok(Contact::Stale { current: self.hard.term });
+        }
+        if self.role != Role::Leader {
+            self.counters.stale += 1;
+            return Ok(Contact::NotLeading);
+        }
+        self.record_ack(now, from, Some(sent_at));
+        Ok(Contact::Counted)
     }
 
     /// The host's log now ends at `last_log`. Votes compare it (Raft §5.4.1) and heartbeats
@@ -432,21 +441,21 @@ impl Node {
             self.counters.stale += 1;
             false
         } else {
-            self.accept_leader(now, from, m.term, m.leader_commit)
+            self.accept_leader(now, from, m.term, m.leader_commit) == Contact::Counted
         };
         let reply = HeartbeatResponse { term: self.hard.term, success, round: m.round };
         self.send(from, Message::HeartbeatResponse(reply));
     }
 
-    /// Valid contact from `from`, the leader of `term >= self.term`. Returns whether it was
-    /// accepted; it is not when another leader of the same term is already known.
+    /// Valid contact from `from`, the leader of `term >= self.term`: counted, unless another
+    /// leader of the same term is already known.
     fn accept_leader(
         &mut self,
         now: Instant,
         from: NodeId,
         term: Term,
         leader_commit: u64,
-    ) -> bool {
+    ) -> Contact {
         if term > self.hard.term {
             self.become_follower(now, term, None);
         }
@@ -457,7 +466,7 @@ impl Node {
         if conflict {
             self.counters.conflicting_leaders += 1;
             tracing::error!(node = %self.config.id, term = %term, claimant = %from, known = ?self.leader, "two leaders claim one term");
-            return false;
+            return Contact::ConflictingLeader { known: self.leader };
         }
         if self.role != Role::Follower {
             // Raft §5.2: a candidate that hears from a leader of its term steps down.
@@ -472,7 +481,7 @@ impl Node {
             self.leader_commit = leader_commit;
             self.events.push_back(Event::LeaderCommit { index: leader_commit });
         }
-        true
+        Contact::Counted
     }
 
     fn on_election_timeout(&mut self, now: Instant) {

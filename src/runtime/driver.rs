@@ -11,7 +11,9 @@ use tracing::Instrument;
 
 use super::storage::{HardStateStore, StorageError};
 use super::transport::Transport;
-use crate::core::{Config, ConfigError, Event, Instant, LogPosition, Node, NodeId, Status, Term};
+use crate::core::{
+    Config, ConfigError, Contact, Event, Instant, LogPosition, Node, NodeId, Status, Term,
+};
 
 /// Why a driver could not start or had to stop.
 #[derive(Debug, Error)]
@@ -155,14 +157,14 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         let now = self.now();
         let result = match input {
             HostInput::LeaderContact { from, term, leader_commit } => {
-                self.node.leader_contact(now, from, term, leader_commit)
+                self.node.leader_contact(now, from, term, leader_commit).map(Self::note)
             }
             HostInput::AppendAcknowledged { from, term, sent_ago } => {
                 let sent_at = Instant::from_nanos(
                     now.as_nanos()
                         .saturating_sub(u64::try_from(sent_ago.as_nanos()).unwrap_or(u64::MAX)),
                 );
-                self.node.append_acknowledged(now, from, term, sent_at)
+                self.node.append_acknowledged(now, from, term, sent_at).map(Self::note)
             }
             HostInput::LastLog(pos) => {
                 self.node.set_last_log(pos);
@@ -175,6 +177,13 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "host input refused");
+        }
+    }
+
+    /// Logs a host-reported contact the node did not count.
+    fn note(outcome: Contact) {
+        if outcome != Contact::Counted {
+            tracing::debug!(?outcome, "host input not counted");
         }
     }
 

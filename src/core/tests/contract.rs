@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::harness::*;
 use crate::core::{
-    Config, Envelope, Event, HardState, Heartbeat, InputError, Instant, LogPosition, Message, Node,
-    NodeId, Role, Term, VoteKind, VoteRequest,
+    Config, Contact, Envelope, Event, HardState, Heartbeat, InputError, Instant, LogPosition,
+    Message, Node, NodeId, Role, Term, VoteKind, VoteRequest,
 };
 
 fn vote_request(from: u64, term: u64) -> Envelope {
@@ -255,7 +255,7 @@ fn the_same_seed_gives_the_same_timeouts_and_another_seed_others() {
 #[test]
 fn the_hosts_own_replication_counts_as_a_heartbeat() {
     let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
-    node.leader_contact(at(100), NodeId(2), Term(1), 3).unwrap();
+    assert_eq!(node.leader_contact(at(100), NodeId(2), Term(1), 3), Ok(Contact::Counted));
     assert_eq!(
         (node.role(), node.term(), node.leader()),
         (Role::Follower, Term(1), Some(NodeId(2)))
@@ -263,8 +263,39 @@ fn the_hosts_own_replication_counts_as_a_heartbeat() {
     assert!(node.poll_timeout() >= at(250));
     assert!(events(&mut node).contains(&Event::LeaderCommit { index: 3 }));
     assert_eq!(outbox(&mut node, at(100)), vec![], "the host answers its own AppendEntries");
-    node.leader_contact(at(101), NodeId(3), Term(0), 0).unwrap();
+    let stale = node.leader_contact(at(101), NodeId(3), Term(0), 0);
+    assert_eq!(stale, Ok(Contact::Stale { current: Term(1) }), "Raft §5.1");
     assert_eq!(node.status(at(101)).counters.stale, 1);
+    // Node 3 claims term 1, which node 2 leads here: refused, said and counted (Raft §5.2).
+    let conflict = node.leader_contact(at(102), NodeId(3), Term(1), 0);
+    assert_eq!(conflict, Ok(Contact::ConflictingLeader { known: Some(NodeId(2)) }));
+    assert_eq!(node.leader(), Some(NodeId(2)));
+    assert_eq!(node.status(at(102)).counters.conflicting_leaders, 1);
+}
+
+#[test]
+fn a_host_reported_acknowledgment_says_whether_it_counted_raft_5_1() {
+    let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
+    // Not leading: ignored, and said so.
+    assert_eq!(node.append_acknowledged(at(1), NodeId(2), Term(0), at(0)), Ok(Contact::NotLeading));
+    let mut cluster = Cluster::new(3, |_| {});
+    let leader = cluster.elect(ms(2000)).expect("a leader");
+    let term = cluster.node(leader.0).term();
+    let follower = cluster.nodes.keys().copied().find(|&n| n != leader).unwrap();
+    let now = cluster.now;
+    let node = cluster.node_mut(leader.0);
+    assert_eq!(node.append_acknowledged(now, follower, term, now), Ok(Contact::Counted));
+    let old = Term(term.0 - 1);
+    assert_eq!(
+        node.append_acknowledged(now, follower, old, now),
+        Ok(Contact::Stale { current: term })
+    );
+    let later = Term(term.0 + 1);
+    assert_eq!(
+        node.append_acknowledged(now, follower, later, now),
+        Ok(Contact::SteppedDown { term: later })
+    );
+    assert_eq!((node.role(), node.term()), (Role::Follower, later));
 }
 
 #[test]
@@ -283,7 +314,9 @@ fn acknowledged_replication_keeps_the_leaders_quorum_and_lease_thesis_6_2() {
     for i in 1..=40u64 {
         let now = start + ms(25 * i);
         cluster.run_until(now, |_| false);
-        cluster.node_mut(leader.0).append_acknowledged(now, follower, term, now - ms(1)).unwrap();
+        let acked =
+            cluster.node_mut(leader.0).append_acknowledged(now, follower, term, now - ms(1));
+        assert_eq!(acked, Ok(Contact::Counted));
     }
     assert_eq!(cluster.node(leader.0).role(), Role::Leader);
     assert!(cluster.node(leader.0).lease_valid(cluster.now));

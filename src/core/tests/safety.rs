@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 
 use super::harness::*;
 use crate::core::{
-    Config, Envelope, HardState, HeartbeatResponse, Instant, LogPosition, Message, Node, NodeId,
-    Role, Term, VoteKind, VoteRequest, VoteResponse,
+    Config, Contact, Envelope, HardState, HeartbeatResponse, Instant, LogPosition, Message, Node,
+    NodeId, Role, Term, VoteKind, VoteRequest, VoteResponse,
 };
 
 fn request(term: u64, pre_vote: bool) -> Message {
@@ -76,7 +76,8 @@ fn term_raising_inputs() -> Vec<(&'static str, Input)> {
             n.handle_message(now, env(3, 1, Message::HeartbeatResponse(m))).unwrap();
         }),
         ("host-reported acknowledgement of a higher term", |n, now| {
-            n.append_acknowledged(now, NodeId(3), Term(2), now).unwrap();
+            let outcome = n.append_acknowledged(now, NodeId(3), Term(2), now);
+            assert_eq!(outcome, Ok(Contact::SteppedDown { term: Term(2) }));
         }),
         ("a higher-term vote request refused by stickiness", |n, now| {
             n.handle_message(now, env(3, 1, request(2, false))).unwrap();
@@ -126,7 +127,7 @@ fn no_vote_or_pre_vote_within_a_minimum_timeout_of_leader_contact_on_any_path_th
 #[test]
 fn host_reported_leader_contact_opens_the_same_window_thesis_4_2_3() {
     let mut node = Node::new(sticky_without_pre_vote(1), Instant::ZERO).unwrap();
-    node.leader_contact(at(1000), NodeId(2), Term(1), 0).unwrap();
+    assert_eq!(node.leader_contact(at(1000), NodeId(2), Term(1), 0), Ok(Contact::Counted));
     outbox(&mut node, at(1000));
     node.handle_message(
         at(1001),
