@@ -66,7 +66,9 @@ pub enum Event {
         /// The term it led.
         term: Term,
     },
-    /// The leader's lease ran out before a newer round was acknowledged by a majority.
+    /// The leader's lease ran out before a newer round was acknowledged by a majority, or
+    /// ended because the leader stepped down while holding it: either way, stop serving lease
+    /// reads.
     LeaseExpired {
         /// The leader's term.
         term: Term,

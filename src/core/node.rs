@@ -698,6 +698,11 @@ impl Node {
     /// under [`TimerRule::ResetOnStepDown`].
     fn become_follower(&mut self, now: Instant, term: Term, leader: Option<NodeId>) {
         let was = self.role;
+        if was == Role::Leader && self.lead.lease_held {
+            // A lease ends with the leadership: the host must stop serving lease reads now.
+            self.lead.lease_held = false;
+            self.events.push_back(Event::LeaseExpired { term: self.hard.term });
+        }
         self.set_term(term);
         if was != Role::Follower {
             self.set_role(Role::Follower);

@@ -162,6 +162,32 @@ fn the_lease_runs_from_the_send_time_of_the_last_round_a_majority_acked_thesis_6
 }
 
 #[test]
+fn a_leader_that_steps_down_holding_its_lease_reports_the_lease_ended_thesis_6_4_1() {
+    let (mut node, t0) = leader_of_three();
+    let ack = |term, success| {
+        Message::HeartbeatResponse(HeartbeatResponse { term: Term(term), success, round: 1 })
+    };
+    node.handle_message(
+        t0 + ms(3),
+        Envelope { from: NodeId(2), to: NodeId(1), message: ack(1, true) },
+    )
+    .unwrap();
+    assert!(node.lease_valid(t0 + ms(10)));
+    events(&mut node);
+    // A later term deposes it well inside the lease.
+    let later = Envelope { from: NodeId(3), to: NodeId(1), message: ack(2, false) };
+    node.handle_message(t0 + ms(10), later).unwrap();
+    assert_eq!(node.role(), Role::Follower);
+    let seen = events(&mut node);
+    let expired = seen.iter().position(|e| *e == Event::LeaseExpired { term: Term(1) });
+    let term = seen.iter().position(|e| matches!(e, Event::TermChanged { .. }));
+    assert!(expired.is_some() && expired < term, "lease end reported first: {seen:?}");
+    // Once, not again when the lease's end passes.
+    node.handle_timeout(t0 + ms(200));
+    assert!(!events(&mut node).iter().any(|e| matches!(e, Event::LeaseExpired { .. })));
+}
+
+#[test]
 fn an_earlier_instant_does_not_revive_a_lease_that_has_run_out_thesis_6_4_1() {
     let (mut node, t0) = leader_of_three();
     let ack =
