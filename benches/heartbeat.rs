@@ -66,7 +66,7 @@ impl Follower {
         self.round += 1;
         let hb = Heartbeat {
             term: Term(1),
-            prev_log: LogPosition::default(),
+            leader_last_log: LogPosition::default(),
             leader_commit: 0,
             round: self.round,
         };

@@ -168,7 +168,7 @@ impl World {
                 let message = match kind {
                     0 => Message::Heartbeat(Heartbeat {
                         term,
-                        prev_log: LogPosition::default(),
+                        leader_last_log: LogPosition::default(),
                         leader_commit: round,
                         round,
                     }),

@@ -244,7 +244,7 @@ async fn faults_partition_and_hold_one_link_at_a_time_in_the_simulators_vocabula
         to: NodeId(to),
         message: Message::Heartbeat(raft_heartbeat::core::Heartbeat {
             term: Term(1),
-            prev_log: Default::default(),
+            leader_last_log: Default::default(),
             leader_commit: 0,
             round,
         }),
@@ -285,7 +285,7 @@ async fn injected_loss_drops_inbound_messages_at_its_rate_and_replays_from_its_s
                 to: NodeId(1),
                 message: Message::Heartbeat(raft_heartbeat::core::Heartbeat {
                     term: Term(1),
-                    prev_log: Default::default(),
+                    leader_last_log: Default::default(),
                     leader_commit: 0,
                     round,
                 }),

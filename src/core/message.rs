@@ -46,8 +46,9 @@ impl Message {
 pub struct Heartbeat {
     /// The leader's term.
     pub term: Term,
-    /// The position of the leader's last log entry, as its host reported it.
-    pub prev_log: LogPosition,
+    /// The position of the leader's last log entry, as its host reported it. Not Raft's
+    /// per-follower `prevLogIndex`: an empty heartbeat carries no entries to place.
+    pub leader_last_log: LogPosition,
     /// The leader's commit index, reported to the follower's host.
     pub leader_commit: u64,
     /// The leader's round number, echoed in the response so the leader knows which round a

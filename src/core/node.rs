@@ -640,7 +640,7 @@ impl Node {
         let round = self.lead.start_round(now, self.quorum);
         let heartbeat = Heartbeat {
             term: self.hard.term,
-            prev_log: self.last_log,
+            leader_last_log: self.last_log,
             leader_commit: self.commit_index,
             round,
         };

@@ -107,7 +107,7 @@ mod tests {
     fn heartbeat() -> Frame {
         let hb = Heartbeat {
             term: Term(3),
-            prev_log: LogPosition::new(Term(2), 9),
+            leader_last_log: LogPosition::new(Term(2), 9),
             leader_commit: 7,
             round: 42,
         };
@@ -189,7 +189,7 @@ mod tests {
                 (any::<u64>(), pos.clone(), any::<u64>(), any::<u64>()).prop_map(|(t, p, c, r)| {
                     Message::Heartbeat(Heartbeat {
                         term: Term(t),
-                        prev_log: p,
+                        leader_last_log: p,
                         leader_commit: c,
                         round: r,
                     })

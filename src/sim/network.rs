@@ -320,7 +320,7 @@ mod tests {
     fn hb(from: u64, to: u64) -> Envelope {
         let hb = Heartbeat {
             term: Term(1),
-            prev_log: LogPosition::default(),
+            leader_last_log: LogPosition::default(),
             leader_commit: 0,
             round: 1,
         };

@@ -16,8 +16,12 @@ fn vote_request(from: u64, term: u64) -> Envelope {
 }
 
 fn heartbeat_from(from: u64, term: u64, leader_commit: u64) -> Envelope {
-    let hb =
-        Heartbeat { term: Term(term), prev_log: LogPosition::default(), leader_commit, round: 1 };
+    let hb = Heartbeat {
+        term: Term(term),
+        leader_last_log: LogPosition::default(),
+        leader_commit,
+        round: 1,
+    };
     Envelope { from: NodeId(from), to: NodeId(1), message: Message::Heartbeat(hb) }
 }
 
@@ -365,6 +369,6 @@ fn heartbeats_carry_the_hosts_log_position_and_commit_index() {
     assert_eq!(node.role(), Role::Leader);
     let hb = outbox(&mut node, t);
     assert!(
-        matches!(hb[0].message, Message::Heartbeat(h) if h.prev_log == pos && h.leader_commit == 40)
+        matches!(hb[0].message, Message::Heartbeat(h) if h.leader_last_log == pos && h.leader_commit == 40)
     );
 }

@@ -31,7 +31,7 @@ pub(crate) fn env(from: u64, to: u64, message: Message) -> Envelope {
 pub(crate) fn heartbeat(term: u64) -> Message {
     Message::Heartbeat(Heartbeat {
         term: Term(term),
-        prev_log: LogPosition::default(),
+        leader_last_log: LogPosition::default(),
         leader_commit: 0,
         round: 1,
     })

@@ -17,7 +17,7 @@ fn from_two(message: Message) -> Envelope {
 fn every_message_of(term: Term) -> Vec<Message> {
     let log = LogPosition::default();
     vec![
-        Message::Heartbeat(Heartbeat { term, prev_log: log, leader_commit: 0, round: 1 }),
+        Message::Heartbeat(Heartbeat { term, leader_last_log: log, leader_commit: 0, round: 1 }),
         Message::HeartbeatResponse(HeartbeatResponse { term, success: false, round: 1 }),
         Message::VoteRequest(VoteRequest { term, last_log: log, kind: VoteKind::Vote }),
         Message::VoteRequest(VoteRequest { term, last_log: log, kind: VoteKind::PreVote }),
@@ -80,7 +80,7 @@ fn the_last_term_is_still_usable_raft_5_1() {
     let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
     let hb = Heartbeat {
         term: Term::LAST,
-        prev_log: LogPosition::default(),
+        leader_last_log: LogPosition::default(),
         leader_commit: 0,
         round: 1,
     };

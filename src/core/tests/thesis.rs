@@ -9,8 +9,12 @@ use crate::core::{
 };
 
 fn heard_from_leader(node: &mut Node, now: Instant) {
-    let hb =
-        Heartbeat { term: Term(1), prev_log: LogPosition::default(), leader_commit: 0, round: 1 };
+    let hb = Heartbeat {
+        term: Term(1),
+        leader_last_log: LogPosition::default(),
+        leader_commit: 0,
+        round: 1,
+    };
     node.handle_message(
         now,
         Envelope { from: NodeId(2), to: NodeId(1), message: Message::Heartbeat(hb) },

@@ -116,7 +116,7 @@ fn a_heartbeat_resets_the_timer_of_a_candidate_under_both_rules_raft_5_2() {
         let now = t + ms(2);
         let hb = Heartbeat {
             term: Term(1),
-            prev_log: LogPosition::default(),
+            leader_last_log: LogPosition::default(),
             leader_commit: 0,
             round: 1,
         };
