@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use raft_heartbeat::core::{Config, Envelope, Message, NodeId, Role};
+use raft_heartbeat::core::{Config, Envelope, LogPosition, Message, NodeId, Role};
 use raft_heartbeat::runtime::{Driver, Lanes, MemoryStore, TcpConfig, TcpTransport, Transport};
 use tokio::net::TcpListener;
 
@@ -65,7 +65,9 @@ async fn measure(lanes: Lanes) -> serde_json::Value {
         let recording = Recording { inner: transport, arrivals: log };
         let config = Config { seed: id.0, ..Config::new(id, addrs.keys().copied()) };
         let (driver, handle) =
-            Driver::new(config, MemoryStore::default(), recording).await.unwrap();
+            Driver::new(config, MemoryStore::default(), recording, LogPosition::default())
+                .await
+                .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(driver.run(async {
             let _ = stopped.await;

@@ -60,7 +60,9 @@ async fn main() {
         let mut inbox = transport.take_payloads().unwrap();
         let config = Config { seed: id.0, ..Config::new(id, addrs.keys().copied()) };
         let (driver, handle) =
-            Driver::new(config, MemoryStore::default(), transport).await.unwrap();
+            Driver::new(config, MemoryStore::default(), transport, LogPosition::default())
+                .await
+                .unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(driver.run(async {
             let _ = stopped.await;

@@ -154,7 +154,12 @@ impl World {
             }
             Op::Crash { node } => {
                 let i = node % self.n;
-                let restarted = Node::restart(self.configs[i].clone(), self.stored[i], self.now);
+                let restarted = Node::restart(
+                    self.configs[i].clone(),
+                    self.stored[i],
+                    LogPosition::default(),
+                    self.now,
+                );
                 self.nodes[i] = restarted.unwrap();
                 self.terms[i] = self.stored[i].term;
             }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use raft_heartbeat::core::{Config, HardState, NodeId, Role, Status, Term, VoteKind};
+use raft_heartbeat::core::{Config, HardState, LogPosition, NodeId, Role, Status, Term, VoteKind};
 use raft_heartbeat::runtime::{
     Driver, FileStore, Handle, HardStateStore, MemoryNetwork, MemoryStore, RuntimeError,
     StorageError, Transport,
@@ -29,7 +29,8 @@ async fn start<S: HardStateStore + 'static>(
     store: S,
 ) -> Running {
     let id = config.id;
-    let (driver, handle) = Driver::new(config, store, net.join(id)).await.unwrap();
+    let (driver, handle) =
+        Driver::new(config, store, net.join(id), LogPosition::default()).await.unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(driver.run(async {
         let _ = stopped.await;
@@ -161,7 +162,9 @@ async fn a_node_whose_vote_cannot_be_made_durable_stops_without_sending_it() {
     let net = MemoryNetwork::new();
     let mut spy = net.join(NodeId(2));
     let (driver, _handle) =
-        Driver::new(config(1, 2), BrokenDisk, net.join(NodeId(1))).await.unwrap();
+        Driver::new(config(1, 2), BrokenDisk, net.join(NodeId(1)), LogPosition::default())
+            .await
+            .unwrap();
     let task = tokio::spawn(driver.run(std::future::pending()));
     // Grant its pre-vote (which needs no disk), so it tries to become a candidate (which does).
     let pre = spy.recv().await.unwrap();
@@ -186,7 +189,9 @@ async fn injected_faults_delay_and_hold_a_real_transport() {
     for id in 1..=3 {
         let (transport, f) = FaultyTransport::new(net.join(NodeId(id)));
         let (driver, handle) =
-            Driver::new(config(id, 3), MemoryStore::default(), transport).await.unwrap();
+            Driver::new(config(id, 3), MemoryStore::default(), transport, LogPosition::default())
+                .await
+                .unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(driver.run(async {
             let _ = stopped.await;

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use raft_heartbeat::core::{Config, NodeId, Role, Status};
+use raft_heartbeat::core::{Config, LogPosition, NodeId, Role, Status};
 use raft_heartbeat::runtime::codec::{self, Frame, Lane};
 use raft_heartbeat::runtime::{
     Driver, Handle, MemoryStore, RuntimeError, TcpConfig, TcpStats, TcpTransport,
@@ -52,7 +52,9 @@ async fn cluster(n: u64) -> BTreeMap<u64, Node> {
         let transport = TcpTransport::start(listener, tcp).unwrap();
         let (stats, addr) = (transport.stats(), transport.local_addr());
         let (driver, handle) =
-            Driver::new(timing(id, n), MemoryStore::default(), transport).await.unwrap();
+            Driver::new(timing(id, n), MemoryStore::default(), transport, LogPosition::default())
+                .await
+                .unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(driver.run(async {
             let _ = stopped.await;

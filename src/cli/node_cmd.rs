@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use raft_heartbeat::core::{Config, NodeId};
+use raft_heartbeat::core::{Config, LogPosition, NodeId};
 use raft_heartbeat::runtime::{Driver, FaultyTransport, FileStore, TcpConfig, TcpTransport};
 use serde::Deserialize;
 
@@ -180,7 +180,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let (transport, faults) = FaultyTransport::new(tcp);
         faults.set_delay(Duration::from_secs_f64(latency_ms / 1000.0));
         faults.set_loss(loss, seed ^ LOSS_STREAM);
-        let (driver, handle) = Driver::new(config, store, transport).await?;
+        let (driver, handle) =
+            Driver::new(config, store, transport, LogPosition::default()).await?;
         let mut events = handle.events();
         tokio::spawn(async move {
             while let Ok(event) = events.recv().await {

@@ -18,8 +18,9 @@
 //!
 //! # Calling contract
 //!
-//! 1. Build the node with [`Node::new`] (fresh) or [`Node::restart`] (with the [`HardState`]
-//!    read back from storage). Both validate the [`Config`].
+//! 1. Build the node with [`Node::new`] (fresh, empty log) or [`Node::restart`] (with the
+//!    [`HardState`] read back from storage and the position of the log's last entry, which
+//!    votes compare). Both validate the [`Config`].
 //! 2. Feed it inputs, each with the current monotonic time `now`:
 //!    [`Node::handle_message`] for every message from a peer, [`Node::handle_timeout`] when the
 //!    deadline last returned by [`Node::poll_timeout`] has passed, and, if the host replicates

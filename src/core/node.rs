@@ -63,19 +63,25 @@ pub struct Node {
 }
 
 impl Node {
-    /// A brand-new member at `now`: term zero, no vote, follower, no leader known.
+    /// A brand-new member at `now` with an empty log: term zero, no vote, follower, no leader
+    /// known. A member that starts with entries (from a snapshot, or a log it kept) is a
+    /// [`restart`](Self::restart).
     pub fn new(config: Config, now: Instant) -> Result<Node, ConfigError> {
-        Node::restart(config, HardState::default(), now)
+        Node::restart(config, HardState::default(), LogPosition::default(), now)
     }
 
-    /// A member coming back at `now` with the hard state it persisted before it stopped.
+    /// A member coming back at `now` with the hard state it persisted before it stopped and
+    /// the position of its log's last entry. Votes compare the log (Raft §5.4.1), so it is
+    /// taken here: a node started without it would grant votes to shorter logs until the host
+    /// called [`set_last_log`](Self::set_last_log).
     pub fn restart(
         config: Config,
         hard_state: HardState,
+        last_log: LogPosition,
         now: Instant,
     ) -> Result<Node, ConfigError> {
         let detector = Box::new(TimeoutDetector::new(config.election_timeout_min));
-        Node::with_detector(config, hard_state, detector, now)
+        Node::with_detector(config, hard_state, last_log, detector, now)
     }
 
     /// Like [`restart`](Self::restart), with another detector for the leader's view of its
@@ -83,6 +89,7 @@ impl Node {
     pub fn with_detector(
         config: Config,
         hard_state: HardState,
+        last_log: LogPosition,
         detector: Box<dyn FailureDetector>,
         now: Instant,
     ) -> Result<Node, ConfigError> {
@@ -120,7 +127,7 @@ impl Node {
             votes: VoteTally::new(peers.len()),
             lead: LeaderState::new(peers.len(), rounds_kept),
             detector,
-            last_log: LogPosition::default(),
+            last_log,
             commit_index: 0,
             leader_commit: 0,
             outbox: VecDeque::with_capacity(2 * peers.len() + 4),

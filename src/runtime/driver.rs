@@ -88,14 +88,16 @@ pub struct Driver<T, S> {
 }
 
 impl<T: Transport, S: HardStateStore> Driver<T, S> {
-    /// Loads the hard state from `store` and builds the node.
+    /// Loads the hard state from `store` and builds the node, whose log ends at `last_log`
+    /// (`LogPosition::default()` for a host without a log): votes compare it (Raft §5.4.1).
     pub async fn new(
         config: Config,
         mut store: S,
         transport: T,
+        last_log: LogPosition,
     ) -> Result<(Self, Handle), RuntimeError> {
         let hard_state = store.load().await?.unwrap_or_default();
-        let node = Node::restart(config, hard_state, Instant::ZERO)?;
+        let node = Node::restart(config, hard_state, last_log, Instant::ZERO)?;
         let (status, status_rx) = watch::channel(node.status(Instant::ZERO));
         let (events, _) = broadcast::channel(256);
         let (inputs_tx, inputs) = mpsc::channel(256);

@@ -2,15 +2,17 @@
 //! hard state.
 //!
 //! ```
-//! use raft_heartbeat::core::{Config, NodeId, Role};
+//! use raft_heartbeat::core::{Config, LogPosition, NodeId, Role};
 //! use raft_heartbeat::runtime::{Driver, MemoryNetwork, MemoryStore};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let net = MemoryNetwork::new();
-//! let (driver, handle) = Driver::new(Config::new(NodeId(1), [NodeId(1)]), MemoryStore::default(), net.join(NodeId(1)))
-//!     .await
-//!     .unwrap();
+//! let config = Config::new(NodeId(1), [NodeId(1)]);
+//! let (driver, handle) =
+//!     Driver::new(config, MemoryStore::default(), net.join(NodeId(1)), LogPosition::default())
+//!         .await
+//!         .unwrap();
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 //! let task = tokio::spawn(driver.run(async { let _ = stopped.await; }));
 //! let mut status = handle.status.clone();

@@ -67,7 +67,7 @@ fn a_lone_candidate_leads_only_once_its_own_vote_is_durable_raft_5_2() {
 fn a_restarted_node_withholds_votes_for_a_minimum_timeout_thesis_6_4_1() {
     // Before the crash it may have acknowledged a leader whose lease still runs.
     let hs = HardState { term: Term(4), voted_for: None };
-    let mut node = Node::restart(config(1, 3), hs, at(1000)).unwrap();
+    let mut node = Node::restart(config(1, 3), hs, LogPosition::default(), at(1000)).unwrap();
     node.handle_message(at(1149), vote_request(2, 5)).unwrap();
     assert!(
         matches!(outbox(&mut node, at(1149))[0].message, Message::VoteResponse(r) if !r.granted)
@@ -80,9 +80,27 @@ fn a_restarted_node_withholds_votes_for_a_minimum_timeout_thesis_6_4_1() {
 }
 
 #[test]
+fn a_restarted_node_compares_votes_with_the_log_it_was_started_with_raft_5_4_1() {
+    // The host passes its log's end to restart; no set_last_log call is needed (or forgotten).
+    let hs = HardState { term: Term(4), voted_for: None };
+    let mine = LogPosition::new(Term(4), 10);
+    let mut node = Node::restart(config(1, 3), hs, mine, at(0)).unwrap();
+    let request = |from, last_log| {
+        let r = VoteRequest { term: Term(5), last_log, kind: VoteKind::Vote };
+        Envelope { from: NodeId(from), to: NodeId(1), message: Message::VoteRequest(r) }
+    };
+    node.handle_message(at(200), request(2, LogPosition::new(Term(4), 9))).unwrap();
+    let out = outbox(&mut node, at(200));
+    assert!(matches!(out[0].message, Message::VoteResponse(r) if !r.granted), "a shorter log");
+    node.handle_message(at(201), request(3, mine)).unwrap();
+    let out = outbox(&mut node, at(201));
+    assert!(matches!(out[0].message, Message::VoteResponse(r) if r.granted), "as up to date");
+}
+
+#[test]
 fn a_restarted_node_keeps_its_term_and_vote_raft_5_2() {
     let hs = HardState { term: Term(4), voted_for: Some(NodeId(2)) };
-    let mut node = Node::restart(config(1, 3), hs, at(10)).unwrap();
+    let mut node = Node::restart(config(1, 3), hs, LogPosition::default(), at(10)).unwrap();
     assert_eq!((node.term(), node.role(), node.take_hard_state()), (Term(4), Role::Follower, None));
     node.handle_message(at(211), vote_request(3, 4)).unwrap();
     let out = outbox(&mut node, at(211));

@@ -125,7 +125,8 @@ impl Cluster {
         let id = NodeId(id);
         self.down.remove(&id);
         let hs = self.storage.get(&id).copied().unwrap_or_default();
-        let node = Node::restart(self.configs[&id].clone(), hs, self.now).expect("valid config");
+        let node = Node::restart(self.configs[&id].clone(), hs, LogPosition::default(), self.now)
+            .expect("valid config");
         self.nodes.insert(id, node);
     }
 

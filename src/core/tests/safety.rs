@@ -149,7 +149,8 @@ fn host_reported_leader_contact_opens_the_same_window_thesis_4_2_3() {
 #[test]
 fn a_restarted_node_withholds_votes_of_every_term_for_a_minimum_timeout_thesis_6_4_1() {
     let hs = HardState { term: Term(4), voted_for: None };
-    let mut node = Node::restart(sticky_without_pre_vote(1), hs, at(1000)).unwrap();
+    let mut node =
+        Node::restart(sticky_without_pre_vote(1), hs, LogPosition::default(), at(1000)).unwrap();
     assert!(!answer(&mut node, at(1001), request(4, false)).granted, "its own term too");
     assert!(!answer(&mut node, at(1001), request(5, true)).granted, "and pre-votes");
     assert!(answer(&mut node, at(1150), request(4, false)).granted);

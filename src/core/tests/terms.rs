@@ -56,7 +56,7 @@ fn host_inputs_past_the_last_term_are_refused() {
 #[test]
 fn a_hard_state_past_the_last_term_does_not_start() {
     let hs = HardState { term: TOO_LATE, voted_for: Some(NodeId(2)) };
-    let err = Node::restart(config(1, 3), hs, Instant::ZERO).unwrap_err();
+    let err = Node::restart(config(1, 3), hs, LogPosition::default(), Instant::ZERO).unwrap_err();
     assert_eq!(err, ConfigError::TermOutOfRange(TOO_LATE));
 }
 
@@ -64,7 +64,9 @@ fn a_hard_state_past_the_last_term_does_not_start() {
 fn a_node_in_the_last_term_never_votes_for_itself_over_its_vote_raft_5_2() {
     for pre_vote in [false, true] {
         let hs = HardState { term: Term::LAST, voted_for: Some(NodeId(2)) };
-        let mut node = Node::restart(Config { pre_vote, ..config(1, 3) }, hs, at(0)).unwrap();
+        let mut node =
+            Node::restart(Config { pre_vote, ..config(1, 3) }, hs, LogPosition::default(), at(0))
+                .unwrap();
         for _ in 0..3 {
             let deadline = node.poll_timeout();
             node.handle_timeout(deadline);

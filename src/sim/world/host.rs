@@ -208,9 +208,8 @@ impl World<'_> {
         );
         let config = self.scenario.core_config(host.id, seed);
         let local = host.clock.local(self.now);
-        let mut node = Node::restart(config, host.stored, local)
+        let mut node = Node::restart(config, host.stored, host.log, local)
             .expect("run_trial validated these settings, and the stored term is one the node made");
-        node.set_last_log(host.log);
         node.set_commit_index(host.log.index);
         host.node = Some(node);
         host.written = host.stored;
