@@ -62,6 +62,7 @@ pub struct Node {
     counters: Counters,
 }
 
+/// Construction: a fresh member or one restarted from its hard state and log position.
 impl Node {
     /// A brand-new member at `now` with an empty log: term zero, no vote, follower, no leader
     /// known. A member that starts with entries (from a snapshot, or a log it kept) is a
@@ -139,9 +140,11 @@ impl Node {
         node.reset_election_timer(now);
         Ok(node)
     }
+}
 
-    // ----- inputs -------------------------------------------------------------------------
-
+/// Inputs, each carrying `now`: messages from peers, the timer, and what the host reports of
+/// its own replication and log. After each, drain the outputs.
+impl Node {
     /// Handles one message from a peer, received at `now`.
     ///
     /// Messages from non-members or addressed elsewhere are dropped, counted and reported as
@@ -262,9 +265,11 @@ impl Node {
             self.try_win(now);
         }
     }
+}
 
-    // ----- outputs ------------------------------------------------------------------------
-
+/// Outputs, drained in this order after every input: hard state to persist, messages to send,
+/// events for the host, and the next deadline.
+impl Node {
     /// Hard state the driver must persist, then confirm with
     /// [`hard_state_persisted`](Self::hard_state_persisted). Each new hard state is handed out
     /// once. Until it is confirmed, [`poll_transmit`](Self::poll_transmit) returns `None`, so
@@ -307,9 +312,10 @@ impl Node {
             .flatten()
             .fold(self.lead.next_heartbeat, Instant::min)
     }
+}
 
-    // ----- queries ------------------------------------------------------------------------
-
+/// Queries: the node's state, read without changing it.
+impl Node {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.config.id
@@ -393,7 +399,11 @@ impl Node {
             counters: self.counters,
         }
     }
+}
 
+// The protocol itself, private: time and validation, the follower's side, elections, the
+// leader's side, state changes.
+impl Node {
     // ----- time and validation -------------------------------------------------------------
 
     /// Applies the rule for time going backwards: an earlier `now` than already seen is
