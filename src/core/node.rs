@@ -54,6 +54,8 @@ pub struct Node {
     detector: Box<dyn FailureDetector>,
 
     last_log: LogPosition,
+    /// The current leader's last entry, from its latest heartbeat.
+    leader_last_log: Option<LogPosition>,
     commit_index: u64,
     leader_commit: u64,
 
@@ -129,6 +131,7 @@ impl Node {
             lead: LeaderState::new(peers.len(), rounds_kept),
             detector,
             last_log,
+            leader_last_log: None,
             commit_index: 0,
             leader_commit: 0,
             outbox: VecDeque::with_capacity(2 * peers.len() + 4),
@@ -393,6 +396,7 @@ impl Node {
             term: self.hard.term,
             leader: self.leader,
             since_leader_contact: self.last_leader_contact.map(|t| now - t),
+            leader_last_log: self.leader_last_log,
             peers,
             majority_ack_age: self.lead.quorum_contact.filter(|_| leading).map(|t| now - t),
             lease_remaining: self.lease_remaining(now),
@@ -458,7 +462,11 @@ impl Node {
             self.counters.stale += 1;
             false
         } else {
-            self.accept_leader(now, from, m.term, m.leader_commit) == Contact::Counted
+            let counted = self.accept_leader(now, from, m.term, m.leader_commit);
+            if counted == Contact::Counted {
+                self.leader_last_log = Some(m.leader_last_log);
+            }
+            counted == Contact::Counted
         };
         let reply = HeartbeatResponse { term: self.hard.term, success, round: m.round };
         self.send(from, Message::HeartbeatResponse(reply));
@@ -761,6 +769,7 @@ impl Node {
             return;
         }
         self.leader = leader;
+        self.leader_last_log = None;
         self.events.push_back(Event::LeaderChanged { term: self.hard.term, leader });
     }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{NodeId, Role, Term};
+use super::types::{LogPosition, NodeId, Role, Term};
 
 /// What a node knows about itself and, when it leads, its followers.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -19,6 +19,9 @@ pub struct Status {
     pub leader: Option<NodeId>,
     /// Time since the last valid heartbeat (or reported replication) from a leader.
     pub since_leader_contact: Option<Duration>,
+    /// The leader's last log entry, as its latest heartbeat carried it (`None` until a
+    /// heartbeat of the current leader arrives): how far behind this node's log is.
+    pub leader_last_log: Option<LogPosition>,
     /// Per follower, when this node leads; empty otherwise.
     pub peers: Vec<PeerStatus>,
     /// When leading: time since a majority was last heard from (`None` in a one-node cluster).

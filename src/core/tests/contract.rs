@@ -390,3 +390,27 @@ fn heartbeats_carry_the_hosts_log_position_and_commit_index() {
         matches!(hb[0].message, Message::Heartbeat(h) if h.leader_last_log == pos && h.leader_commit == 40)
     );
 }
+
+#[test]
+fn a_follower_sees_the_leaders_last_entry_in_its_status_raft_5_3() {
+    let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
+    assert_eq!(node.status(at(0)).leader_last_log, None);
+    let pos = LogPosition::new(Term(1), 40);
+    let hb = Heartbeat { term: Term(1), leader_last_log: pos, leader_commit: 38, round: 1 };
+    node.handle_message(
+        at(10),
+        Envelope { from: NodeId(2), to: NodeId(1), message: Message::Heartbeat(hb) },
+    )
+    .unwrap();
+    assert_eq!(node.status(at(10)).leader_last_log, Some(pos));
+    // A new leader: the old leader's position no longer says how far behind this node is.
+    let next = Heartbeat { term: Term(2), leader_last_log: pos, leader_commit: 38, round: 1 };
+    node.handle_message(at(500), vote_request(3, 2)).unwrap();
+    assert_eq!(node.status(at(500)).leader_last_log, None);
+    node.handle_message(
+        at(501),
+        Envelope { from: NodeId(3), to: NodeId(1), message: Message::Heartbeat(next) },
+    )
+    .unwrap();
+    assert_eq!(node.status(at(501)).leader_last_log, Some(pos));
+}
