@@ -270,6 +270,22 @@ impl Node {
     }
 }
 
+/// Commands: what the host asks of a leader.
+impl Node {
+    /// Sends a heartbeat round at `now`, ahead of the interval, and returns its send time; a
+    /// read index (thesis §6.4) then waits one round trip, not up to an interval. `None` unless
+    /// this node leads. Drain the outputs afterwards, as after an input.
+    #[must_use = "the send time is what majority_acked_since must be asked about"]
+    pub fn heartbeat_now(&mut self, now: Instant) -> Option<Instant> {
+        let now = self.observe(now);
+        if self.role != Role::Leader {
+            return None;
+        }
+        self.broadcast_heartbeat(now);
+        Some(now)
+    }
+}
+
 /// Outputs, drained in this order after every input: hard state to persist, messages to send,
 /// events for the host, and the next deadline.
 impl Node {
@@ -365,6 +381,16 @@ impl Node {
         let now = now.max(self.now);
         let end = self.lead.lease_end(self.lease)?;
         (now < end).then(|| end - now)
+    }
+
+    /// Read index (thesis §6.4): whether this node leads and a majority (itself included) has
+    /// acknowledged a heartbeat round of its current term sent at or after `since`. Keyed to
+    /// the round's send time, not the acknowledgment's receipt: a majority that answered a
+    /// round sent after `since` had elected no newer leader by `since`, so a read that saw
+    /// the commit index of `since` may be served. Typically `since` is the time the read
+    /// arrived, or the send time [`heartbeat_now`](Self::heartbeat_now) returned.
+    pub fn majority_acked_since(&self, since: Instant) -> bool {
+        self.role == Role::Leader && self.lead.lease_start.is_some_and(|sent| sent >= since)
     }
 
     /// Whether this node may serve lease-based reads at `now`.

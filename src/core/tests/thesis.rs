@@ -260,3 +260,37 @@ fn the_leader_suspects_a_silent_follower_and_reports_its_recovery() {
     let status = cluster.node(leader.0).status(cluster.now);
     assert!(status.peers.iter().all(|p| !p.suspected && p.last_ack_age.unwrap() <= ms(50)));
 }
+
+#[test]
+fn a_read_index_waits_for_a_majority_to_ack_a_round_sent_after_the_read_thesis_6_4() {
+    let (mut node, t0) = leader_of_three();
+    let ack = |round, term| {
+        let m = HeartbeatResponse { term: Term(term), success: true, round };
+        Envelope { from: NodeId(2), to: NodeId(1), message: Message::HeartbeatResponse(m) }
+    };
+    // The election's first round (round 1, sent at t0) is acknowledged: a read that arrived
+    // before it may be served, one that arrived after it may not.
+    node.handle_message(t0 + ms(2), ack(1, 1)).unwrap();
+    assert!(node.majority_acked_since(t0));
+    let read_at = t0 + ms(5);
+    assert!(!node.majority_acked_since(read_at));
+    let sent = node.heartbeat_now(read_at).expect("it leads");
+    assert_eq!(sent, read_at);
+    let out = outbox(&mut node, read_at);
+    let round = out
+        .iter()
+        .find_map(|e| match e.message {
+            Message::Heartbeat(h) => Some(h.round),
+            _ => None,
+        })
+        .expect("a round went out at once");
+    // A late ack of the older round, received after the read, is not enough: send time counts.
+    node.handle_message(read_at + ms(1), ack(1, 1)).unwrap();
+    assert!(!node.majority_acked_since(read_at));
+    node.handle_message(read_at + ms(2), ack(round, 1)).unwrap();
+    assert!(node.majority_acked_since(read_at));
+    // Deposed, it serves none.
+    node.handle_message(read_at + ms(3), ack(round, 2)).unwrap();
+    assert!(!node.majority_acked_since(read_at));
+    assert_eq!(node.heartbeat_now(read_at + ms(4)), None);
+}
