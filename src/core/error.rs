@@ -35,3 +35,21 @@ pub enum InputError {
         term: Term,
     },
 }
+
+/// Why the core refused a leadership-transfer command (thesis §3.10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TransferError {
+    /// Only a leader hands over.
+    #[error("this node does not lead: only a leader can transfer leadership")]
+    NotLeader,
+    /// The target is not a member of the cluster.
+    #[error("{0} is not a member of this cluster: no transfer")]
+    NotAMember(NodeId),
+    /// The target is this node.
+    #[error("a leader cannot transfer leadership to itself ({0})")]
+    ToItself(NodeId),
+    /// [`transfer_caught_up`](crate::core::Node::transfer_caught_up) without a transfer under way.
+    #[error("no leadership transfer is under way")]
+    NoTransfer,
+}

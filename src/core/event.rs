@@ -73,6 +73,30 @@ pub enum Event {
         /// The leader's term.
         term: Term,
     },
+    /// The leader began handing over to `target` (thesis §3.10); the host should catch the
+    /// target's log up and stop accepting new requests.
+    TransferStarted {
+        /// The leader's term.
+        term: Term,
+        /// The member taking over.
+        target: NodeId,
+    },
+    /// The host said the target is caught up: the leader sent it `TimeoutNow` and gave up
+    /// its lease for the rest of the term.
+    TransferSent {
+        /// The leader's term.
+        term: Term,
+        /// The member taking over.
+        target: NodeId,
+    },
+    /// No new leader within an election timeout of the transfer's start: the leader carries on
+    /// (thesis §3.10), without the lease it gave up if it sent `TimeoutNow`.
+    TransferAborted {
+        /// The leader's term.
+        term: Term,
+        /// The member that did not take over.
+        target: NodeId,
+    },
     /// The leader's commit index, as a follower last heard it, advanced.
     LeaderCommit {
         /// The leader's commit index.

@@ -25,6 +25,22 @@ pub(crate) struct LeaderState {
     pub(crate) lease_start: Option<Instant>,
     /// Whether the lease was valid when last looked at, so its expiry is reported once.
     pub(crate) lease_held: bool,
+    /// Set once this leader sent `TimeoutNow`: the target may be elected despite stickiness,
+    /// so no lease holds for the rest of the term (thesis §3.10, §6.4.1).
+    pub(crate) lease_given_up: bool,
+    /// A leadership transfer under way.
+    pub(crate) transfer: Option<Transfer>,
+}
+
+/// A leadership transfer under way (thesis §3.10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Transfer {
+    /// The member taking over.
+    pub(crate) target: super::types::NodeId,
+    /// When the transfer is abandoned if no new leader emerged.
+    pub(crate) deadline: Instant,
+    /// Whether `TimeoutNow` was sent.
+    pub(crate) sent: bool,
 }
 
 /// One follower's acknowledgements.
@@ -48,6 +64,8 @@ impl LeaderState {
             quorum_contact: None,
             lease_start: None,
             lease_held: false,
+            lease_given_up: false,
+            transfer: None,
         }
     }
 
@@ -58,6 +76,8 @@ impl LeaderState {
         self.rounds.clear();
         self.peers.fill(PeerAcks::default());
         self.lease_held = false;
+        self.lease_given_up = false;
+        self.transfer = None;
         self.recompute(quorum);
     }
 

@@ -27,6 +27,8 @@ pub enum Message {
     VoteRequest(VoteRequest),
     /// The answer to a vote or pre-vote request.
     VoteResponse(VoteResponse),
+    /// A leader handing over (thesis §3.10): campaign now.
+    TimeoutNow(TimeoutNow),
 }
 
 impl Message {
@@ -37,6 +39,7 @@ impl Message {
             Message::HeartbeatResponse(m) => m.term,
             Message::VoteRequest(m) => m.term,
             Message::VoteResponse(m) => m.term,
+            Message::TimeoutNow(m) => m.term,
         }
     }
 }
@@ -75,6 +78,10 @@ pub enum VoteKind {
     Vote,
     /// A pre-vote (thesis §9.6): would the voter grant a vote? It changes no one's term or vote.
     PreVote,
+    /// A real vote asked for by a leadership transfer (thesis §3.10): voters grant it despite
+    /// having heard from the leader recently, since the leader itself asked (§4.2.3). Answered
+    /// as a [`Vote`](Self::Vote).
+    Transfer,
 }
 
 /// A request for a vote (Raft §5.2) or for a pre-vote (thesis §9.6).
@@ -86,6 +93,14 @@ pub struct VoteRequest {
     pub last_log: LogPosition,
     /// A vote or a pre-vote.
     pub kind: VoteKind,
+}
+
+/// A leader's request that `to` campaign at once, skipping pre-vote: the last step of a
+/// leadership transfer (thesis §3.10).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct TimeoutNow {
+    /// The leader's term.
+    pub term: Term,
 }
 
 /// The answer to a [`VoteRequest`].

@@ -77,10 +77,11 @@ mod tests;
 
 pub use config::{Config, ConfigError, TimerRule};
 pub use detector::{FailureDetector, TimeoutDetector, Verdict};
-pub use error::InputError;
+pub use error::{InputError, TransferError};
 pub use event::Event;
 pub use message::{
-    Envelope, Heartbeat, HeartbeatResponse, Message, VoteKind, VoteRequest, VoteResponse,
+    Envelope, Heartbeat, HeartbeatResponse, Message, TimeoutNow, VoteKind, VoteRequest,
+    VoteResponse,
 };
 pub use node::Node;
 pub use outcome::Contact;

@@ -8,11 +8,12 @@ use rand_chacha::ChaCha8Rng;
 
 use super::config::{Config, ConfigError, TimerRule};
 use super::detector::{FailureDetector, TimeoutDetector, Verdict};
-use super::error::InputError;
+use super::error::{InputError, TransferError};
 use super::event::Event;
-use super::leader::LeaderState;
+use super::leader::{LeaderState, Transfer};
 use super::message::{
-    Envelope, Heartbeat, HeartbeatResponse, Message, VoteKind, VoteRequest, VoteResponse,
+    Envelope, Heartbeat, HeartbeatResponse, Message, TimeoutNow, VoteKind, VoteRequest,
+    VoteResponse,
 };
 use super::outcome::Contact;
 use super::status::{Counters, PeerStatus, Status};
@@ -162,6 +163,7 @@ impl Node {
             Message::HeartbeatResponse(m) => self.on_heartbeat_response(now, from, m),
             Message::VoteRequest(m) => self.on_vote_request(now, from, m),
             Message::VoteResponse(m) => self.on_vote_response(now, from, m),
+            Message::TimeoutNow(m) => self.on_timeout_now(now, from, m),
         }
         Ok(())
     }
@@ -184,6 +186,11 @@ impl Node {
                 self.become_follower(now, self.hard.term, None);
                 return;
             }
+        }
+        if let Some(t) = self.lead.transfer.filter(|t| now >= t.deadline) {
+            self.lead.transfer = None;
+            self.events
+                .push_back(Event::TransferAborted { term: self.hard.term, target: t.target });
         }
         let events = &mut self.events;
         self.detector.check(now, &mut |peer, verdict| {
@@ -284,6 +291,52 @@ impl Node {
         self.broadcast_heartbeat(now);
         Some(now)
     }
+
+    /// Starts handing leadership over to `target` (thesis §3.10), reported as
+    /// [`Event::TransferStarted`]. The host then brings the target's log up to date, stops
+    /// accepting new requests, and calls [`transfer_caught_up`](Self::transfer_caught_up).
+    /// Abandoned with [`Event::TransferAborted`] if this node still leads an election timeout
+    /// (the longest) later. A second call replaces the transfer under way.
+    pub fn transfer_leadership(
+        &mut self,
+        now: Instant,
+        target: NodeId,
+    ) -> Result<(), TransferError> {
+        let now = self.observe(now);
+        if self.role != Role::Leader {
+            return Err(TransferError::NotLeader);
+        }
+        if target == self.config.id {
+            return Err(TransferError::ToItself(target));
+        }
+        if self.peer_index(target).is_none() {
+            return Err(TransferError::NotAMember(target));
+        }
+        let deadline = now + self.config.election_timeout_max;
+        self.lead.transfer = Some(Transfer { target, deadline, sent: false });
+        self.events.push_back(Event::TransferStarted { term: self.hard.term, target });
+        Ok(())
+    }
+
+    /// The host says the transfer's target has every entry: send it `TimeoutNow`, so it
+    /// campaigns at once, and give up the lease for the rest of this term (voters will grant
+    /// the target's vote despite stickiness, so the lease's promise no longer holds).
+    pub fn transfer_caught_up(&mut self, now: Instant) -> Result<(), TransferError> {
+        let _ = self.observe(now);
+        if self.role != Role::Leader {
+            return Err(TransferError::NotLeader);
+        }
+        let Some(transfer) = self.lead.transfer.as_mut() else {
+            return Err(TransferError::NoTransfer);
+        };
+        transfer.sent = true;
+        let target = transfer.target;
+        self.lead.lease_given_up = true;
+        self.lead.lease_held = false;
+        self.send(target, Message::TimeoutNow(TimeoutNow { term: self.hard.term }));
+        self.events.push_back(Event::TransferSent { term: self.hard.term, target });
+        Ok(())
+    }
 }
 
 /// Outputs, drained in this order after every input: hard state to persist, messages to send,
@@ -326,7 +379,8 @@ impl Node {
             return self.election_deadline;
         }
         let lease_end = self.lead.lease_end(self.lease).filter(|_| self.lead.lease_held);
-        [self.check_quorum_deadline(), self.detector.next_check(), lease_end]
+        let transfer = self.lead.transfer.map(|t| t.deadline);
+        [self.check_quorum_deadline(), self.detector.next_check(), lease_end, transfer]
             .into_iter()
             .flatten()
             .fold(self.lead.next_heartbeat, Instant::min)
@@ -375,7 +429,7 @@ impl Node {
     /// `now` earlier than one an input already carried is taken as that one, as inputs do: an
     /// old instant must not revive a lease that has run out.
     pub fn lease_remaining(&self, now: Instant) -> Option<Duration> {
-        if self.role != Role::Leader || !self.config.leader_lease {
+        if self.role != Role::Leader || !self.config.leader_lease || self.lead.lease_given_up {
             return None;
         }
         let now = now.max(self.now);
@@ -426,6 +480,7 @@ impl Node {
             peers,
             majority_ack_age: self.lead.quorum_contact.filter(|_| leading).map(|t| now - t),
             lease_remaining: self.lease_remaining(now),
+            transfer_target: self.lead.transfer.filter(|_| leading).map(|t| t.target),
             counters: self.counters,
         }
     }
@@ -541,9 +596,9 @@ impl Node {
         tracing::info!(node = %self.config.id, term = %self.hard.term, ?silence, "election timeout");
         self.set_leader(None);
         if self.config.pre_vote {
-            self.campaign(now, Role::PreCandidate);
+            self.campaign(now, Role::PreCandidate, false);
         } else {
-            self.campaign(now, Role::Candidate);
+            self.campaign(now, Role::Candidate, false);
         }
     }
 
@@ -564,8 +619,9 @@ impl Node {
 
     // ----- elections ----------------------------------------------------------------------
 
-    /// Starts a pre-vote (thesis §9.6) or a real election (Raft §5.2) with a fresh timeout.
-    fn campaign(&mut self, now: Instant, role: Role) {
+    /// Starts a pre-vote (thesis §9.6) or a real election (Raft §5.2) with a fresh timeout;
+    /// `transfer` marks an election a leader asked for (thesis §3.10).
+    fn campaign(&mut self, now: Instant, role: Role, transfer: bool) {
         let Some(next) = self.hard.term.next() else {
             // The terms are used up (see `Term::LAST`): campaigning would reuse this term and
             // overwrite a vote already cast in it.
@@ -581,12 +637,31 @@ impl Node {
         self.set_role(role);
         self.votes.clear();
         self.reset_election_timer(now);
-        let kind = if role == Role::PreCandidate { VoteKind::PreVote } else { VoteKind::Vote };
+        let kind = match (role, transfer) {
+            (Role::PreCandidate, _) => VoteKind::PreVote,
+            (_, true) => VoteKind::Transfer,
+            _ => VoteKind::Vote,
+        };
         let request = VoteRequest { term, last_log: self.last_log, kind };
         for i in 0..self.peers.len() {
             self.send(self.peers[i], Message::VoteRequest(request));
         }
         self.try_win(now);
+    }
+
+    /// Thesis §3.10: the leader hands over; campaign at once, skipping pre-vote, with a vote
+    /// request voters grant despite stickiness.
+    fn on_timeout_now(&mut self, now: Instant, from: NodeId, m: TimeoutNow) {
+        if m.term < self.hard.term || self.role == Role::Leader {
+            self.counters.stale += 1;
+            return;
+        }
+        if m.term > self.hard.term {
+            self.become_follower(now, m.term, None);
+        }
+        tracing::info!(node = %self.config.id, term = %self.hard.term, leader = %from, "leadership handed over: campaigning");
+        self.set_leader(None);
+        self.campaign(now, Role::Candidate, true);
     }
 
     fn on_vote_request(&mut self, now: Instant, from: NodeId, m: VoteRequest) {
@@ -602,7 +677,9 @@ impl Node {
             );
             return;
         }
-        if m.term >= self.hard.term && self.config.leader_stickiness && withheld {
+        let asked_by_leader = m.kind == VoteKind::Transfer;
+        if m.term >= self.hard.term && self.config.leader_stickiness && withheld && !asked_by_leader
+        {
             // Thesis §4.2.3: neither update the term nor grant the vote. A request of the
             // current term is refused too: the term may have been learned from a late message
             // after the leader's contact, with no vote cast in it yet.
@@ -671,7 +748,7 @@ impl Node {
             return;
         }
         match self.role {
-            Role::PreCandidate => self.campaign(now, Role::Candidate),
+            Role::PreCandidate => self.campaign(now, Role::Candidate, false),
             Role::Candidate if self.is_durable() => self.become_leader(now),
             _ => {}
         }

@@ -28,6 +28,8 @@ pub struct Status {
     pub majority_ack_age: Option<Duration>,
     /// When leading with a lease: how long the lease still lasts (`None` if not held).
     pub lease_remaining: Option<Duration>,
+    /// When leading: the member a leadership transfer under way hands over to.
+    pub transfer_target: Option<NodeId>,
     /// Inputs dropped or ignored, by reason.
     pub counters: Counters,
 }

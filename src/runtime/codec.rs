@@ -172,14 +172,14 @@ mod tests {
 
     mod properties {
         use super::*;
-        use crate::core::{HeartbeatResponse, VoteKind, VoteRequest, VoteResponse};
+        use crate::core::{HeartbeatResponse, TimeoutNow, VoteKind, VoteRequest, VoteResponse};
         use proptest::prelude::*;
 
-        fn kind(pre_vote: bool) -> VoteKind {
-            if pre_vote {
-                VoteKind::PreVote
-            } else {
-                VoteKind::Vote
+        fn kind(k: u8) -> VoteKind {
+            match k % 3 {
+                0 => VoteKind::Vote,
+                1 => VoteKind::PreVote,
+                _ => VoteKind::Transfer,
             }
         }
 
@@ -201,12 +201,13 @@ mod tests {
                         round: r,
                     })
                 }),
-                (any::<u64>(), pos, any::<bool>()).prop_map(|(t, p, v)| {
+                (any::<u64>(), pos, any::<u8>()).prop_map(|(t, p, v)| {
                     Message::VoteRequest(VoteRequest { term: Term(t), last_log: p, kind: kind(v) })
                 }),
-                (any::<u64>(), any::<bool>(), any::<bool>()).prop_map(|(t, g, v)| {
+                (any::<u64>(), any::<bool>(), any::<u8>()).prop_map(|(t, g, v)| {
                     Message::VoteResponse(VoteResponse { term: Term(t), granted: g, kind: kind(v) })
                 }),
+                any::<u64>().prop_map(|t| Message::TimeoutNow(TimeoutNow { term: Term(t) })),
             ]
         }
 

@@ -68,6 +68,7 @@ pub fn wire_size(env: &Envelope) -> u64 {
         Message::HeartbeatResponse(_) => 8 + 1 + 8,
         Message::VoteRequest(_) => 8 + 16 + 1,
         Message::VoteResponse(_) => 8 + 1 + 1,
+        Message::TimeoutNow(_) => 8,
     };
     16 + 4 + body
 }

@@ -42,6 +42,10 @@ pub enum MessageKind {
     PreVoteResponse,
     /// Vote response.
     VoteResponse,
+    /// A leader's `TimeoutNow` (leadership transfer).
+    TimeoutNow,
+    /// A vote request of a leadership transfer.
+    TransferVote,
 }
 
 impl MessageKind {
@@ -51,9 +55,11 @@ impl MessageKind {
             Message::Heartbeat(_) => MessageKind::Heartbeat,
             Message::HeartbeatResponse(_) => MessageKind::HeartbeatResponse,
             Message::VoteRequest(r) if r.kind == VoteKind::PreVote => MessageKind::PreVote,
+            Message::VoteRequest(r) if r.kind == VoteKind::Transfer => MessageKind::TransferVote,
             Message::VoteRequest(_) => MessageKind::Vote,
             Message::VoteResponse(r) if r.kind == VoteKind::PreVote => MessageKind::PreVoteResponse,
             Message::VoteResponse(_) => MessageKind::VoteResponse,
+            Message::TimeoutNow(_) => MessageKind::TimeoutNow,
         }
     }
 }
@@ -225,6 +231,9 @@ fn event_words(e: &Event) -> (u64, u64, u64) {
         Event::LeaderCommit { index } => (9, index, 0),
         Event::ClockWentBackwards { by } => (10, nanos(by), 0),
         Event::VoteGranted { term, candidate } => (11, term.0, candidate.0),
+        Event::TransferStarted { term, target } => (12, term.0, target.0),
+        Event::TransferSent { term, target } => (13, term.0, target.0),
+        Event::TransferAborted { term, target } => (14, term.0, target.0),
         // `Event` is exhaustive today; a new variant must get its own code here.
     }
 }

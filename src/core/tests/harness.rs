@@ -201,6 +201,18 @@ impl Cluster {
         self.leader()
     }
 
+    /// Runs `command` on node `id` at the current time, then drains its outputs.
+    pub(crate) fn command<R>(
+        &mut self,
+        id: u64,
+        command: impl FnOnce(&mut Node, Instant) -> R,
+    ) -> R {
+        let now = self.now;
+        let r = command(self.node_mut(id), now);
+        self.flush(NodeId(id));
+        r
+    }
+
     /// Persists hard state, queues outgoing messages, records events of node `id`.
     fn flush(&mut self, id: NodeId) {
         let now = self.now;

@@ -8,3 +8,4 @@ mod safety;
 mod terms;
 mod thesis;
 mod timer_rule;
+mod transfer;
