@@ -310,3 +310,28 @@ async fn injected_loss_drops_inbound_messages_at_its_rate_and_replays_from_its_s
     assert_eq!(received(7).await, first, "same seed, same losses");
     assert_ne!(received(8).await, first, "another seed, other losses");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_running_leader_serves_a_read_index_and_hands_over_thesis_6_4_and_3_10() {
+    use raft_heartbeat::runtime::{HostInput, ReadError};
+    let net = MemoryNetwork::new();
+    let nodes = cluster(&net, 3).await;
+    wait(2000).await;
+    let (leader, term) = leaders(&nodes)[0];
+    let follower = (1..=3).find(|&id| id != leader.0).unwrap();
+    // Read index: confirmed by a majority's answer to a round sent after the call.
+    let read =
+        tokio::time::timeout(Duration::from_millis(100), nodes[&leader.0].handle.read_index());
+    assert_eq!(read.await.expect("within a round trip"), Ok(()));
+    assert_eq!(nodes[&follower].handle.read_index().await, Err(ReadError::NotLeader));
+    // Leadership transfer through the host's inputs.
+    let target = NodeId(follower);
+    let h = &nodes[&leader.0].handle;
+    h.input(HostInput::TransferLeadership { target }).await.unwrap();
+    h.input(HostInput::TransferCaughtUp).await.unwrap();
+    wait(50).await;
+    assert_eq!(leaders(&nodes), vec![(target, Term(term.0 + 1))], "handed over within 50 ms");
+    for (_, r) in nodes {
+        stop(r).await;
+    }
+}

@@ -5,14 +5,14 @@ use std::future::Future;
 use std::time::Duration;
 
 use thiserror::Error;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant as TokioInstant};
 use tracing::Instrument;
 
 use super::storage::{HardStateStore, StorageError};
 use super::transport::Transport;
 use crate::core::{
-    Config, ConfigError, Contact, Event, Instant, LogPosition, Node, NodeId, Status, Term,
+    Config, ConfigError, Contact, Event, Instant, LogPosition, Node, NodeId, Role, Status, Term,
 };
 
 /// Why a driver could not start or had to stop.
@@ -53,6 +53,33 @@ pub enum HostInput {
     LastLog(LogPosition),
     /// The host's commit index.
     CommitIndex(u64),
+    /// As leader, start handing over to `target` (thesis §3.10).
+    TransferLeadership {
+        /// The member to take over.
+        target: NodeId,
+    },
+    /// The transfer's target is caught up: send it `TimeoutNow`.
+    TransferCaughtUp,
+}
+
+/// Why [`Handle::read_index`] could not confirm a read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The node does not lead, or stopped leading (or moved to another term) before a majority
+    /// confirmed it: serve the read elsewhere.
+    #[error("this node does not lead (or lost leadership before a majority confirmed it)")]
+    NotLeader,
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Stopped,
+}
+
+/// A read waiting for a majority to acknowledge a round sent at or after it arrived.
+struct PendingRead {
+    sent: Instant,
+    term: Term,
+    reply: oneshot::Sender<Result<(), ReadError>>,
 }
 
 /// The host's side of a running node: status, events, and inputs.
@@ -62,9 +89,20 @@ pub struct Handle {
     pub status: watch::Receiver<Status>,
     events: broadcast::Sender<Event>,
     inputs: mpsc::Sender<HostInput>,
+    reads: mpsc::Sender<oneshot::Sender<Result<(), ReadError>>>,
 }
 
 impl Handle {
+    /// Read index (thesis §6.4): resolves once a majority has acknowledged a heartbeat round
+    /// this leader sent after the call, so a read of state committed before the call may be
+    /// served linearizably. The node sends that round at once. Fails if the node does not lead
+    /// or loses its term first.
+    pub async fn read_index(&self) -> Result<(), ReadError> {
+        let (reply, answer) = oneshot::channel();
+        self.reads.send(reply).await.map_err(|_| ReadError::Stopped)?;
+        answer.await.map_err(|_| ReadError::Stopped)?
+    }
+
     /// A stream of the node's events from now on (a slow reader misses old ones, and is told).
     pub fn events(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
@@ -85,6 +123,8 @@ pub struct Driver<T, S> {
     status: watch::Sender<Status>,
     events: broadcast::Sender<Event>,
     inputs: mpsc::Receiver<HostInput>,
+    reads: mpsc::Receiver<oneshot::Sender<Result<(), ReadError>>>,
+    pending_reads: Vec<PendingRead>,
 }
 
 impl<T: Transport, S: HardStateStore> Driver<T, S> {
@@ -101,9 +141,24 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         let (status, status_rx) = watch::channel(node.status(Instant::ZERO));
         let (events, _) = broadcast::channel(256);
         let (inputs_tx, inputs) = mpsc::channel(256);
-        let handle = Handle { status: status_rx, events: events.clone(), inputs: inputs_tx };
-        let driver =
-            Driver { node, transport, store, origin: TokioInstant::now(), status, events, inputs };
+        let (reads_tx, reads) = mpsc::channel(256);
+        let handle = Handle {
+            status: status_rx,
+            events: events.clone(),
+            inputs: inputs_tx,
+            reads: reads_tx,
+        };
+        let driver = Driver {
+            node,
+            transport,
+            store,
+            origin: TokioInstant::now(),
+            status,
+            events,
+            inputs,
+            reads,
+            pending_reads: Vec::new(),
+        };
         Ok((driver, handle))
     }
 
@@ -151,6 +206,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
                     }
                 }
                 Some(input) = self.inputs.recv() => self.host_input(input),
+                Some(reply) = self.reads.recv() => self.start_read(reply),
             }
         }
     }
@@ -176,10 +232,53 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
                 self.node.set_commit_index(index);
                 Ok(())
             }
+            HostInput::TransferLeadership { target } => {
+                if let Err(e) = self.node.transfer_leadership(now, target) {
+                    tracing::warn!(error = %e, "transfer refused");
+                }
+                Ok(())
+            }
+            HostInput::TransferCaughtUp => {
+                if let Err(e) = self.node.transfer_caught_up(now) {
+                    tracing::warn!(error = %e, "transfer refused");
+                }
+                Ok(())
+            }
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "host input refused");
         }
+    }
+
+    /// Sends a round now for a read, or refuses it if this node does not lead.
+    fn start_read(&mut self, reply: oneshot::Sender<Result<(), ReadError>>) {
+        let now = self.now();
+        match self.node.heartbeat_now(now) {
+            Some(sent) => {
+                self.pending_reads.push(PendingRead { sent, term: self.node.term(), reply })
+            }
+            None => {
+                let _ = reply.send(Err(ReadError::NotLeader));
+            }
+        }
+    }
+
+    /// Answers the reads a majority has confirmed, and refuses those whose term has passed.
+    fn settle_reads(&mut self) {
+        if self.pending_reads.is_empty() {
+            return;
+        }
+        let (node, mut kept) = (&self.node, Vec::new());
+        for read in self.pending_reads.drain(..) {
+            if node.role() != Role::Leader || node.term() != read.term {
+                let _ = read.reply.send(Err(ReadError::NotLeader));
+            } else if node.majority_acked_since(read.sent) {
+                let _ = read.reply.send(Ok(()));
+            } else {
+                kept.push(read);
+            }
+        }
+        self.pending_reads = kept;
     }
 
     /// Logs a host-reported contact the node did not count.
@@ -203,6 +302,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
             tracing::debug!(?event, "event");
             let _ = self.events.send(event);
         }
+        self.settle_reads();
         let now = self.now();
         self.status.send_replace(self.node.status(now));
         Ok(())

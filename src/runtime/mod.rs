@@ -30,7 +30,7 @@ mod tcp;
 mod transport;
 
 pub use crate::link::Lanes;
-pub use driver::{Driver, Handle, HostInput, RuntimeError};
+pub use driver::{Driver, Handle, HostInput, ReadError, RuntimeError};
 pub use faults::{Faults, FaultyTransport};
 pub use storage::{Corruption, FileStore, HardStateStore, MemoryStore, StorageError};
 pub use tcp::{PayloadSender, TcpConfig, TcpStats, TcpTransport};
