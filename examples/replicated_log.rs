@@ -8,8 +8,12 @@
 //!   the leader), so a busy log also counts as heartbeats, and advances the commit index when a
 //!   majority has an entry.
 //!
-//! Run: `cargo run --example replicated_log`. After two seconds the leader is killed; another
-//! takes over and the log goes on.
+//! - serves a linearizable read on the leader with `Handle::read_index` (thesis §6.4);
+//! - hands leadership over to a follower once its log has caught up (`TransferLeadership`,
+//!   then `TransferCaughtUp`, thesis §3.10), pausing its workload meanwhile.
+//!
+//! Run: `cargo run --example replicated_log`. After two seconds the leader serves a read and
+//! hands over; a second later the new leader is killed; another takes over and the log goes on.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -37,6 +41,8 @@ struct Host {
     leading: Option<Term>,
     acks: BTreeMap<u64, usize>,
     commit: u64,
+    /// A leadership transfer is under way: take no new entries.
+    handing_over: bool,
 }
 
 #[tokio::main]
@@ -51,6 +57,7 @@ async fn main() {
         listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap())).collect();
     let mut stops = BTreeMap::new();
     let mut hosts = BTreeMap::new();
+    let mut handles = BTreeMap::new();
     for (id, listener) in listeners {
         let peers = addrs.iter().filter(|(p, _)| **p != id).map(|(p, a)| (*p, *a)).collect();
         let mut transport =
@@ -74,9 +81,11 @@ async fn main() {
             leading: None,
             acks: BTreeMap::new(),
             commit: 0,
+            handing_over: false,
         }));
         hosts.insert(id, host.clone());
         let handle = Arc::new(handle);
+        handles.insert(id, handle.clone());
         // Events: learn when this node leads.
         let (h, mut events) = (host.clone(), handle.events());
         tokio::spawn(async move {
@@ -84,6 +93,7 @@ async fn main() {
                 if let Event::LeaderChanged { term, leader } = event {
                     let mut h = h.lock().unwrap();
                     h.leading = (leader == Some(h.id)).then_some(term);
+                    h.handing_over = false;
                     println!("{:>5} ms  {}: leader of {term} is {leader:?}", ms(), h.id);
                 }
             }
@@ -103,7 +113,7 @@ async fn main() {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let message = {
                     let mut h = h.lock().unwrap();
-                    let Some(term) = h.leading else { continue };
+                    let Some(term) = h.leading.filter(|_| !h.handing_over) else { continue };
                     let index = h.log.len() as u64 + 1;
                     let entry = format!("put k{index}={}", h.id);
                     h.log.push((term.0, entry.clone()));
@@ -127,8 +137,32 @@ async fn main() {
         });
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let leader = hosts.iter().find(|(_, h)| h.lock().unwrap().leading.is_some()).map(|(id, _)| *id);
-    if let Some(leader) = leader {
+    let leading = |hosts: &BTreeMap<NodeId, Arc<Mutex<Host>>>| {
+        hosts.iter().find(|(_, h)| h.lock().unwrap().leading.is_some()).map(|(id, _)| *id)
+    };
+    if let Some(leader) = leading(&hosts) {
+        // A read: confirmed by a majority's answer to a round sent after it was asked.
+        let commit = hosts[&leader].lock().unwrap().commit;
+        match handles[&leader].read_index().await {
+            Ok(()) => println!("{:>5} ms  {leader}: read index confirmed, commit {commit}", ms()),
+            Err(e) => println!("{:>5} ms  {leader}: read refused: {e}", ms()),
+        }
+        // Hand over to a follower once it holds every entry.
+        let target = *hosts.keys().find(|id| **id != leader).unwrap();
+        hosts[&leader].lock().unwrap().handing_over = true;
+        let _ = handles[&leader].input(HostInput::TransferLeadership { target }).await;
+        for _ in 0..100 {
+            let have = hosts[&target].lock().unwrap().log.len();
+            if have >= hosts[&leader].lock().unwrap().log.len() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        println!("{:>5} ms  {leader}: {target} caught up, handing over", ms());
+        let _ = handles[&leader].input(HostInput::TransferCaughtUp).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    if let Some(leader) = leading(&hosts) {
         println!("{:>5} ms  killing the leader {leader}", ms());
         let _ = stops.remove(&leader).unwrap().send(());
         hosts.remove(&leader);
