@@ -384,3 +384,13 @@ fn check_quorum_loses_half_a_round_when_the_minimum_timeout_is_whole_heartbeats_
     let (ta, tb) = (exact.false_suspicions.total as f64, offset.false_suspicions.total as f64);
     assert!((ta / tb - 1.0).abs() < 0.1, "false timeouts {ta} against {tb}");
 }
+
+#[test]
+fn a_leader_hands_over_twice_in_every_trial_with_every_invariant_holding_thesis_3_10() {
+    let r = go(&load("leader-transfer.toml"), 1, 40, 2);
+    assert!(r.violations.is_empty(), "{:#?}", r.violations);
+    // Two transfers per trial, each a change of leader while the old one was healthy.
+    assert_eq!(r.spurious_leader_changes.total, 80);
+    assert_eq!(r.leaders_elected.total, 120, "the first election and two hand-overs");
+    assert_eq!(r.false_suspicions.total, 0, "a hand-over is no failure");
+}

@@ -430,6 +430,13 @@ pub enum Action {
         /// New latency.
         latency: Latency,
     },
+    /// The current leader hands leadership over to `to` (thesis §3.10): it starts a transfer
+    /// and, the simulated host having no log to catch up, sends `TimeoutNow` at once. Nothing
+    /// happens if no node leads, the leader is paused, or `to` is the leader.
+    Transfer {
+        /// The member to take over.
+        to: Target,
+    },
     /// Change how fast a node's clock runs.
     ClockRate {
         /// The node.
@@ -537,6 +544,10 @@ pub struct SwarmSpec {
     /// draw exactly what they drew before it existed.
     #[serde(default)]
     pub partial_repairs: [u32; 2],
+    /// Leadership transfers (thesis §3.10) from whoever leads to a random follower, at random
+    /// times. Drawn after partial repairs, and only when the range is not `[0, 0]`.
+    #[serde(default)]
+    pub transfers: [u32; 2],
     /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).
     #[serde(default)]
     pub clock_drift: f64,
@@ -725,6 +736,7 @@ impl Scenario {
                 ("swarm.holds", s.holds),
                 ("swarm.stale_deliveries", s.stale_deliveries),
                 ("swarm.partial_repairs", s.partial_repairs),
+                ("swarm.transfers", s.transfers),
             ] {
                 if r[0] > r[1] {
                     return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));
@@ -807,6 +819,7 @@ impl Scenario {
             Action::Restart { node } | Action::Isolate { node } | Action::Bridge { node } => {
                 target_ok(node, "node")
             }
+            Action::Transfer { to } => target_ok(to, "to"),
             Action::Pause { node, for_ms } => {
                 target_ok(node, "node")?;
                 check_ms(&field("for_ms"), *for_ms)

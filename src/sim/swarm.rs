@@ -227,7 +227,8 @@ fn step_targets_fit(action: &Action, n: u64) -> bool {
         | Action::Pause { node, .. }
         | Action::Isolate { node }
         | Action::Bridge { node }
-        | Action::ClockRate { node, .. } => fits(node),
+        | Action::ClockRate { node, .. }
+        | Action::Transfer { to: node } => fits(node),
         Action::Bulk { from, .. } => fits(from),
         Action::Hold { from, to } | Action::Release { from, to } => fits(from) && fits(to),
         Action::OneWayPartition { from, to }
@@ -366,6 +367,11 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
             at(a, Action::Partition { groups: sides.to_vec() });
             at(a + (b - a) * unit(rng), repair);
             at(b, Action::RepairAll);
+        }
+    }
+    if spec.transfers[1] > 0 {
+        for _ in 0..count(rng, spec.transfers) {
+            at(until * unit(rng), Action::Transfer { to: Target::Role(RoleTarget::Follower) });
         }
     }
     steps

@@ -31,6 +31,8 @@ impl World<'_> {
         let now = self.now;
         let host = &mut self.hosts[to];
         host.busy_until = now + host.processing;
+        host.handling_transfer_vote =
+            matches!(env.message, Message::VoteRequest(r) if r.kind == VoteKind::Transfer);
         if let Message::VoteRequest(r) = env.message {
             if r.kind == VoteKind::PreVote {
                 let contact = host.contact_local;

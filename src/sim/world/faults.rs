@@ -323,6 +323,19 @@ impl World<'_> {
                 self.net.set_latency(&latency);
                 self.network_fault();
             }
+            Action::Transfer { to } => {
+                let Some(leader) = self.current_leader() else { return };
+                let Some(target) = self.resolve(to) else { return };
+                if target == leader || self.hosts[leader].paused(self.now) {
+                    return;
+                }
+                let (target, local) = (self.hosts[target].id, self.local(leader));
+                let Some(node) = self.hosts[leader].node.as_mut() else { return };
+                if node.transfer_leadership(local, target).is_ok() {
+                    let _ = node.transfer_caught_up(local);
+                }
+                self.flush(leader);
+            }
             Action::ClockRate { node, rate } => {
                 let Some(i) = self.resolve(node) else { return };
                 let now = self.now;

@@ -101,6 +101,9 @@ pub(super) struct Host {
     /// Pre-vote requests handled and not yet answered on the wire (an answer waits for any
     /// hard state being written), with the node's clock and last contact when it decided.
     pub(super) pre_votes: Vec<PreVoteAsked>,
+    /// Whether the message being handled is a leadership transfer's vote request, which the
+    /// node may grant despite stickiness (thesis §3.10, §4.2.3).
+    pub(super) handling_transfer_vote: bool,
     /// The node's election timer, as the timer rule explains it.
     pub(super) timer: TimerWatch,
     /// The input being handled reset the node's timer, by the rule.
@@ -167,6 +170,7 @@ impl Host {
             last_heartbeat: None,
             contact_local: None,
             pre_votes: Vec::new(),
+            handling_transfer_vote: false,
             timer: TimerWatch::default(),
             reset_pending: false,
         }

@@ -167,6 +167,12 @@ impl World<'_> {
                 let campaigned = self.hosts[i]
                     .live()
                     .is_some_and(|n| n.role() == Role::Candidate && n.term() == to);
+                // Every campaign resets the timer (Raft Figure 2), also one a leadership
+                // transfer's TimeoutNow starts in a node that was already a candidate, which
+                // changes neither its role nor times it out.
+                if campaigned {
+                    self.hosts[i].reset_pending = true;
+                }
                 if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
                     if campaigned {
                         f.candidate_terms.push(to);
@@ -175,7 +181,9 @@ impl World<'_> {
             }
             Event::VoteGranted { term, candidate } => {
                 self.hosts[i].reset_pending = true;
-                if self.scenario.cluster.leader_stickiness {
+                // A transfer's vote is granted despite stickiness, by design (thesis §3.10).
+                if self.scenario.cluster.leader_stickiness && !self.hosts[i].handling_transfer_vote
+                {
                     let (local, contact) = (self.local(i), self.hosts[i].contact_local);
                     self.check_stickiness(i, candidate, "vote", local, contact);
                 }
