@@ -394,3 +394,12 @@ fn a_leader_hands_over_twice_in_every_trial_with_every_invariant_holding_thesis_
     assert_eq!(r.leaders_elected.total, 120, "the first election and two hand-overs");
     assert_eq!(r.false_suspicions.total, 0, "a hand-over is no failure");
 }
+
+#[test]
+fn a_deposed_leader_confirms_no_read_on_a_late_ack_of_an_old_round_thesis_6_4() {
+    // The simulator's read-index check passes on the path a receipt-time rule fails
+    // (docs/simulation.md shows that rule caught here).
+    let r = go(&load("read-index-held-ack.toml"), 1, 30, 2);
+    assert!(r.violations.is_empty(), "{:#?}", r.violations);
+    assert!(r.leaders_elected.total > 30, "a later leader is elected in some trials");
+}

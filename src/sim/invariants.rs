@@ -38,6 +38,9 @@ pub enum Invariant {
     /// Once faults stop and a majority is connected, a leader is known to a majority within the
     /// scenario's bound.
     Liveness,
+    /// A read index (thesis §6.4) is confirmed only if no leader of a later term had been
+    /// elected when the read was asked: a majority acknowledged a round sent after it.
+    ReadIndex,
 }
 
 impl fmt::Display for Invariant {
@@ -51,6 +54,7 @@ impl fmt::Display for Invariant {
             Invariant::ElectionRestriction => "election restriction",
             Invariant::LeaderStickiness => "leader stickiness",
             Invariant::Liveness => "liveness",
+            Invariant::ReadIndex => "read index",
         })
     }
 }

@@ -430,6 +430,15 @@ pub enum Action {
         /// New latency.
         latency: Latency,
     },
+    /// `node` (default: the current leader) is asked for a read index (thesis §6.4): it sends
+    /// a round at once, and the read is confirmed when a majority has acknowledged a round sent
+    /// since. The simulator checks that no leader of a later term existed when the read was
+    /// asked. Nothing happens if the node does not think it leads.
+    Read {
+        /// The node asked.
+        #[serde(default = "the_leader")]
+        node: Target,
+    },
     /// The current leader hands leadership over to `to` (thesis §3.10): it starts a transfer
     /// and, the simulated host having no log to catch up, sends `TimeoutNow` at once. Nothing
     /// happens if no node leads, the leader is paused, or `to` is the leader.
@@ -456,6 +465,10 @@ pub enum Action {
         /// How long it goes on, ms.
         for_ms: f64,
     },
+}
+
+fn the_leader() -> Target {
+    Target::Role(RoleTarget::Leader)
 }
 
 /// Ranges from which each trial of a swarm draws its own cluster, configuration and faults
@@ -548,6 +561,10 @@ pub struct SwarmSpec {
     /// times. Drawn after partial repairs, and only when the range is not `[0, 0]`.
     #[serde(default)]
     pub transfers: [u32; 2],
+    /// Read-index requests (thesis §6.4) to whoever leads, at random times. Drawn after
+    /// transfers, and only when the range is not `[0, 0]`.
+    #[serde(default)]
+    pub reads: [u32; 2],
     /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).
     #[serde(default)]
     pub clock_drift: f64,
@@ -737,6 +754,7 @@ impl Scenario {
                 ("swarm.stale_deliveries", s.stale_deliveries),
                 ("swarm.partial_repairs", s.partial_repairs),
                 ("swarm.transfers", s.transfers),
+                ("swarm.reads", s.reads),
             ] {
                 if r[0] > r[1] {
                     return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));
@@ -881,6 +899,7 @@ impl Scenario {
             | Action::RepairAll
             | Action::ReleaseAll
             | Action::Redeliver { .. } => Ok(()),
+            Action::Read { node } => target_ok(node, "node"),
         }
     }
 

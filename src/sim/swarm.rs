@@ -242,6 +242,7 @@ fn step_targets_fit(action: &Action, n: u64) -> bool {
         | Action::SetLoss { .. }
         | Action::SetLatency { .. }
         | Action::Redeliver { .. } => true,
+        Action::Read { node } => fits(node),
     }
 }
 
@@ -372,6 +373,11 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
     if spec.transfers[1] > 0 {
         for _ in 0..count(rng, spec.transfers) {
             at(until * unit(rng), Action::Transfer { to: Target::Role(RoleTarget::Follower) });
+        }
+    }
+    if spec.reads[1] > 0 {
+        for _ in 0..count(rng, spec.reads) {
+            at(until * unit(rng), Action::Read { node: Target::Role(RoleTarget::Leader) });
         }
     }
     steps

@@ -81,6 +81,7 @@ impl World<'_> {
             self.on_core_event(i, event);
         }
         self.watch_timer(i);
+        self.settle_reads(i);
         self.arm(i);
     }
 

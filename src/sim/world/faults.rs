@@ -323,6 +323,25 @@ impl World<'_> {
                 self.net.set_latency(&latency);
                 self.network_fault();
             }
+            Action::Read { node } => {
+                let Some(leader) = self.resolve(node) else { return };
+                if self.hosts[leader].paused(self.now) {
+                    return;
+                }
+                let local = self.local(leader);
+                let Some(node) = self.hosts[leader].node.as_mut() else { return };
+                let term = node.term();
+                if let Some(sent_local) = node.heartbeat_now(local) {
+                    let asked_at = self.now;
+                    self.reads.push(super::PendingRead {
+                        node: leader,
+                        term,
+                        sent_local,
+                        asked_at,
+                    });
+                }
+                self.flush(leader);
+            }
             Action::Transfer { to } => {
                 let Some(leader) = self.current_leader() else { return };
                 let Some(target) = self.resolve(to) else { return };

@@ -15,6 +15,7 @@ mod faults;
 mod host;
 mod observe;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rand_chacha::ChaCha8Rng;
@@ -30,7 +31,7 @@ use super::rng::{rng_for, Stream};
 use super::scenario::{ms, CrashPoint, Scenario, Target};
 use super::timers::Draws;
 use super::trace::TraceSink;
-use crate::core::{Envelope, HardState, Instant, NodeId, TimerRule};
+use crate::core::{Envelope, HardState, Instant, NodeId, Term, TimerRule};
 
 pub(crate) use self::faults::point_wait;
 
@@ -117,6 +118,21 @@ pub struct World<'a> {
     result: TrialResult,
     violation: Option<Violation>,
     end: Instant,
+    /// Read-index requests not yet confirmed: the node, its term, the round's send time on
+    /// its clock, and when (real time) the read was asked.
+    reads: Vec<PendingRead>,
+    /// The highest term a leader was elected in so far, and when (real time) each term's
+    /// leader was elected, for the read-index check.
+    elected_at: BTreeMap<Term, Instant>,
+}
+
+/// A read index waiting for a majority (thesis §6.4).
+#[derive(Clone, Copy, Debug)]
+struct PendingRead {
+    node: usize,
+    term: Term,
+    sent_local: Instant,
+    asked_at: Instant,
 }
 
 impl<'a> World<'a> {
@@ -157,6 +173,8 @@ impl<'a> World<'a> {
             result: TrialResult { trial, seed: trial_seed, ..TrialResult::default() },
             violation: None,
             end: Instant::ZERO + ms(scenario.duration_ms),
+            reads: Vec::new(),
+            elected_at: BTreeMap::new(),
         };
         for (i, step) in scenario.timeline.iter().enumerate() {
             world.push(Instant::ZERO + ms(step.at_ms), Ev::Step(i));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::World;
 use crate::core::{Event, Instant, NodeId, Role, Term, TimerRule};
-use crate::sim::invariants::{self, Violation};
+use crate::sim::invariants::{self, Invariant, Violation};
 use crate::sim::metrics::TrialResult;
 use crate::sim::scenario::CrashPoint;
 
@@ -143,6 +143,7 @@ impl World<'_> {
         match event {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 self.result.leaders_elected += 1;
+                self.elected_at.entry(term).or_insert(self.now);
                 if let Err(v) = self.election.on_leader(self.now, id, term) {
                     self.violation.get_or_insert(v);
                 }
@@ -307,4 +308,45 @@ impl World<'_> {
 
 fn millis(d: Duration) -> f64 {
     d.as_nanos() as f64 / 1e6
+}
+
+impl World<'_> {
+    /// Confirms node `i`'s reads a majority has acknowledged a round for, checking each
+    /// (thesis §6.4): no leader of a later term was elected by the time the read was asked.
+    /// Reads of a node that no longer leads its term are dropped, unanswered.
+    pub(super) fn settle_reads(&mut self, i: usize) {
+        if self.reads.iter().all(|r| r.node != i) {
+            return;
+        }
+        let mut kept = Vec::with_capacity(self.reads.len());
+        for read in std::mem::take(&mut self.reads) {
+            if read.node != i {
+                kept.push(read);
+                continue;
+            }
+            let Some(node) = self.hosts[i].live() else { continue };
+            if node.role() != Role::Leader || node.term() != read.term {
+                continue;
+            }
+            if !node.majority_acked_since(read.sent_local) {
+                kept.push(read);
+                continue;
+            }
+            let newer = self
+                .elected_at
+                .range(Term(read.term.0 + 1)..)
+                .find(|(_, at)| **at <= read.asked_at);
+            if let Some((term, at)) = newer {
+                self.violation.get_or_insert(Violation {
+                    invariant: Invariant::ReadIndex,
+                    at: self.now,
+                    detail: format!(
+                        "{} confirmed a read of {} asked at {}, but a leader of {term} had been elected at {at}",
+                        self.hosts[i].id, read.term, read.asked_at
+                    ),
+                });
+            }
+        }
+        self.reads = kept;
+    }
 }
