@@ -217,7 +217,8 @@ fn round_trip_difference_sf(rtts: &[f64], x: f64) -> f64 {
 pub fn quorum_losses_per_day(t: &Timing, env: &Environment) -> f64 {
     let followers = env.nodes.saturating_sub(1) as usize;
     let need = env.quorum.saturating_sub(1) as usize;
-    if need == 0 || env.loss <= 0.0 && env.latency.quantile(1.0 - 1e-12) * 2.0 < t.min_ms {
+    let never_late = env.latency.quantile(1.0 - 1e-12) * 2.0 < t.min_ms;
+    if need == 0 || (env.loss <= 0.0 && never_late) {
         return 0.0;
     }
     let a = (1.0 - env.loss) * (1.0 - env.loss);

@@ -39,8 +39,6 @@ pub(crate) struct Transfer {
     pub(crate) target: super::types::NodeId,
     /// When the transfer is abandoned if no new leader emerged.
     pub(crate) deadline: Instant,
-    /// Whether `TimeoutNow` was sent.
-    pub(crate) sent: bool,
 }
 
 /// One follower's acknowledgements.

@@ -313,7 +313,7 @@ impl Node {
             return Err(TransferError::NotAMember(target));
         }
         let deadline = now + self.config.election_timeout_max;
-        self.lead.transfer = Some(Transfer { target, deadline, sent: false });
+        self.lead.transfer = Some(Transfer { target, deadline });
         self.events.push_back(Event::TransferStarted { term: self.hard.term, target });
         Ok(())
     }
@@ -326,11 +326,9 @@ impl Node {
         if self.role != Role::Leader {
             return Err(TransferError::NotLeader);
         }
-        let Some(transfer) = self.lead.transfer.as_mut() else {
+        let Some(Transfer { target, .. }) = self.lead.transfer else {
             return Err(TransferError::NoTransfer);
         };
-        transfer.sent = true;
-        let target = transfer.target;
         self.lead.lease_given_up = true;
         self.lead.lease_held = false;
         self.send(target, Message::TimeoutNow(TimeoutNow { term: self.hard.term }));
