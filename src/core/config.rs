@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::membership::{Membership, MembershipError};
 use super::time::duration_nanos;
 use super::types::{NodeId, Term};
 
@@ -19,10 +20,13 @@ use super::types::{NodeId, Term};
 /// [`Node::new`](crate::core::Node::new), which validates it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    /// This node's id; must be one of `members`.
+    /// This node's id; must be one of `members` or `learners`.
     pub id: NodeId,
-    /// Every voting member of the cluster, this node included.
+    /// Every voting member of the cluster.
     pub members: Vec<NodeId>,
+    /// Members that receive heartbeats but neither campaign nor count in any majority (thesis
+    /// §4.2.1's catching-up servers; openraft's and etcd-raft's learners). Empty by default.
+    pub learners: Vec<NodeId>,
     /// How often the leader sends a round of heartbeats.
     pub heartbeat_interval: Duration,
     /// Shortest election timeout. Also the silence after which the leader suspects a follower,
@@ -121,15 +125,9 @@ impl Config {
                 }
             }
         }
-        if self.members.is_empty() {
-            return Err(ConfigError::NoMembers);
-        }
-        let mut sorted = self.members.clone();
-        sorted.sort_unstable();
-        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
-            return Err(ConfigError::DuplicateMember(pair[0]));
-        }
-        if !self.members.contains(&self.id) {
+        let membership = self.membership();
+        membership.validate()?;
+        if !membership.contains(self.id) {
             return Err(ConfigError::SelfNotMember(self.id));
         }
         if !(self.max_clock_drift.is_finite() && (0.0..1.0).contains(&self.max_clock_drift)) {
@@ -156,9 +154,14 @@ impl Config {
         Duration::from_nanos(min.saturating_sub(margin))
     }
 
-    /// How many votes (or acknowledgements) make a majority of the members.
+    /// How many votes (or acknowledgements) make a majority of the voting members.
     pub fn quorum(&self) -> usize {
-        self.members.len() / 2 + 1
+        self.membership().quorum()
+    }
+
+    /// The voters and learners.
+    pub fn membership(&self) -> Membership {
+        Membership { voters: self.members.clone(), learners: self.learners.clone() }
     }
 }
 
@@ -168,6 +171,7 @@ impl Default for Config {
         Config {
             id: NodeId(1),
             members: vec![NodeId(1)],
+            learners: Vec::new(),
             heartbeat_interval: Duration::from_millis(50),
             election_timeout_min: Duration::from_millis(150),
             election_timeout_max: Duration::from_millis(300),
@@ -222,14 +226,11 @@ pub enum ConfigError {
         /// The configured granularity.
         granularity: Duration,
     },
-    /// A cluster needs at least one member.
-    #[error("members must not be empty")]
-    NoMembers,
-    /// A member is listed twice, which would let it count twice towards a majority.
-    #[error("member {0} is listed more than once")]
-    DuplicateMember(NodeId),
-    /// This node is not one of the members.
-    #[error("this node's id {0} is not among the members")]
+    /// The voters and learners break a rule of [`Membership::validate`].
+    #[error("invalid membership: {0}")]
+    Membership(#[from] MembershipError),
+    /// This node is neither a voter nor a learner.
+    #[error("this node's id {0} is neither among the members nor among the learners")]
     SelfNotMember(NodeId),
     /// The drift bound is negative, not finite, or 1 and above.
     #[error("max_clock_drift must be a fraction in [0, 1), got {0}")]
@@ -297,11 +298,15 @@ mod tests {
     #[test]
     fn membership_rules_are_checked() {
         let c = Config { members: vec![], ..three() };
-        assert_eq!(c.validate(), Err(ConfigError::NoMembers));
+        assert_eq!(c.validate(), Err(MembershipError::NoVoters.into()));
         let c = Config { members: vec![NodeId(1), NodeId(2), NodeId(2)], ..three() };
-        assert_eq!(c.validate(), Err(ConfigError::DuplicateMember(NodeId(2))));
+        assert_eq!(c.validate(), Err(MembershipError::Duplicate(NodeId(2)).into()));
+        let c = Config { learners: vec![NodeId(3)], ..three() };
+        assert_eq!(c.validate(), Err(MembershipError::VoterAndLearner(NodeId(3)).into()));
         let c = Config { id: NodeId(9), ..three() };
         assert_eq!(c.validate(), Err(ConfigError::SelfNotMember(NodeId(9))));
+        let c = Config { id: NodeId(4), learners: vec![NodeId(4)], ..three() };
+        assert_eq!(c.validate(), Ok(()), "a learner runs a node too");
     }
 
     #[test]

@@ -25,6 +25,13 @@ pub trait FailureDetector: fmt::Debug + Send {
     /// Starts watching `peers` afresh at `now`, as if each had just been heard from.
     fn reset(&mut self, peers: &[NodeId], now: Instant);
 
+    /// The membership changed at `now`: watch `peers` from now on. The default starts afresh;
+    /// a detector should keep what it knows of the peers that remain, as
+    /// [`TimeoutDetector`] does, so a change does not hide a silent follower.
+    fn peers_changed(&mut self, peers: &[NodeId], now: Instant) {
+        self.reset(peers, now);
+    }
+
     /// Operation one: proof of life from `peer` arrived at `now`. Returns the verdict change,
     /// if the peer was suspected until now.
     fn heartbeat_received(&mut self, peer: NodeId, now: Instant) -> Option<Verdict>;
@@ -76,6 +83,16 @@ impl FailureDetector for TimeoutDetector {
             suspect_at,
             suspected: false,
         }));
+    }
+
+    fn peers_changed(&mut self, peers: &[NodeId], now: Instant) {
+        let old = std::mem::take(&mut self.peers);
+        let fresh =
+            |id| Watched { id, last_heard: now, suspect_at: now + self.timeout, suspected: false };
+        self.peers = peers
+            .iter()
+            .map(|&id| old.iter().find(|w| w.id == id).copied().unwrap_or_else(|| fresh(id)))
+            .collect();
     }
 
     fn heartbeat_received(&mut self, peer: NodeId, now: Instant) -> Option<Verdict> {
@@ -140,6 +157,18 @@ mod tests {
         assert_eq!(d.next_check(), Some(ms(250)));
         assert_eq!(d.heartbeat_received(NodeId(2), ms(210)), Some(Verdict::Recovered));
         assert!(!d.is_suspected(NodeId(2)));
+    }
+
+    #[test]
+    fn a_membership_change_keeps_the_silence_of_the_peers_that_remain() {
+        let mut d = TimeoutDetector::new(Duration::from_millis(150));
+        d.reset(&[NodeId(2), NodeId(3)], ms(0));
+        d.peers_changed(&[NodeId(2), NodeId(4)], ms(100));
+        assert_eq!(d.next_check(), Some(ms(150)), "node 2 is still silent since 0");
+        let verdicts = checked(&mut d, ms(150));
+        assert_eq!(verdicts, vec![(NodeId(2), Verdict::Suspected(Duration::from_millis(150)))]);
+        assert_eq!(d.next_check(), Some(ms(250)), "node 4 is counted from its addition");
+        assert!(!d.is_suspected(NodeId(3)), "a removed peer is forgotten");
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub enum TransferError {
     /// The target is not a member of the cluster.
     #[error("{0} is not a member of this cluster: no transfer")]
     NotAMember(NodeId),
+    /// The target is a learner, which could not be elected.
+    #[error("{0} is a learner, not a voter: it cannot take over")]
+    NotAVoter(NodeId),
     /// The target is this node.
     #[error("a leader cannot transfer leadership to itself ({0})")]
     ToItself(NodeId),

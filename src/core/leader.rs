@@ -9,9 +9,6 @@ use super::time::Instant;
 /// The leader's bookkeeping, kept allocated across terms so that steady state never allocates.
 #[derive(Clone, Debug)]
 pub(crate) struct LeaderState {
-    /// When this node became leader; peers not yet heard from count as heard at this instant
-    /// for check quorum, which gives a new leader one full window to gather acks.
-    pub(crate) since: Instant,
     /// When the next heartbeat round is due.
     pub(crate) next_heartbeat: Instant,
     next_round: u64,
@@ -44,6 +41,12 @@ pub(crate) struct Transfer {
 /// One follower's acknowledgements.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct PeerAcks {
+    /// Whether it is a voter: only voters count towards check quorum and the lease.
+    pub(crate) voter: bool,
+    /// When the leader began counting it (its leadership's start, or the peer's addition):
+    /// until it answers, it counts as heard at this instant for check quorum, which gives a
+    /// new leader (or a new voter) one full window to be heard from.
+    pub(crate) since: Instant,
     /// When this follower's latest acknowledgement arrived.
     pub(crate) last_ack_at: Option<Instant>,
     /// The send time of the latest round (or replicated request) it acknowledged.
@@ -51,14 +54,17 @@ pub(crate) struct PeerAcks {
 }
 
 impl LeaderState {
-    pub(crate) fn new(peers: usize, rounds_kept: usize) -> Self {
+    /// Bookkeeping for peers of which those flagged in `voters` vote, remembering the send
+    /// times of `rounds_kept` rounds.
+    pub(crate) fn new(voters: impl IntoIterator<Item = bool>, rounds_kept: usize) -> Self {
+        let peers: Vec<PeerAcks> =
+            voters.into_iter().map(|voter| PeerAcks { voter, ..PeerAcks::default() }).collect();
         LeaderState {
-            since: Instant::ZERO,
             next_heartbeat: Instant::ZERO,
             next_round: 1,
             rounds: RoundLog::new(rounds_kept),
-            peers: vec![PeerAcks::default(); peers],
-            scratch: Vec::with_capacity(peers),
+            scratch: Vec::with_capacity(peers.len()),
+            peers,
             quorum_contact: None,
             lease_start: None,
             lease_held: false,
@@ -68,24 +74,46 @@ impl LeaderState {
     }
 
     /// Starts a new leadership at `now`: nothing is acknowledged yet.
-    pub(crate) fn reset(&mut self, now: Instant, quorum: usize) {
-        self.since = now;
+    pub(crate) fn reset(&mut self, now: Instant, needed: usize) {
         self.next_heartbeat = now;
         self.rounds.clear();
-        self.peers.fill(PeerAcks::default());
+        for p in &mut self.peers {
+            *p = PeerAcks { voter: p.voter, since: now, ..PeerAcks::default() };
+        }
         self.lease_held = false;
         self.lease_given_up = false;
         self.transfer = None;
-        self.recompute(quorum);
+        self.recompute(needed);
+    }
+
+    /// The membership changed at `now`: `peers` lists, in the node's new peer order, whether
+    /// each votes and the index it had before (`None` for a peer just added, counted from
+    /// `now`). What a remaining peer acknowledged is kept, so the lease and check quorum are
+    /// recomputed over the new voters from what they really promised (thesis §4.1, §6.4.1).
+    pub(crate) fn set_peers(
+        &mut self,
+        peers: impl IntoIterator<Item = (bool, Option<usize>)>,
+        now: Instant,
+        needed: usize,
+    ) {
+        let old = std::mem::take(&mut self.peers);
+        self.peers = peers
+            .into_iter()
+            .map(|(voter, was)| {
+                let kept = was.and_then(|i| old.get(i).copied());
+                PeerAcks { voter, ..kept.unwrap_or(PeerAcks { since: now, ..PeerAcks::default() }) }
+            })
+            .collect();
+        self.recompute(needed);
     }
 
     /// Records that a round is sent at `now` and returns its number.
-    pub(crate) fn start_round(&mut self, now: Instant, quorum: usize) -> u64 {
+    pub(crate) fn start_round(&mut self, now: Instant, needed: usize) -> u64 {
         let round = self.next_round;
         self.next_round += 1;
         self.rounds.record(round, now);
-        if quorum == 1 {
-            self.recompute(quorum);
+        if needed == 0 {
+            self.recompute(needed);
         }
         round
     }
@@ -100,13 +128,14 @@ impl LeaderState {
         self.peers.get(index).copied().unwrap_or_default()
     }
 
-    /// The peer at `index` acknowledged, at `now`, something sent at `sent_at`.
+    /// The peer at `index` acknowledged, at `now`, something sent at `sent_at`; `needed` of
+    /// the voting peers make a majority with this node.
     pub(crate) fn ack(
         &mut self,
         index: usize,
         now: Instant,
         sent_at: Option<Instant>,
-        quorum: usize,
+        needed: usize,
     ) {
         let Some(p) = self.peers.get_mut(index) else {
             return;
@@ -118,8 +147,10 @@ impl LeaderState {
             p.acked_sent_at = Some(p.acked_sent_at.map_or(sent, |t| t.max(sent)));
             lease_moved = self.lease_start.is_none_or(|l| sent > l);
         }
+        if !p.voter {
+            return;
+        }
         // An n-th latest instant only moves when one of the instants passes it.
-        let needed = quorum.saturating_sub(1);
         if contact_moved {
             self.recompute_contact(needed);
         }
@@ -133,10 +164,9 @@ impl LeaderState {
         self.lease_start.map(|s| s + lease)
     }
 
-    /// Recomputes `quorum_contact` and `lease_start`: the `quorum - 1`-th most recent among
-    /// the peers, since this node always counts itself.
-    fn recompute(&mut self, quorum: usize) {
-        let needed = quorum.saturating_sub(1);
+    /// Recomputes `quorum_contact` and `lease_start`: the `needed`-th most recent among the
+    /// voting peers (a majority less this node, when it votes).
+    fn recompute(&mut self, needed: usize) {
         if needed == 0 {
             self.quorum_contact = None;
             self.lease_start = self.rounds.latest();
@@ -147,13 +177,12 @@ impl LeaderState {
     }
 
     fn recompute_contact(&mut self, needed: usize) {
-        let since = self.since;
-        let times = self.peers.iter().map(|p| p.last_ack_at.unwrap_or(since));
+        let times = self.peers.iter().filter(|p| p.voter).map(|p| p.last_ack_at.unwrap_or(p.since));
         self.quorum_contact = nth_latest(times, needed, &mut self.scratch);
     }
 
     fn recompute_lease(&mut self, needed: usize) {
-        let times = self.peers.iter().filter_map(|p| p.acked_sent_at);
+        let times = self.peers.iter().filter(|p| p.voter).filter_map(|p| p.acked_sent_at);
         self.lease_start = nth_latest(times, needed, &mut self.scratch);
     }
 }
@@ -246,38 +275,62 @@ mod tests {
     #[test]
     fn quorum_contact_is_the_latest_time_a_majority_was_heard() {
         // Five nodes: the leader plus two of its four peers make a majority.
-        let mut s = LeaderState::new(4, 8);
-        s.reset(ms(0), 3);
+        let mut s = LeaderState::new([true; 4], 8);
+        s.reset(ms(0), 2);
         assert_eq!(s.quorum_contact, Some(ms(0)), "a new leader gets a full window");
-        s.ack(0, ms(30), None, 3);
-        s.ack(1, ms(20), None, 3);
-        s.ack(2, ms(10), None, 3);
+        s.ack(0, ms(30), None, 2);
+        s.ack(1, ms(20), None, 2);
+        s.ack(2, ms(10), None, 2);
         assert_eq!(s.quorum_contact, Some(ms(20)));
     }
 
     #[test]
     fn lease_starts_at_the_send_time_of_the_latest_round_a_majority_acked() {
-        let mut s = LeaderState::new(4, 8);
-        s.reset(ms(0), 3);
-        let r1 = s.start_round(ms(0), 3);
-        let r2 = s.start_round(ms(50), 3);
-        s.ack(0, ms(52), s.sent_at(r2), 3);
+        let mut s = LeaderState::new([true; 4], 8);
+        s.reset(ms(0), 2);
+        let r1 = s.start_round(ms(0), 2);
+        let r2 = s.start_round(ms(50), 2);
+        s.ack(0, ms(52), s.sent_at(r2), 2);
         assert_eq!(s.lease_start, None, "one peer is not a majority");
-        s.ack(1, ms(53), s.sent_at(r1), 3);
+        s.ack(1, ms(53), s.sent_at(r1), 2);
         assert_eq!(s.lease_start, Some(ms(0)));
-        s.ack(1, ms(54), s.sent_at(r2), 3);
+        s.ack(1, ms(54), s.sent_at(r2), 2);
         assert_eq!(s.lease_start, Some(ms(50)));
-        s.ack(1, ms(55), s.sent_at(r1), 3);
+        s.ack(1, ms(55), s.sent_at(r1), 2);
         assert_eq!(s.lease_start, Some(ms(50)), "a late ack of an old round moves nothing back");
     }
 
     #[test]
+    fn learners_count_in_no_majority_and_a_membership_change_keeps_what_voters_acked() {
+        // Voters 1 and 2 of three (the leader is the third), and a learner.
+        let mut s = LeaderState::new([true, true, false], 8);
+        s.reset(ms(0), 1);
+        let r1 = s.start_round(ms(0), 1);
+        s.ack(2, ms(5), s.sent_at(r1), 1);
+        assert_eq!(s.lease_start, None, "a learner's ack holds no lease");
+        s.ack(0, ms(6), s.sent_at(r1), 1);
+        assert_eq!(s.lease_start, Some(ms(0)));
+        // The learner is promoted (four voters: the leader needs two of its three peers), and
+        // a fifth peer joins as a learner at 40 ms.
+        s.set_peers([(true, Some(0)), (true, Some(1)), (true, Some(2)), (false, None)], ms(40), 2);
+        assert_eq!(s.lease_start, Some(ms(0)), "the promoted learner's ack of round 1 counts");
+        assert_eq!(s.quorum_contact, Some(ms(5)));
+        // Voter 1 is removed: the remaining voters' acks decide alone.
+        s.set_peers([(true, Some(1)), (true, Some(2)), (false, Some(3))], ms(50), 1);
+        assert_eq!(s.lease_start, Some(ms(0)));
+        assert_eq!(s.quorum_contact, Some(ms(5)));
+        s.set_peers([(true, Some(0)), (false, Some(1)), (false, Some(2))], ms(60), 1);
+        assert_eq!(s.lease_start, None, "the voter left never acked a round");
+        assert_eq!(s.quorum_contact, Some(ms(0)), "counted from the leadership's start");
+    }
+
+    #[test]
     fn rounds_older_than_the_ring_are_forgotten() {
-        let mut s = LeaderState::new(2, 3);
-        s.reset(ms(0), 2);
-        let first = s.start_round(ms(0), 2);
+        let mut s = LeaderState::new([true; 2], 3);
+        s.reset(ms(0), 1);
+        let first = s.start_round(ms(0), 1);
         for i in 1..=4 {
-            s.start_round(ms(50 * i), 2);
+            s.start_round(ms(50 * i), 1);
         }
         assert_eq!(s.sent_at(first), None, "three kept rounds round up to a ring of four");
         assert_eq!(s.sent_at(first + 1), Some(ms(50)));
@@ -311,10 +364,10 @@ mod tests {
 
     #[test]
     fn a_single_node_is_its_own_majority() {
-        let mut s = LeaderState::new(0, 3);
-        s.reset(ms(0), 1);
+        let mut s = LeaderState::new([], 3);
+        s.reset(ms(0), 0);
         assert_eq!(s.quorum_contact, None);
-        s.start_round(ms(40), 1);
+        s.start_round(ms(40), 0);
         assert_eq!(s.lease_start, Some(ms(40)));
     }
 }

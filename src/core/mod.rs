@@ -61,6 +61,7 @@ mod detector;
 mod error;
 mod event;
 mod leader;
+mod membership;
 mod message;
 mod node;
 mod outcome;
@@ -79,6 +80,7 @@ pub use config::{Config, ConfigError, TimerRule};
 pub use detector::{FailureDetector, TimeoutDetector, Verdict};
 pub use error::{InputError, TransferError};
 pub use event::Event;
+pub use membership::{Membership, MembershipError};
 pub use message::{
     Envelope, Heartbeat, HeartbeatResponse, Message, TimeoutNow, VoteKind, VoteRequest,
     VoteResponse,

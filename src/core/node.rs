@@ -11,6 +11,7 @@ use super::detector::{FailureDetector, TimeoutDetector, Verdict};
 use super::error::{InputError, TransferError};
 use super::event::Event;
 use super::leader::{LeaderState, Transfer};
+use super::membership::{Membership, MembershipError};
 use super::message::{
     Envelope, Heartbeat, HeartbeatResponse, Message, TimeoutNow, VoteKind, VoteRequest,
     VoteResponse,
@@ -30,9 +31,19 @@ const MAX_ROUNDS_KEPT: usize = 4096;
 #[derive(Debug)]
 pub struct Node {
     config: Config,
-    /// Every member but this one, sorted; a peer's index here is its index everywhere.
+    /// Every member (voter or learner) but this one, sorted; a peer's index here is its index
+    /// everywhere.
     peers: Vec<NodeId>,
+    /// Whether each of `peers` votes.
+    peer_voter: Vec<bool>,
+    /// Whether this node votes: only voters campaign (thesis §4.2.1).
+    voter: bool,
+    /// Votes that make a majority of the voters.
     quorum: usize,
+    /// Acknowledgements from voting peers that make a majority with this node: one fewer than
+    /// `quorum` when it votes, `quorum` when a leader leads a membership without itself
+    /// (thesis §4.2.2).
+    acks_needed: usize,
     lease: Duration,
     rng: ChaCha8Rng,
 
@@ -101,9 +112,10 @@ impl Node {
         if hard_state.term > Term::LAST {
             return Err(ConfigError::TermOutOfRange(hard_state.term));
         }
-        let mut peers: Vec<NodeId> =
-            config.members.iter().copied().filter(|&m| m != config.id).collect();
-        peers.sort_unstable();
+        let membership = config.membership();
+        let peers = peers_of(config.id, &membership);
+        let peer_voter: Vec<bool> = peers.iter().map(|&p| membership.is_voter(p)).collect();
+        let voter = membership.is_voter(config.id);
         let rounds_kept = usize::try_from(
             duration_nanos(config.election_timeout_min) / duration_nanos(config.heartbeat_interval),
         )
@@ -113,7 +125,9 @@ impl Node {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(config.id.0);
         let mut node = Node {
-            quorum: config.quorum(),
+            quorum: membership.quorum(),
+            acks_needed: membership.quorum() - usize::from(voter),
+            voter,
             lease: config.lease_duration(),
             rng,
             hard: hard_state,
@@ -129,7 +143,8 @@ impl Node {
             withhold_votes_until: (hard_state.term > Term(0))
                 .then(|| now + config.election_timeout_min),
             votes: VoteTally::new(peers.len()),
-            lead: LeaderState::new(peers.len(), rounds_kept),
+            lead: LeaderState::new(peer_voter.iter().copied(), rounds_kept),
+            peer_voter,
             detector,
             last_log,
             leader_last_log: None,
@@ -309,8 +324,11 @@ impl Node {
         if target == self.config.id {
             return Err(TransferError::ToItself(target));
         }
-        if self.peer_index(target).is_none() {
+        let Some(index) = self.peer_index(target) else {
             return Err(TransferError::NotAMember(target));
+        };
+        if !self.peer_voter[index] {
+            return Err(TransferError::NotAVoter(target));
         }
         let deadline = now + self.config.election_timeout_max;
         self.lead.transfer = Some(Transfer { target, deadline });
@@ -334,6 +352,76 @@ impl Node {
         self.send(target, Message::TimeoutNow(TimeoutNow { term: self.hard.term }));
         self.events.push_back(Event::TransferSent { term: self.hard.term, target });
         Ok(())
+    }
+}
+
+/// Membership: what the host tells of configuration entries (thesis §4.1).
+impl Node {
+    /// The latest configuration in the host's log is now `membership` (thesis §4.1: a server
+    /// uses the latest configuration in its log, committed or not). Call it when such an entry
+    /// is appended (on the leader, before the entry is sent to anyone) and when an uncommitted
+    /// one is removed by truncation (with the configuration before it).
+    ///
+    /// The change must add or remove at most one voter, and the host must not append a
+    /// configuration entry while an earlier one is uncommitted: then every node's membership
+    /// is one of two adjacent configurations, whose majorities intersect, which is what keeps
+    /// elections and the lease safe (docs/architecture.md). Learners receive heartbeats and
+    /// count in no majority; a node not a voter does not campaign. A leader left out keeps
+    /// leading, without counting itself, until
+    /// [`membership_committed`](Self::membership_committed) (thesis §4.2.2).
+    pub fn set_membership(
+        &mut self,
+        now: Instant,
+        membership: Membership,
+    ) -> Result<(), MembershipError> {
+        let now = self.observe(now);
+        membership.validate_change_from(&self.config.membership())?;
+        let peers = peers_of(self.config.id, &membership);
+        let old = std::mem::replace(&mut self.peers, peers);
+        self.peer_voter = self.peers.iter().map(|&p| membership.is_voter(p)).collect();
+        self.voter = membership.is_voter(self.config.id);
+        self.quorum = membership.quorum();
+        self.acks_needed = self.quorum - usize::from(self.voter);
+        let layout = self.peers.iter().zip(&self.peer_voter);
+        self.lead.set_peers(
+            layout.map(|(p, &voter)| (voter, old.binary_search(p).ok())),
+            now,
+            self.acks_needed,
+        );
+        self.votes = VoteTally::new(self.peers.len());
+        self.detector.peers_changed(&self.peers, now);
+        tracing::info!(node = %self.config.id, voters = ?membership.voters, learners = ?membership.learners, "membership changed");
+        self.config.members = membership.voters;
+        self.config.learners = membership.learners;
+        match self.role {
+            Role::PreCandidate | Role::Candidate => {
+                // Its tally was of the old voters: wait for the timer to campaign afresh, or
+                // not at all if it no longer votes.
+                self.become_follower(now, self.hard.term, None);
+            }
+            Role::Leader => {
+                self.note_lease(now);
+                if self.lead.transfer.is_some_and(|t| !self.is_voting_peer(t.target)) {
+                    let target = self.lead.transfer.take().map(|t| t.target);
+                    if let Some(target) = target {
+                        self.events
+                            .push_back(Event::TransferAborted { term: self.hard.term, target });
+                    }
+                }
+            }
+            Role::Follower => {}
+        }
+        Ok(())
+    }
+
+    /// The configuration last given to [`set_membership`](Self::set_membership) is committed.
+    /// A leader it left out steps down now (thesis §4.2.2); elsewhere this changes nothing.
+    pub fn membership_committed(&mut self, now: Instant) {
+        let now = self.observe(now);
+        if self.role == Role::Leader && !self.voter {
+            tracing::info!(node = %self.config.id, term = %self.hard.term, "removed from the voters: stepping down (thesis §4.2.2)");
+            self.become_follower(now, self.hard.term, None);
+        }
     }
 }
 
@@ -392,9 +480,15 @@ impl Node {
         self.config.id
     }
 
-    /// The validated configuration.
+    /// The validated configuration, its `members` and `learners` as the latest
+    /// [`set_membership`](Self::set_membership) left them.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Whether this node is a voter of its current membership.
+    pub fn is_voter(&self) -> bool {
+        self.voter
     }
 
     /// The current role.
@@ -461,6 +555,7 @@ impl Node {
                 .enumerate()
                 .map(|(i, &id)| PeerStatus {
                     id,
+                    voter: self.peer_voter[i],
                     last_ack_age: self.lead.peer(i).last_ack_at.map(|t| now - t),
                     suspected: self.detector.is_suspected(id),
                 })
@@ -471,6 +566,7 @@ impl Node {
         Status {
             id: self.config.id,
             role: self.role,
+            voter: self.voter,
             term: self.hard.term,
             leader: self.leader,
             since_leader_contact: self.last_leader_contact.map(|t| now - t),
@@ -510,7 +606,9 @@ impl Node {
             self.counters.misaddressed += 1;
             return Err(InputError::FromSelf(from));
         }
-        if self.peer_index(from).is_none() {
+        // The leader this node follows stays heard after a membership change removed it: it
+        // leads until the change commits, then steps down (thesis §4.2.2).
+        if self.peer_index(from).is_none() && self.leader != Some(from) {
             self.counters.from_strangers += 1;
             return Err(InputError::NotAMember { from });
         }
@@ -527,6 +625,10 @@ impl Node {
 
     fn peer_index(&self, id: NodeId) -> Option<usize> {
         self.peers.binary_search(&id).ok()
+    }
+
+    fn is_voting_peer(&self, id: NodeId) -> bool {
+        self.peer_index(id).is_some_and(|i| self.peer_voter[i])
     }
 
     fn is_durable(&self) -> bool {
@@ -593,7 +695,11 @@ impl Node {
         self.events.push_back(Event::ElectionTimeout { term: self.hard.term, silence });
         tracing::info!(node = %self.config.id, term = %self.hard.term, ?silence, "election timeout");
         self.set_leader(None);
-        if self.config.pre_vote {
+        if !self.voter {
+            // A learner, or a node removed from the membership, detects the silence but does
+            // not campaign: it could not be elected, and its term would disturb the voters.
+            self.reset_election_timer(now);
+        } else if self.config.pre_vote {
             self.campaign(now, Role::PreCandidate, false);
         } else {
             self.campaign(now, Role::Candidate, false);
@@ -650,7 +756,7 @@ impl Node {
     /// Thesis §3.10: the leader hands over; campaign at once, skipping pre-vote, with a vote
     /// request voters grant despite stickiness.
     fn on_timeout_now(&mut self, now: Instant, from: NodeId, m: TimeoutNow) {
-        if m.term < self.hard.term || self.role == Role::Leader {
+        if m.term < self.hard.term || self.role == Role::Leader || !self.voter {
             self.counters.stale += 1;
             return;
         }
@@ -704,9 +810,9 @@ impl Node {
     }
 
     fn on_vote_response(&mut self, now: Instant, from: NodeId, m: VoteResponse) {
-        let Some(index) = self.peer_index(from) else {
-            return;
-        };
+        // Only voters' answers count (thesis §4.1); a learner's vote changes nothing, but its
+        // term is still learned below.
+        let index = self.peer_index(from).filter(|&i| self.peer_voter[i]);
         let pre_vote = m.kind == VoteKind::PreVote;
         let expected = match (m.kind, self.role) {
             (VoteKind::PreVote, Role::PreCandidate) => self.hard.term.next().unwrap_or(Term::LAST),
@@ -721,12 +827,16 @@ impl Node {
             }
         };
         if m.granted && m.term == expected {
-            self.votes.record(index, true);
-            self.try_win(now);
+            if let Some(i) = index {
+                self.votes.record(i, true);
+                self.try_win(now);
+            }
         } else if !m.granted && m.term > self.hard.term {
             self.become_follower(now, m.term, None);
         } else if !m.granted && m.term == self.hard.term {
-            self.votes.record(index, false);
+            if let Some(i) = index {
+                self.votes.record(i, false);
+            }
             if self.votes.refused() >= self.quorum
                 && self.config.timer_rule == TimerRule::ResetOnStepDown
             {
@@ -757,13 +867,13 @@ impl Node {
     fn become_leader(&mut self, now: Instant) {
         self.set_role(Role::Leader);
         self.set_leader(Some(self.config.id));
-        self.lead.reset(now, self.quorum);
+        self.lead.reset(now, self.acks_needed);
         self.detector.reset(&self.peers, now);
         self.broadcast_heartbeat(now);
     }
 
     fn broadcast_heartbeat(&mut self, now: Instant) {
-        let round = self.lead.start_round(now, self.quorum);
+        let round = self.lead.start_round(now, self.acks_needed);
         let heartbeat = Heartbeat {
             term: self.hard.term,
             leader_last_log: self.last_log,
@@ -792,7 +902,7 @@ impl Node {
         let Some(index) = self.peer_index(from) else {
             return;
         };
-        self.lead.ack(index, now, sent_at, self.quorum);
+        self.lead.ack(index, now, sent_at, self.acks_needed);
         if let Some(Verdict::Recovered) = self.detector.heartbeat_received(from, now) {
             self.events.push_back(Event::PeerRecovered { peer: from });
         }
@@ -890,4 +1000,12 @@ impl Node {
     fn send(&mut self, to: NodeId, message: Message) {
         self.outbox.push_back(Envelope { from: self.config.id, to, message });
     }
+}
+
+/// The members of `membership` other than `id`, sorted.
+fn peers_of(id: NodeId, membership: &Membership) -> Vec<NodeId> {
+    let all = membership.voters.iter().chain(&membership.learners);
+    let mut peers: Vec<NodeId> = all.copied().filter(|&m| m != id).collect();
+    peers.sort_unstable();
+    peers
 }

@@ -13,6 +13,8 @@ pub struct Status {
     pub id: NodeId,
     /// Its role.
     pub role: Role,
+    /// Whether it is a voter; a learner, or a node removed from the membership, is not.
+    pub voter: bool,
     /// Its current term.
     pub term: Term,
     /// The leader it follows (itself when leading), if it knows one.
@@ -22,7 +24,7 @@ pub struct Status {
     /// The leader's last log entry, as its latest heartbeat carried it (`None` until a
     /// heartbeat of the current leader arrives): how far behind this node's log is.
     pub leader_last_log: Option<LogPosition>,
-    /// Per follower, when this node leads; empty otherwise.
+    /// Per follower (voters and learners), when this node leads; empty otherwise.
     pub peers: Vec<PeerStatus>,
     /// When leading: time since a majority was last heard from (`None` in a one-node cluster).
     pub majority_ack_age: Option<Duration>,
@@ -39,6 +41,8 @@ pub struct Status {
 pub struct PeerStatus {
     /// The follower.
     pub id: NodeId,
+    /// Whether it votes; learners count in no majority.
+    pub voter: bool,
     /// Time since its last acknowledgement, if it sent one in this term.
     pub last_ack_age: Option<Duration>,
     /// Whether the failure detector suspects it.

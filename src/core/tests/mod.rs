@@ -3,6 +3,7 @@
 
 mod contract;
 mod harness;
+mod membership;
 mod paper;
 mod safety;
 mod terms;
