@@ -150,7 +150,7 @@ fn a_removed_leader_leads_without_counting_itself_until_the_change_commits_thesi
 
 #[test]
 fn stepping_down_on_removal_ends_the_lease_at_once_thesis_6_4_1() {
-    let (mut cluster, leader, term, rest) = leader_removed();
+    let (mut cluster, leader, term, _) = leader_removed();
     cluster.run_for(ms(100));
     assert!(cluster.node(leader.0).lease_valid(cluster.now));
     cluster.command(leader.0, |n, now| n.membership_committed(now));
