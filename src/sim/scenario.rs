@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ScenarioError;
 use super::latency::Latency;
-use crate::core::{Config, NodeId, TimerRule};
+use crate::core::{Config, Membership, NodeId, TimerRule};
 use crate::link::Lanes;
 
 /// A whole scenario file.
@@ -99,6 +99,11 @@ pub struct ClusterSpec {
     /// bounds of `election_timeout_ms` must be multiples of it.
     #[serde(default)]
     pub timer_granularity_ms: f64,
+    /// Nodes that start as learners (thesis §4.2.1, openraft's and etcd-raft's learners): they
+    /// receive heartbeats but count in no majority and never campaign, until an `add` step
+    /// promotes them. Every other node starts as a voter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learners: Vec<u64>,
 }
 
 impl ClusterSpec {
@@ -115,6 +120,7 @@ impl ClusterSpec {
             max_clock_drift: default_drift(),
             timer_rule: TimerRule::default(),
             timer_granularity_ms: 0.0,
+            learners: Vec::new(),
         }
     }
 }
@@ -446,6 +452,28 @@ pub enum Action {
         /// The member to take over.
         to: Target,
     },
+    /// The leader appends a membership change (thesis §4.1): `node` joins the voters, or the
+    /// learners with `learner = true` (naming a learner without it promotes it). The change
+    /// reaches the leader at once and every other live node within a heartbeat interval, over
+    /// an open link from the leader (retried each interval until one is open); it commits once
+    /// a majority of the new voters has it. A crashed node restarts with the latest membership.
+    /// Nothing happens if no node leads, the leader is paused, an earlier change has not
+    /// committed, or the change is invalid (see [`Membership::validate_change_from`]).
+    Add {
+        /// The member joining.
+        node: Target,
+        /// Join as a learner, not a voter.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        learner: bool,
+    },
+    /// The leader appends a change removing `node` (default: the leader itself, which then
+    /// leads without counting itself until the change commits, and steps down, thesis
+    /// §4.2.2). Propagated and refused as `add` is. The node keeps running, outside the cluster.
+    Remove {
+        /// The member leaving.
+        #[serde(default = "the_leader")]
+        node: Target,
+    },
     /// Change how fast a node's clock runs.
     ClockRate {
         /// The node.
@@ -565,6 +593,12 @@ pub struct SwarmSpec {
     /// transfers, and only when the range is not `[0, 0]`.
     #[serde(default)]
     pub reads: [u32; 2],
+    /// Membership changes (thesis §4.1) at random times: a random node added as a voter or a
+    /// learner, or removed (the leader, half the time). When the range is not `[0, 0]`, a
+    /// trial of two or more nodes also starts with one random node a learner half the time.
+    /// Drawn after reads.
+    #[serde(default)]
+    pub membership_changes: [u32; 2],
     /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).
     #[serde(default)]
     pub clock_drift: f64,
@@ -678,6 +712,15 @@ impl Scenario {
                 return invalid(field, format!("must be a non-negative number, got {v}"));
             }
         }
+        if let Some(&id) = self.cluster.learners.iter().find(|&&id| !(1..=n).contains(&id)) {
+            return invalid(
+                "cluster.learners",
+                format!("{id} is not a node of a {n}-node cluster"),
+            );
+        }
+        if let Err(e) = self.membership().validate() {
+            return invalid("cluster.learners", e.to_string());
+        }
         if let Err(e) = self.core_config(NodeId(1), 0).validate() {
             return invalid("cluster", e.to_string());
         }
@@ -755,6 +798,7 @@ impl Scenario {
                 ("swarm.partial_repairs", s.partial_repairs),
                 ("swarm.transfers", s.transfers),
                 ("swarm.reads", s.reads),
+                ("swarm.membership_changes", s.membership_changes),
             ] {
                 if r[0] > r[1] {
                     return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));
@@ -838,6 +882,7 @@ impl Scenario {
                 target_ok(node, "node")
             }
             Action::Transfer { to } => target_ok(to, "to"),
+            Action::Add { node, .. } | Action::Remove { node } => target_ok(node, "node"),
             Action::Pause { node, for_ms } => {
                 target_ok(node, "node")?;
                 check_ms(&field("for_ms"), *for_ms)
@@ -903,10 +948,33 @@ impl Scenario {
         }
     }
 
-    /// The core configuration of node `id`, with its generator seeded by `seed`.
+    /// The membership every node starts with: the learners of `cluster.learners`, and every
+    /// other node a voter.
+    pub fn membership(&self) -> Membership {
+        let learners = &self.cluster.learners;
+        Membership::new(
+            (1..=self.cluster.nodes).filter(|id| !learners.contains(id)).map(NodeId),
+            learners.iter().copied().map(NodeId),
+        )
+    }
+
+    /// The core configuration of node `id`, with its generator seeded by `seed`, in the
+    /// starting membership.
     pub fn core_config(&self, id: NodeId, seed: u64) -> Config {
+        self.core_config_in(id, seed, &self.membership())
+    }
+
+    /// The core configuration of node `id` in `membership`; a node the membership leaves out
+    /// (removed by a change) is a learner in its own eyes, which the others do not know.
+    pub fn core_config_in(&self, id: NodeId, seed: u64, membership: &Membership) -> Config {
         let c = &self.cluster;
+        let mut learners = membership.learners.clone();
+        if !membership.contains(id) {
+            learners.push(id);
+        }
         Config {
+            members: membership.voters.clone(),
+            learners,
             heartbeat_interval: ms(c.heartbeat_ms),
             election_timeout_min: ms(c.election_timeout_ms[0]),
             election_timeout_max: ms(c.election_timeout_ms[1]),

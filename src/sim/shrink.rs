@@ -203,6 +203,8 @@ fn without_node(s: &Scenario, gone: u64) -> Option<Scenario> {
     };
     let mut out = s.clone();
     out.cluster.nodes -= 1;
+    out.cluster.learners.retain(|&id| id != gone);
+    out.cluster.learners.iter_mut().for_each(|id| *id = renumber(*id));
     out.nodes.retain(|n| n.id != gone);
     out.nodes.iter_mut().for_each(|n| n.id = renumber(n.id));
     out.links.retain(|l| l.from != gone && l.to != gone);
@@ -249,6 +251,10 @@ fn without_node(s: &Scenario, gone: u64) -> Option<Scenario> {
                     .map(|g| g.iter().filter(|&&id| id != gone).map(|&id| renumber(id)).collect())
                     .collect(),
             }),
+            Action::Transfer { to } => target(to).map(|to| Action::Transfer { to }),
+            Action::Read { node } => target(node).map(|node| Action::Read { node }),
+            Action::Add { node, learner } => target(node).map(|node| Action::Add { node, learner }),
+            Action::Remove { node } => target(node).map(|node| Action::Remove { node }),
             other => Some(other),
         };
         if let Some(action) = action {

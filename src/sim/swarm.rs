@@ -40,6 +40,10 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
         };
     }
     s.timeline.extend(faults(&mut rng, spec, &s, &timing));
+    if spec.membership_changes[1] > 0 && s.cluster.nodes >= 2 && coin(&mut rng) {
+        let n = s.cluster.nodes;
+        s.cluster.learners = vec![1 + ((unit(&mut rng) * n as f64) as u64).min(n - 1)];
+    }
     // Loss and late messages are faults too: they stop with the others, so liveness is judged
     // on a quiet network.
     let until = spec.faults_until_ms;
@@ -228,7 +232,9 @@ fn step_targets_fit(action: &Action, n: u64) -> bool {
         | Action::Isolate { node }
         | Action::Bridge { node }
         | Action::ClockRate { node, .. }
-        | Action::Transfer { to: node } => fits(node),
+        | Action::Transfer { to: node }
+        | Action::Add { node, .. }
+        | Action::Remove { node } => fits(node),
         Action::Bulk { from, .. } => fits(from),
         Action::Hold { from, to } | Action::Release { from, to } => fits(from) && fits(to),
         Action::OneWayPartition { from, to }
@@ -378,6 +384,16 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
     if spec.reads[1] > 0 {
         for _ in 0..count(rng, spec.reads) {
             at(until * unit(rng), Action::Read { node: Target::Role(RoleTarget::Leader) });
+        }
+    }
+    if spec.membership_changes[1] > 0 {
+        for _ in 0..count(rng, spec.membership_changes) {
+            let action = match (unit(rng) * 4.0) as u32 {
+                0 => Action::Remove { node: Target::Role(RoleTarget::Leader) },
+                1 => Action::Remove { node: id(rng) },
+                _ => Action::Add { node: id(rng), learner: coin(rng) },
+            };
+            at(until * unit(rng), action);
         }
     }
     steps

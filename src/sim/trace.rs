@@ -24,6 +24,8 @@ pub enum DropReason {
     Loss,
     /// The receiver is down.
     Down,
+    /// The receiver does not count the sender among its members (and does not follow it).
+    Stranger,
 }
 
 /// The kind of a message, for the trace.
@@ -85,6 +87,13 @@ pub enum Fault {
     ClockRate {
         /// The new rate, in millionths.
         ppm: u64,
+    },
+    /// The leader appended a membership change (thesis §4.1).
+    Membership {
+        /// Voters in the new membership.
+        voters: u64,
+        /// Learners in it.
+        learners: u64,
     },
 }
 
@@ -197,6 +206,7 @@ impl Record {
                     Fault::Resume => (4, 0),
                     Fault::Network => (5, 0),
                     Fault::ClockRate { ppm } => (6, ppm),
+                    Fault::Membership { voters, learners } => (7, voters << 32 | learners),
                 };
                 [6 | (code << 8), node.map_or(0, |n| n.0), a, 0]
             }

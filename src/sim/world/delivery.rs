@@ -40,7 +40,16 @@ impl World<'_> {
             }
         }
         let node = host.node.as_mut().expect("checked above");
-        node.handle_message(local, env).expect("simulated traffic comes from members");
+        if node.handle_message(local, env).is_err() {
+            // Only a node outside the receiver's membership is refused (thesis §4.2.3), and a
+            // refused request gets no answer to match.
+            if matches!(env.message, Message::VoteRequest(r) if r.kind == VoteKind::PreVote) {
+                host.pre_votes.pop();
+            }
+            self.trace.record(self.now, Record::drop(&env, DropReason::Stranger));
+            self.flush(to);
+            return;
+        }
         if let Message::Heartbeat(hb) = env.message {
             let accepted = node.role() == Role::Follower
                 && node.leader() == Some(env.from)

@@ -28,8 +28,10 @@ impl World<'_> {
             Target::Role(RoleTarget::Leader) => self.current_leader(),
             Target::Role(RoleTarget::Follower) => {
                 let leader = self.current_leader();
+                let members = self.membership();
                 let followers: Vec<usize> = (0..self.hosts.len())
                     .filter(|&i| Some(i) != leader && self.hosts[i].node.is_some())
+                    .filter(|&i| members.contains(self.hosts[i].id))
                     .collect();
                 self.pick(&followers)
             }
@@ -87,7 +89,7 @@ impl World<'_> {
     }
 
     /// The live leader of the highest term.
-    fn current_leader(&self) -> Option<usize> {
+    pub(super) fn current_leader(&self) -> Option<usize> {
         (0..self.hosts.len())
             .filter(|&i| self.hosts[i].live().is_some_and(|n| n.role() == Role::Leader))
             .max_by_key(|&i| self.hosts[i].live().map(Node::term))
@@ -354,6 +356,27 @@ impl World<'_> {
                     let _ = node.transfer_caught_up(local);
                 }
                 self.flush(leader);
+            }
+            Action::Add { node, learner } => {
+                let Some(i) = self.resolve(node) else { return };
+                let id = self.hosts[i].id;
+                self.change_membership(|m| {
+                    m.voters.retain(|&v| v != id);
+                    m.learners.retain(|&l| l != id);
+                    if learner {
+                        m.learners.push(id);
+                    } else {
+                        m.voters.push(id);
+                    }
+                });
+            }
+            Action::Remove { node } => {
+                let Some(i) = self.resolve(node) else { return };
+                let id = self.hosts[i].id;
+                self.change_membership(|m| {
+                    m.voters.retain(|&v| v != id);
+                    m.learners.retain(|&l| l != id);
+                });
             }
             Action::ClockRate { node, rate } => {
                 let Some(i) = self.resolve(node) else { return };

@@ -108,6 +108,8 @@ pub(super) struct Host {
     pub(super) timer: TimerWatch,
     /// The input being handled reset the node's timer, by the rule.
     pub(super) reset_pending: bool,
+    /// The latest membership change its log holds, as an index into the world's list.
+    pub(super) membership: usize,
 }
 
 /// A pre-vote request a node handled, as it stood when it decided.
@@ -173,6 +175,7 @@ impl Host {
             handling_transfer_vote: false,
             timer: TimerWatch::default(),
             reset_pending: false,
+            membership: 0,
         }
     }
 
@@ -210,7 +213,8 @@ impl World<'_> {
             self.result.seed,
             Stream::Core { node: host.id.0, incarnation: u64::from(host.incarnation) },
         );
-        let config = self.scenario.core_config(host.id, seed);
+        let config =
+            self.scenario.core_config_in(host.id, seed, &self.memberships[host.membership]);
         let local = host.clock.local(self.now);
         let mut node = Node::restart(config, host.stored, host.log, local)
             .expect("run_trial validated these settings, and the stored term is one the node made");
@@ -254,6 +258,7 @@ impl World<'_> {
             host.contact_local = None;
         }
         self.boot(i);
+        self.catch_up(i);
     }
 
     /// Node `i`'s timer event fired: the node times out unless the event is stale, the node

@@ -13,6 +13,7 @@
 mod delivery;
 mod faults;
 mod host;
+mod membership;
 mod observe;
 
 use std::collections::BTreeMap;
@@ -31,7 +32,7 @@ use super::rng::{rng_for, Stream};
 use super::scenario::{ms, CrashPoint, Scenario, Target};
 use super::timers::Draws;
 use super::trace::TraceSink;
-use crate::core::{Envelope, HardState, Instant, NodeId, Term, TimerRule};
+use crate::core::{Envelope, HardState, Instant, Membership, NodeId, Term, TimerRule};
 
 pub(crate) use self::faults::point_wait;
 
@@ -74,6 +75,16 @@ enum Ev {
     LivenessDeadline {
         bound: Duration,
     },
+    /// The latest membership change tries to reach a node.
+    Membership {
+        node: usize,
+        incarnation: u32,
+    },
+    /// A node paused when the latest change committed learns of it.
+    MembershipCommitted {
+        node: usize,
+        incarnation: u32,
+    },
 }
 
 impl Ev {
@@ -86,7 +97,11 @@ impl Ev {
 /// One trial, from start to end.
 pub struct World<'a> {
     scenario: &'a Scenario,
-    quorum: usize,
+    /// Every membership the cluster had, the starting one first: a host's index into it is
+    /// the latest change its log holds.
+    memberships: Vec<Membership>,
+    /// The index of the latest committed membership.
+    committed: usize,
     /// The cluster's timing, as the core sees it.
     heartbeat_interval: Duration,
     timeout_min: Duration,
@@ -143,7 +158,8 @@ impl<'a> World<'a> {
         let timing = scenario.core_config(NodeId(1), 0);
         let mut world = World {
             scenario,
-            quorum: (scenario.cluster.nodes / 2 + 1) as usize,
+            memberships: vec![scenario.membership()],
+            committed: 0,
             heartbeat_interval: timing.heartbeat_interval,
             timeout_min: timing.election_timeout_min,
             timeout_max: timing.election_timeout_max,
@@ -262,6 +278,10 @@ impl<'a> World<'a> {
             Ev::Resume { node, incarnation } => self.on_resume(node, incarnation),
             Ev::Bulk { from, bytes, every, until } => self.on_bulk(from, bytes, every, until),
             Ev::LivenessDeadline { bound } => self.on_liveness_deadline(bound),
+            Ev::Membership { node, incarnation } => self.on_membership(node, incarnation),
+            Ev::MembershipCommitted { node, incarnation } => {
+                self.on_membership_committed(node, incarnation);
+            }
         }
     }
 }

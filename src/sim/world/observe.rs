@@ -198,6 +198,10 @@ impl World<'_> {
                     self.violation.get_or_insert(v);
                 }
                 self.hosts[i].reset_pending = true;
+                // A node outside the membership hears no leader: its silence detects nothing.
+                if !self.membership().contains(id) {
+                    return;
+                }
                 // False: a healthy leader could still reach this node.
                 let healthy = |l: usize| {
                     l != i && self.healthy_leader(l) && self.net.open(self.hosts[l].id, id)
@@ -214,16 +218,20 @@ impl World<'_> {
         }
     }
 
-    /// Whether node `i` is alive and can exchange messages with a majority (itself included).
+    /// Whether node `i` is alive and can exchange messages with a majority of the voters
+    /// (itself included, if it votes).
     fn reachable_by_majority(&self, i: usize) -> bool {
         let host = &self.hosts[i];
-        host.node.is_some()
-            && self
-                .hosts
-                .iter()
-                .filter(|h| h.node.is_some() && self.net.connected(host.id, h.id))
-                .count()
-                >= self.quorum
+        host.node.is_some() && self.voters_connected_to(host.id) >= self.membership().quorum()
+    }
+
+    /// Live voters of the latest membership connected to `id`, itself included if it votes.
+    fn voters_connected_to(&self, id: NodeId) -> usize {
+        let m = self.membership();
+        self.hosts
+            .iter()
+            .filter(|h| h.node.is_some() && m.is_voter(h.id) && self.net.connected(id, h.id))
+            .count()
     }
 
     /// Whether node `i` leads, is alive, and can exchange messages with a majority.
@@ -279,28 +287,23 @@ impl World<'_> {
     }
 
     fn majority_connected(&self) -> bool {
-        self.hosts.iter().any(|a| {
-            a.node.is_some()
-                && self
-                    .hosts
-                    .iter()
-                    .filter(|b| b.node.is_some() && self.net.connected(a.id, b.id))
-                    .count()
-                    >= self.quorum
-        })
+        let quorum = self.membership().quorum();
+        self.hosts.iter().any(|a| a.node.is_some() && self.voters_connected_to(a.id) >= quorum)
     }
 
-    /// The leader that a majority of live nodes follow in its term, if any.
+    /// The leader that a majority of the voters, alive, follow in its term, if any.
     pub(super) fn known_leader(&self) -> Option<(NodeId, Term)> {
         self.hosts.iter().filter_map(|h| h.live()).filter(|n| n.role() == Role::Leader).find_map(
             |leader| {
+                let m = self.membership();
                 let followers = self
                     .hosts
                     .iter()
+                    .filter(|h| m.is_voter(h.id))
                     .filter_map(|h| h.live())
                     .filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
                     .count();
-                (followers >= self.quorum).then_some((leader.id(), leader.term()))
+                (followers >= m.quorum()).then_some((leader.id(), leader.term()))
             },
         )
     }

@@ -1,0 +1,161 @@
+//! Membership changes as the simulated hosts replicate them (thesis §4.1): the leader appends
+//! a change and applies it at once; every other live node applies it when it reaches it over
+//! an open link, within a heartbeat interval; it commits once a majority of the new voters has
+//! it, and the leader is told. One change at a time, as the thesis requires of hosts.
+//!
+//! The model never truncates a change: once appended it reaches every node, even if its leader
+//! fails first (a Raft leader elected without the entry would remove it instead). Nodes
+//! disagree only about whether the latest change has reached them, which is the disagreement
+//! the single-server rule makes safe.
+
+use super::{Ev, World};
+use crate::core::{Membership, NodeId};
+use crate::sim::latency::unit;
+use crate::sim::trace::{Fault, Record};
+
+impl World<'_> {
+    /// The latest membership, as the leader's log has it.
+    pub(super) fn membership(&self) -> &Membership {
+        self.memberships.last().expect("the starting membership is always there")
+    }
+
+    /// The leader appends `change(latest)`, if a change may be made now: see
+    /// [`Action::Add`](crate::sim::scenario::Action::Add).
+    pub(super) fn change_membership(&mut self, change: impl FnOnce(&mut Membership)) {
+        let Some(leader) = self.current_leader() else { return };
+        if self.committed < self.memberships.len() - 1 || self.hosts[leader].paused(self.now) {
+            return;
+        }
+        let mut next = self.membership().clone();
+        change(&mut next);
+        if next == *self.membership() || next.validate_change_from(self.membership()).is_err() {
+            return;
+        }
+        self.trace.record(
+            self.now,
+            Record::Fault {
+                node: Some(self.hosts[leader].id),
+                fault: Fault::Membership {
+                    voters: next.voters.len() as u64,
+                    learners: next.learners.len() as u64,
+                },
+            },
+        );
+        self.memberships.push(next);
+        self.apply_memberships(leader);
+        let interval = self.heartbeat_interval;
+        for i in (0..self.hosts.len()).filter(|&i| i != leader) {
+            if self.hosts[i].node.is_some() {
+                let lag = interval.mul_f64(unit(&mut self.rng));
+                let incarnation = self.hosts[i].incarnation;
+                self.push(self.now + lag, Ev::Membership { node: i, incarnation });
+            }
+        }
+    }
+
+    /// The latest membership tries to reach host `i`: it applies every change it has not, in
+    /// order, if some node that has them can reach it; otherwise it tries again an interval
+    /// later. A paused host applies them when it resumes.
+    pub(super) fn on_membership(&mut self, i: usize, incarnation: u32) {
+        let latest = self.memberships.len() - 1;
+        let host = &self.hosts[i];
+        if host.node.is_none() || host.incarnation != incarnation || host.membership >= latest {
+            return;
+        }
+        let again = if let Some(until) = host.pause_end(self.now) {
+            Some(until)
+        } else if !self.reachable_by_holder(i) {
+            Some(self.now + self.heartbeat_interval)
+        } else {
+            None
+        };
+        if let Some(at) = again {
+            self.push(at, Ev::Membership { node: i, incarnation });
+            return;
+        }
+        self.apply_memberships(i);
+    }
+
+    /// Host `i` applies, in order, every change it has not.
+    fn apply_memberships(&mut self, i: usize) {
+        let latest = self.memberships.len() - 1;
+        let local = self.local(i);
+        let from = self.hosts[i].membership + 1;
+        for v in from..=latest {
+            let next = self.memberships[v].clone();
+            let Some(node) = self.hosts[i].node.as_mut() else { return };
+            let applied = node.set_membership(local, next);
+            debug_assert!(applied.is_ok(), "changes are applied in order: {applied:?}");
+        }
+        self.hosts[i].membership = latest;
+        if self.committed == latest {
+            // Reached it after it committed: a leader it removed must step down too.
+            self.commit_at(i);
+        }
+        self.flush(i);
+        self.try_commit();
+    }
+
+    /// Host `i` learns that the latest membership is committed, when it is not paused.
+    pub(super) fn commit_at(&mut self, i: usize) {
+        if let Some(until) = self.hosts[i].pause_end(self.now) {
+            let incarnation = self.hosts[i].incarnation;
+            self.push(until, Ev::MembershipCommitted { node: i, incarnation });
+            return;
+        }
+        let local = self.local(i);
+        if let Some(node) = self.hosts[i].node.as_mut() {
+            node.membership_committed(local);
+        }
+    }
+
+    /// A paused host's [`commit_at`](Self::commit_at), at its resumption.
+    pub(super) fn on_membership_committed(&mut self, i: usize, incarnation: u32) {
+        if self.hosts[i].incarnation == incarnation && self.hosts[i].node.is_some() {
+            self.commit_at(i);
+            self.flush(i);
+        }
+    }
+
+    /// Whether a live node that has the latest membership has an open link to host `i`.
+    fn reachable_by_holder(&self, i: usize) -> bool {
+        let latest = self.memberships.len() - 1;
+        let to: NodeId = self.hosts[i].id;
+        self.hosts.iter().any(|h| {
+            h.id != to && h.node.is_some() && h.membership == latest && self.net.open(h.id, to)
+        })
+    }
+
+    /// Commits the change under way once a majority of its voters has it, telling every node
+    /// that has it (the leader it removed then steps down, thesis §4.2.2).
+    fn try_commit(&mut self) {
+        let version = self.memberships.len() - 1;
+        if self.committed == version {
+            return;
+        }
+        let membership = &self.memberships[version];
+        let holding = self
+            .hosts
+            .iter()
+            .filter(|h| h.membership >= version && membership.is_voter(h.id))
+            .count();
+        if holding < membership.quorum() {
+            return;
+        }
+        self.committed = version;
+        for i in 0..self.hosts.len() {
+            if self.hosts[i].membership == version && self.hosts[i].node.is_some() {
+                self.commit_at(i);
+                self.flush(i);
+            }
+        }
+    }
+
+    /// After host `i` restarts: it boots with the membership its log holds, and catches up.
+    pub(super) fn catch_up(&mut self, i: usize) {
+        if self.hosts[i].membership < self.memberships.len() - 1 {
+            let incarnation = self.hosts[i].incarnation;
+            self.push(self.now, Ev::Membership { node: i, incarnation });
+        }
+    }
+}
