@@ -335,3 +335,46 @@ async fn a_running_leader_serves_a_read_index_and_hands_over_thesis_6_4_and_3_10
         stop(r).await;
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_running_cluster_promotes_a_learner_and_its_removed_leader_steps_down_thesis_4_1() {
+    use raft_heartbeat::core::Membership;
+    use raft_heartbeat::runtime::HostInput;
+    let net = MemoryNetwork::new();
+    let mut nodes = BTreeMap::new();
+    for id in 1..=4 {
+        let c = Config {
+            members: (1..=3).map(NodeId).collect(),
+            learners: vec![NodeId(4)],
+            ..config(id, 4)
+        };
+        nodes.insert(id, start(&net, c, MemoryStore::default()).await);
+    }
+    wait(2000).await;
+    let (leader, _) = leaders(&nodes)[0];
+    assert_ne!(leader, NodeId(4), "a learner never leads");
+    assert!(!nodes[&4].handle.status.borrow().voter);
+    let tell = |m: Membership| {
+        let nodes = &nodes;
+        async move {
+            for r in nodes.values() {
+                r.handle.input(HostInput::Membership(m.clone())).await.unwrap();
+            }
+        }
+    };
+    // Promote the learner, then remove the leader and commit its removal.
+    tell(Membership::new((1..=4).map(NodeId), [])).await;
+    wait(100).await;
+    assert!(nodes[&4].handle.status.borrow().voter);
+    tell(Membership::new((1..=4).map(NodeId).filter(|&v| v != leader), [])).await;
+    wait(100).await;
+    assert_eq!(leaders(&nodes)[0].0, leader, "it leads until the removal commits");
+    nodes[&leader.0].handle.input(HostInput::MembershipCommitted).await.unwrap();
+    wait(2000).await;
+    let now_leading = leaders(&nodes);
+    assert_eq!(now_leading.len(), 1, "{now_leading:?}");
+    assert_ne!(now_leading[0].0, leader, "the removed leader stepped down");
+    for (_, r) in nodes {
+        stop(r).await;
+    }
+}

@@ -12,7 +12,8 @@ use tracing::Instrument;
 use super::storage::{HardStateStore, StorageError};
 use super::transport::Transport;
 use crate::core::{
-    Config, ConfigError, Contact, Event, Instant, LogPosition, Node, NodeId, Role, Status, Term,
+    Config, ConfigError, Contact, Event, Instant, LogPosition, Membership, Node, NodeId, Role,
+    Status, Term,
 };
 
 /// Why a driver could not start or had to stop.
@@ -29,7 +30,7 @@ pub enum RuntimeError {
 }
 
 /// What the host tells a running node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostInput {
     /// The host received its own AppendEntries from `from` in `term` (counts as a heartbeat).
     LeaderContact {
@@ -60,6 +61,13 @@ pub enum HostInput {
     },
     /// The transfer's target is caught up: send it `TimeoutNow`.
     TransferCaughtUp,
+    /// The latest configuration in the host's log is now this one (thesis §4.1): see
+    /// [`Node::set_membership`](crate::core::Node::set_membership) for when to send it. The
+    /// transport must already know how to reach a member added. A change that breaks the
+    /// single-server rule is refused, logged, and leaves the membership as it was.
+    Membership(Membership),
+    /// The configuration last sent is committed: a leader it removed steps down.
+    MembershipCommitted,
 }
 
 /// Why [`Handle::read_index`] could not confirm a read.
@@ -242,6 +250,16 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
                 if let Err(e) = self.node.transfer_caught_up(now) {
                     tracing::warn!(error = %e, "transfer refused");
                 }
+                Ok(())
+            }
+            HostInput::Membership(membership) => {
+                if let Err(e) = self.node.set_membership(now, membership) {
+                    tracing::warn!(error = %e, "membership change refused");
+                }
+                Ok(())
+            }
+            HostInput::MembershipCommitted => {
+                self.node.membership_committed(now);
                 Ok(())
             }
         };
