@@ -401,12 +401,13 @@ impl Node {
             }
             Role::Leader => {
                 self.note_lease(now);
-                if self.lead.transfer.is_some_and(|t| !self.is_voting_peer(t.target)) {
-                    let target = self.lead.transfer.take().map(|t| t.target);
-                    if let Some(target) = target {
-                        self.events
-                            .push_back(Event::TransferAborted { term: self.hard.term, target });
-                    }
+                if let Some(t) = self.lead.transfer.filter(|t| !self.is_voting_peer(t.target)) {
+                    // The target can no longer be elected.
+                    self.lead.transfer = None;
+                    self.events.push_back(Event::TransferAborted {
+                        term: self.hard.term,
+                        target: t.target,
+                    });
                 }
             }
             Role::Follower => {}

@@ -193,3 +193,16 @@ fn a_transfer_to_a_learner_is_refused_thesis_3_10() {
     cluster.node_mut(4).handle_message(now, env(leader.0, 4, timeout_now)).unwrap();
     assert_eq!((cluster.node(4).role(), cluster.node(4).term()), (Role::Follower, term));
 }
+
+#[test]
+fn a_transfer_whose_target_stops_voting_is_aborted_thesis_3_10() {
+    let (mut cluster, leader) = settled(&[1, 2, 3], &[]);
+    let term = cluster.node(leader.0).term();
+    let target = (1..=3).find(|&v| v != leader.0).unwrap();
+    cluster.command(leader.0, |n, now| n.transfer_leadership(now, NodeId(target))).unwrap();
+    let voters: Vec<u64> = (1..=3).filter(|&v| v != target).collect();
+    change_everywhere(&mut cluster, &voters, &[target]);
+    let aborted = Event::TransferAborted { term, target: NodeId(target) };
+    assert!(cluster.events_of(leader.0).any(|e| *e == aborted));
+    assert_eq!(cluster.node(leader.0).status(cluster.now).transfer_target, None);
+}
