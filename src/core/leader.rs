@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::arrivals::Arrivals;
 use super::time::Instant;
 
 /// The leader's bookkeeping, kept allocated across terms so that steady state never allocates.
@@ -51,6 +52,8 @@ pub(crate) struct PeerAcks {
     pub(crate) last_ack_at: Option<Instant>,
     /// The send time of the latest round (or replicated request) it acknowledged.
     pub(crate) acked_sent_at: Option<Instant>,
+    /// The gaps between its acknowledgements, for telemetry.
+    pub(crate) arrivals: Arrivals,
 }
 
 impl LeaderState {
@@ -156,6 +159,14 @@ impl LeaderState {
         }
         if lease_moved {
             self.recompute_lease(needed);
+        }
+    }
+
+    /// Records, for telemetry, that the peer at `index` was heard from at `now`, against the
+    /// silence `timeout` after which it would be suspected.
+    pub(crate) fn record_arrival(&mut self, index: usize, now: Instant, timeout: Duration) {
+        if let Some(p) = self.peers.get_mut(index) {
+            p.arrivals.record(now, timeout);
         }
     }
 

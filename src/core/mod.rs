@@ -56,6 +56,7 @@
 //! assert_eq!(node.role(), Role::Leader);
 //! ```
 
+mod arrivals;
 mod config;
 mod detector;
 mod error;
@@ -76,6 +77,7 @@ pub(crate) use time::duration_nanos;
 #[cfg(test)]
 mod tests;
 
+pub use arrivals::{ArrivalStats, ARRIVAL_WINDOW};
 pub use config::{Config, ConfigError, TimerRule};
 pub use detector::{FailureDetector, TimeoutDetector, Verdict};
 pub use error::{InputError, TransferError};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::arrivals::Arrivals;
 use super::config::{Config, ConfigError, TimerRule};
 use super::detector::{FailureDetector, TimeoutDetector, Verdict};
 use super::error::{InputError, TransferError};
@@ -68,6 +69,11 @@ pub struct Node {
     last_log: LogPosition,
     /// The current leader's last entry, from its latest heartbeat.
     leader_last_log: Option<LogPosition>,
+    /// Gaps between the contacts of `arrivals_of`, the leader last followed.
+    leader_arrivals: Arrivals,
+    arrivals_of: Option<NodeId>,
+    /// When the running election timeout was drawn.
+    timer_started: Instant,
     commit_index: u64,
     leader_commit: u64,
 
@@ -148,6 +154,9 @@ impl Node {
             detector,
             last_log,
             leader_last_log: None,
+            leader_arrivals: Arrivals::default(),
+            arrivals_of: None,
+            timer_started: now,
             commit_index: 0,
             leader_commit: 0,
             outbox: VecDeque::with_capacity(2 * peers.len() + 4),
@@ -559,6 +568,7 @@ impl Node {
                     voter: self.peer_voter[i],
                     last_ack_age: self.lead.peer(i).last_ack_at.map(|t| now - t),
                     suspected: self.detector.is_suspected(id),
+                    arrivals: self.lead.peer(i).arrivals.stats(),
                 })
                 .collect()
         } else {
@@ -572,6 +582,7 @@ impl Node {
             leader: self.leader,
             since_leader_contact: self.last_leader_contact.map(|t| now - t),
             leader_last_log: self.leader_last_log,
+            leader_arrivals: self.leader_arrivals.stats().filter(|_| !leading),
             peers,
             majority_ack_age: self.lead.quorum_contact.filter(|_| leading).map(|t| now - t),
             lease_remaining: self.lease_remaining(now),
@@ -680,6 +691,11 @@ impl Node {
             self.set_role(Role::Follower);
         }
         self.set_leader(Some(from));
+        if self.arrivals_of != Some(from) {
+            self.arrivals_of = Some(from);
+            self.leader_arrivals = Arrivals::default();
+        }
+        self.leader_arrivals.record(now, self.election_deadline - self.timer_started);
         self.last_leader_contact = Some(now);
         let fence = now + self.config.election_timeout_min;
         self.withhold_votes_until = Some(self.withhold_votes_until.map_or(fence, |u| u.max(fence)));
@@ -904,6 +920,7 @@ impl Node {
             return;
         };
         self.lead.ack(index, now, sent_at, self.acks_needed);
+        self.lead.record_arrival(index, now, self.config.election_timeout_min);
         if let Some(Verdict::Recovered) = self.detector.heartbeat_received(from, now) {
             self.events.push_back(Event::PeerRecovered { peer: from });
         }
@@ -996,6 +1013,7 @@ impl Node {
             min + step * self.rng.random_range(0..=(max - min) / step)
         };
         self.election_deadline = now + Duration::from_nanos(timeout);
+        self.timer_started = now;
     }
 
     fn send(&mut self, to: NodeId, message: Message) {

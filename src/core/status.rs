@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::arrivals::ArrivalStats;
 use super::types::{LogPosition, NodeId, Role, Term};
 
 /// What a node knows about itself and, when it leads, its followers.
@@ -24,6 +25,9 @@ pub struct Status {
     /// The leader's last log entry, as its latest heartbeat carried it (`None` until a
     /// heartbeat of the current leader arrives): how far behind this node's log is.
     pub leader_last_log: Option<LogPosition>,
+    /// When not leading: the gaps between the heartbeats (and reported replication) of the
+    /// leader last followed, and the largest share of the drawn election timeout a gap used.
+    pub leader_arrivals: Option<ArrivalStats>,
     /// Per follower (voters and learners), when this node leads; empty otherwise.
     pub peers: Vec<PeerStatus>,
     /// When leading: time since a majority was last heard from (`None` in a one-node cluster).
@@ -37,7 +41,7 @@ pub struct Status {
 }
 
 /// A leader's view of one follower.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
 pub struct PeerStatus {
     /// The follower.
     pub id: NodeId,
@@ -47,6 +51,9 @@ pub struct PeerStatus {
     pub last_ack_age: Option<Duration>,
     /// Whether the failure detector suspects it.
     pub suspected: bool,
+    /// The gaps between its acknowledgements in this term, and the largest share of the
+    /// minimum election timeout a gap used.
+    pub arrivals: Option<ArrivalStats>,
 }
 
 /// Counts of inputs the node dropped or declined, so misbehaviour is visible.

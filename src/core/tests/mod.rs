@@ -6,6 +6,7 @@ mod harness;
 mod membership;
 mod paper;
 mod safety;
+mod telemetry;
 mod terms;
 mod thesis;
 mod timer_rule;
