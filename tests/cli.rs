@@ -616,3 +616,42 @@ fn experiment_false_elections_prints_every_family_beside_the_closed_forms() {
     assert!(rate(lossy, "false_elections_per_hour", "simulated") > 10.0, "{lossy}");
     assert!(lossy["leader_changes_per_hour"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn node_serves_its_metrics_as_prometheus_text() {
+    use std::io::{Read, Write};
+    // A free port for the exporter: bind, note it, release it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let dir = temp("metrics-node");
+    let mut child = bin()
+        .args(["node", "--id", "1", "--listen", "127.0.0.1:0", "--metrics-addr", &addr])
+        .args(["--data-dir", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Alone, the node leads within an election timeout; poll until the exporter says so.
+    let mut text = String::new();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let Ok(mut s) = std::net::TcpStream::connect(&addr) else { continue };
+        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        text.clear();
+        let _ = s.read_to_string(&mut text);
+        if text.contains("raft_heartbeat_is_leader{node=\"1\"} 1") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("raft_heartbeat_is_leader{node=\"1\"} 1"), "{text}");
+    for name in [
+        "raft_heartbeat_term{node=\"1\"} 1",
+        "raft_heartbeat_elections_started_total{node=\"1\"} 1",
+        "raft_heartbeat_timer_lateness_seconds",
+        "raft_heartbeat_lease_remaining_seconds",
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+}

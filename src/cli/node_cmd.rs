@@ -53,9 +53,12 @@ pub struct Args {
     /// `--seed`).
     #[arg(long)]
     loss: Option<f64>,
+    /// Serve the node's metrics as Prometheus text at http://ADDR/metrics (any path answers).
+    #[arg(long)]
+    metrics_addr: Option<SocketAddr>,
     /// A TOML file with the same settings (`id`, `listen`, `peers = { 2 = "addr" }`,
     /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`, `latency_ms`,
-    /// `loss`).
+    /// `loss`, `metrics_addr`).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -73,6 +76,7 @@ struct FileConfig {
     election_ms: Option<[u64; 2]>,
     latency_ms: Option<f64>,
     loss: Option<f64>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 fn parse_peer(s: &str) -> Result<(u64, SocketAddr), String> {
@@ -167,8 +171,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         peers.len()
     );
 
+    let metrics_addr = args.metrics_addr.or(file.metrics_addr);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        if let Some(addr) = metrics_addr {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .with_http_listener(addr)
+                .install()
+                .with_context(|| format!("cannot serve metrics on {addr}"))?;
+            eprintln!("node {id}: metrics at http://{addr}/metrics");
+        }
         let store = FileStore::open(&data_dir)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await

@@ -10,6 +10,7 @@ use tokio::time::{sleep_until, Instant as TokioInstant};
 use tracing::Instrument;
 
 use super::storage::{HardStateStore, StorageError};
+use super::telemetry::Telemetry;
 use super::transport::Transport;
 use crate::core::{
     Config, ConfigError, Contact, Event, Instant, LogPosition, Membership, Node, NodeId, Role,
@@ -133,6 +134,7 @@ pub struct Driver<T, S> {
     inputs: mpsc::Receiver<HostInput>,
     reads: mpsc::Receiver<oneshot::Sender<Result<(), ReadError>>>,
     pending_reads: Vec<PendingRead>,
+    telemetry: Telemetry,
 }
 
 impl<T: Transport, S: HardStateStore> Driver<T, S> {
@@ -145,6 +147,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         last_log: LogPosition,
     ) -> Result<(Self, Handle), RuntimeError> {
         let hard_state = store.load().await?.unwrap_or_default();
+        let telemetry = Telemetry::new(config.id.0, config.heartbeat_interval);
         let node = Node::restart(config, hard_state, last_log, Instant::ZERO)?;
         let (status, status_rx) = watch::channel(node.status(Instant::ZERO));
         let (events, _) = broadcast::channel(256);
@@ -166,6 +169,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
             inputs,
             reads,
             pending_reads: Vec::new(),
+            telemetry,
         };
         Ok((driver, handle))
     }
@@ -202,8 +206,9 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
                 biased;
                 () = &mut shutdown => return Ok(()),
                 () = &mut timer, if armed.is_some() => {
-                    armed = None;
+                    let due = armed.take().unwrap_or(Instant::ZERO);
                     let now = self.now();
+                    self.telemetry.timer_fired(due, now, self.node.role() == Role::Leader);
                     self.node.handle_timeout(now);
                 }
                 message = self.transport.recv() => {
@@ -314,15 +319,19 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
             self.node.hard_state_persisted(now, state);
         }
         while let Some(envelope) = self.node.poll_transmit() {
+            self.telemetry.sent(&envelope);
             self.transport.send(envelope).await;
         }
         while let Some(event) = self.node.poll_event() {
             tracing::debug!(?event, "event");
+            self.telemetry.event(&event);
             let _ = self.events.send(event);
         }
         self.settle_reads();
         let now = self.now();
-        self.status.send_replace(self.node.status(now));
+        let status = self.node.status(now);
+        self.telemetry.status(&status);
+        self.status.send_replace(status);
         Ok(())
     }
 }

@@ -27,6 +27,7 @@ mod driver;
 mod faults;
 mod storage;
 mod tcp;
+mod telemetry;
 mod transport;
 
 pub use crate::link::Lanes;
