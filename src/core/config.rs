@@ -59,7 +59,10 @@ pub struct Config {
     /// count whole ticks, so a coarse tick leaves few distinct timeouts to break split votes
     /// (cockroachdb/cockroach#98584).
     pub timer_granularity: Duration,
-    /// Seed of this node's random generator (ChaCha8, stream = node id). Same seed and same
+    /// Seed of this node's random generator (ChaCha8, stream = node id). A restart with a
+    /// persisted hard state mixes that hard state and the restart's `now` into it, so a member
+    /// restarted with this same seed does not replay its last incarnation's timeouts; a host
+    /// should still draw a fresh seed per process where it can. Same seed and same
     /// inputs give the same timeouts, always.
     pub seed: u64,
 }

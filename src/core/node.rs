@@ -128,7 +128,7 @@ impl Node {
         .unwrap_or(MAX_ROUNDS_KEPT)
         .saturating_add(2)
         .min(MAX_ROUNDS_KEPT);
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(generator_seed(config.seed, hard_state, now));
         rng.set_stream(config.id.0);
         let mut node = Node {
             quorum: membership.quorum(),
@@ -1019,6 +1019,26 @@ impl Node {
     fn send(&mut self, to: NodeId, message: Message) {
         self.outbox.push_back(Envelope { from: self.config.id, to, message });
     }
+}
+
+/// The seed of a node's generator: the configured one for a member that never persisted a hard
+/// state; otherwise mixed with that hard state and the restart instant, so a member restarted
+/// with an unchanged configuration does not replay the timeouts of its last incarnation. Both
+/// are inputs, so the same restart still draws the same timeouts.
+fn generator_seed(seed: u64, hard_state: HardState, now: Instant) -> u64 {
+    if hard_state == HardState::default() {
+        return seed;
+    }
+    let vote = hard_state.voted_for.map_or(0, |v| v.0.wrapping_add(1));
+    [hard_state.term.0, vote, now.as_nanos()].into_iter().fold(seed, |x, v| splitmix64(x ^ v))
+}
+
+/// SplitMix64's finalizer: a bijection that spreads every input bit over the output.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The members of `membership` other than `id`, sorted.

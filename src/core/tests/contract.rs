@@ -275,6 +275,31 @@ fn the_same_seed_gives_the_same_timeouts_and_another_seed_others() {
 }
 
 #[test]
+fn a_restarted_member_does_not_replay_its_last_incarnations_timeouts() {
+    // The same configuration (seed 0, the default) every time, as a host that never sets it.
+    let draws = |hs: HardState, now: Instant| {
+        let node = Node::restart(config(1, 3), hs, LogPosition::default(), now).unwrap();
+        node.poll_timeout() - now
+    };
+    let hs = |term, vote: Option<u64>| HardState { term: Term(term), voted_for: vote.map(NodeId) };
+    let fresh = draws(HardState::default(), at(0));
+    assert_eq!(fresh, draws(HardState::default(), at(500)), "a brand-new member keeps its seed");
+    let restarts = [
+        draws(hs(3, None), at(500)),
+        draws(hs(3, Some(2)), at(500)),
+        draws(hs(4, Some(2)), at(500)),
+        draws(hs(4, Some(2)), at(900)),
+    ];
+    for (i, a) in restarts.iter().enumerate() {
+        assert_ne!(*a, fresh, "restart {i}");
+        for b in &restarts[i + 1..] {
+            assert_ne!(a, b, "a different hard state or restart instant draws differently");
+        }
+    }
+    assert_eq!(draws(hs(4, Some(2)), at(900)), restarts[3], "the same restart draws the same");
+}
+
+#[test]
 fn the_hosts_own_replication_counts_as_a_heartbeat() {
     let mut node = Node::new(config(1, 3), Instant::ZERO).unwrap();
     assert_eq!(node.leader_contact(at(100), NodeId(2), Term(1), 3), Ok(Contact::Counted));
