@@ -338,8 +338,8 @@ async fn a_running_leader_serves_a_read_index_and_hands_over_thesis_6_4_and_3_10
 
 #[tokio::test(start_paused = true)]
 async fn a_running_cluster_promotes_a_learner_and_its_removed_leader_steps_down_thesis_4_1() {
-    use raft_heartbeat::core::Membership;
-    use raft_heartbeat::runtime::HostInput;
+    use raft_heartbeat::core::{Membership, MembershipError};
+    use raft_heartbeat::runtime::{HostInput, MembershipChangeError};
     let net = MemoryNetwork::new();
     let mut nodes = BTreeMap::new();
     for id in 1..=4 {
@@ -358,10 +358,20 @@ async fn a_running_cluster_promotes_a_learner_and_its_removed_leader_steps_down_
         let nodes = &nodes;
         async move {
             for r in nodes.values() {
-                r.handle.input(HostInput::Membership(m.clone())).await.unwrap();
+                r.handle.set_membership(m.clone()).await.unwrap();
             }
         }
     };
+    // Two voters at once: refused, with the rule named, and nothing changed.
+    let swap = Membership::new([1, 2, 4].map(NodeId), []);
+    let refused = nodes[&1].handle.set_membership(swap).await;
+    assert!(
+        matches!(
+            refused,
+            Err(MembershipChangeError::Refused(MembershipError::MoreThanOneVoterChanged { .. }))
+        ),
+        "{refused:?}"
+    );
     // Promote the learner, then remove the leader and commit its removal.
     tell(Membership::new((1..=4).map(NodeId), [])).await;
     wait(100).await;

@@ -13,8 +13,8 @@ use super::storage::{HardStateStore, StorageError};
 use super::telemetry::Telemetry;
 use super::transport::Transport;
 use crate::core::{
-    Config, ConfigError, Contact, Event, Instant, LogPosition, Membership, Node, NodeId, Role,
-    Status, Term,
+    Config, ConfigError, Contact, Event, Instant, LogPosition, Membership, MembershipError, Node,
+    NodeId, Role, Status, Term,
 };
 
 /// Why a driver could not start or had to stop.
@@ -62,13 +62,28 @@ pub enum HostInput {
     },
     /// The transfer's target is caught up: send it `TimeoutNow`.
     TransferCaughtUp,
-    /// The latest configuration in the host's log is now this one (thesis §4.1): see
-    /// [`Node::set_membership`](crate::core::Node::set_membership) for when to send it. The
-    /// transport must already know how to reach a member added. A change that breaks the
-    /// single-server rule is refused, logged, and leaves the membership as it was.
-    Membership(Membership),
-    /// The configuration last sent is committed: a leader it removed steps down.
+    /// The configuration last given to [`Handle::set_membership`] is committed: a leader it
+    /// removed steps down.
     MembershipCommitted,
+}
+
+/// Why [`Handle::set_membership`] did not change the membership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MembershipChangeError {
+    /// The core refused the change (for example, more than one voter changed at once); the
+    /// membership is as it was.
+    #[error(transparent)]
+    Refused(#[from] MembershipError),
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Stopped,
+}
+
+/// What a [`Handle`] asks of the driver and waits for an answer to.
+enum Request {
+    Read(oneshot::Sender<Result<(), ReadError>>),
+    Membership(Membership, oneshot::Sender<Result<(), MembershipError>>),
 }
 
 /// Why [`Handle::read_index`] could not confirm a read.
@@ -98,7 +113,7 @@ pub struct Handle {
     pub status: watch::Receiver<Status>,
     events: broadcast::Sender<Event>,
     inputs: mpsc::Sender<HostInput>,
-    reads: mpsc::Sender<oneshot::Sender<Result<(), ReadError>>>,
+    requests: mpsc::Sender<Request>,
 }
 
 impl Handle {
@@ -108,8 +123,22 @@ impl Handle {
     /// or loses its term first.
     pub async fn read_index(&self) -> Result<(), ReadError> {
         let (reply, answer) = oneshot::channel();
-        self.reads.send(reply).await.map_err(|_| ReadError::Stopped)?;
+        self.requests.send(Request::Read(reply)).await.map_err(|_| ReadError::Stopped)?;
         answer.await.map_err(|_| ReadError::Stopped)?
+    }
+
+    /// The latest configuration in the host's log is now `membership` (thesis §4.1): see
+    /// [`Node::set_membership`](crate::core::Node::set_membership) for when to call it, and
+    /// [`HostInput::MembershipCommitted`] once it commits. The transport must already know
+    /// how to reach a member added.
+    pub async fn set_membership(
+        &self,
+        membership: Membership,
+    ) -> Result<(), MembershipChangeError> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request::Membership(membership, reply);
+        self.requests.send(request).await.map_err(|_| MembershipChangeError::Stopped)?;
+        Ok(answer.await.map_err(|_| MembershipChangeError::Stopped)??)
     }
 
     /// A stream of the node's events from now on (a slow reader misses old ones, and is told).
@@ -132,7 +161,7 @@ pub struct Driver<T, S> {
     status: watch::Sender<Status>,
     events: broadcast::Sender<Event>,
     inputs: mpsc::Receiver<HostInput>,
-    reads: mpsc::Receiver<oneshot::Sender<Result<(), ReadError>>>,
+    requests: mpsc::Receiver<Request>,
     pending_reads: Vec<PendingRead>,
     telemetry: Telemetry,
 }
@@ -152,12 +181,12 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         let (status, status_rx) = watch::channel(node.status(Instant::ZERO));
         let (events, _) = broadcast::channel(256);
         let (inputs_tx, inputs) = mpsc::channel(256);
-        let (reads_tx, reads) = mpsc::channel(256);
+        let (requests_tx, requests) = mpsc::channel(256);
         let handle = Handle {
             status: status_rx,
             events: events.clone(),
             inputs: inputs_tx,
-            reads: reads_tx,
+            requests: requests_tx,
         };
         let driver = Driver {
             node,
@@ -167,7 +196,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
             status,
             events,
             inputs,
-            reads,
+            requests,
             pending_reads: Vec::new(),
             telemetry,
         };
@@ -219,7 +248,13 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
                     }
                 }
                 Some(input) = self.inputs.recv() => self.host_input(input),
-                Some(reply) = self.reads.recv() => self.start_read(reply),
+                Some(request) = self.requests.recv() => match request {
+                    Request::Read(reply) => self.start_read(reply),
+                    Request::Membership(membership, reply) => {
+                        let now = self.now();
+                        let _ = reply.send(self.node.set_membership(now, membership));
+                    }
+                },
             }
         }
     }
@@ -254,12 +289,6 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
             HostInput::TransferCaughtUp => {
                 if let Err(e) = self.node.transfer_caught_up(now) {
                     tracing::warn!(error = %e, "transfer refused");
-                }
-                Ok(())
-            }
-            HostInput::Membership(membership) => {
-                if let Err(e) = self.node.set_membership(now, membership) {
-                    tracing::warn!(error = %e, "membership change refused");
                 }
                 Ok(())
             }
