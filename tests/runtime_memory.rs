@@ -388,3 +388,42 @@ async fn a_running_cluster_promotes_a_learner_and_its_removed_leader_steps_down_
         stop(r).await;
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_running_leader_reports_its_rounds_and_its_followers_gaps_as_metrics() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    // The test's runtime is one thread, on which this recorder now receives every metric.
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    let net = MemoryNetwork::new();
+    let nodes = cluster(&net, 3).await;
+    wait(2000).await;
+    let (leader, term) = leaders(&nodes)[0];
+    let node = leader.0.to_string();
+    let mut sent = 0;
+    let mut term_gauge = None;
+    let mut peer_fractions = 0;
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let key = key.key();
+        let of_leader = key.labels().any(|l| l.key() == "node" && l.value() == node);
+        match (key.name(), value) {
+            ("raft_heartbeat_heartbeats_sent_total", DebugValue::Counter(n)) if of_leader => {
+                sent = n;
+            }
+            ("raft_heartbeat_term", DebugValue::Gauge(t)) if of_leader => term_gauge = Some(t),
+            ("raft_heartbeat_peer_max_timeout_fraction", DebugValue::Gauge(f)) if of_leader => {
+                assert!(f.0 > 0.0 && f.0 <= 0.5, "a healthy follower's gaps: {f:?}");
+                peer_fractions += 1;
+            }
+            _ => {}
+        }
+    }
+    // About 1.8 s of leading at one round per 50 ms, two followers a round.
+    assert!(sent >= 60, "{sent} heartbeats");
+    assert_eq!(term_gauge.map(|t| t.0), Some(term.0 as f64));
+    assert_eq!(peer_fractions, 2, "one figure per follower");
+    for (_, r) in nodes {
+        stop(r).await;
+    }
+}
