@@ -68,7 +68,8 @@ impl Arrivals {
 /// Heartbeat inter-arrival figures for one peer, in [`Status`](crate::core::Status).
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
 pub struct ArrivalStats {
-    /// Gaps measured since the figures started (a new leadership, or a new leader followed).
+    /// Gaps measured since the figures started: a leadership's start, for a leader's view of a
+    /// follower; a leader followed in a new term, for a follower's view of its leader.
     pub gaps: u64,
     /// Median gap over the latest [`ARRIVAL_WINDOW`] gaps.
     pub p50: Duration,

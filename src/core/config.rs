@@ -60,9 +60,11 @@ pub struct Config {
     /// (cockroachdb/cockroach#98584).
     pub timer_granularity: Duration,
     /// Seed of this node's random generator (ChaCha8, stream = node id). A restart with a
-    /// persisted hard state mixes that hard state and the restart's `now` into it, so a member
-    /// restarted with this same seed does not replay its last incarnation's timeouts; a host
-    /// should still draw a fresh seed per process where it can. Same seed and same
+    /// persisted hard state mixes that hard state (term, vote) and the restart's `now` into
+    /// it, so a member restarted after its term or vote changed does not replay its last
+    /// incarnation's timeouts. A restart with the same hard state at the same `now` (the tokio
+    /// driver always starts at zero) does replay them: a host should draw a fresh seed per
+    /// process where it can, as the `node` command does. Same seed and same
     /// inputs give the same timeouts, always.
     pub seed: u64,
 }

@@ -69,9 +69,10 @@ pub struct Node {
     last_log: LogPosition,
     /// The current leader's last entry, from its latest heartbeat.
     leader_last_log: Option<LogPosition>,
-    /// Gaps between the contacts of `arrivals_of`, the leader last followed.
+    /// Gaps between the contacts of `arrivals_of`, the leadership (leader and term) last
+    /// followed.
     leader_arrivals: Arrivals,
-    arrivals_of: Option<NodeId>,
+    arrivals_of: Option<(NodeId, Term)>,
     /// When the running election timeout was drawn.
     timer_started: Instant,
     commit_index: u64,
@@ -368,15 +369,22 @@ impl Node {
 impl Node {
     /// The latest configuration in the host's log is now `membership` (thesis §4.1: a server
     /// uses the latest configuration in its log, committed or not). Call it when such an entry
-    /// is appended (on the leader, before the entry is sent to anyone) and when an uncommitted
-    /// one is removed by truncation (with the configuration before it).
+    /// is appended (on the leader, before the entry is sent to anyone), when a follower's log
+    /// gains one (by replication or a snapshot, however many changes it skips), and when an
+    /// uncommitted one is removed by truncation (with the configuration before it).
     ///
-    /// The change must add or remove at most one voter, and the host must not append a
-    /// configuration entry while an earlier one is uncommitted: then every node's membership
-    /// is one of two adjacent configurations, whose majorities intersect, which is what keeps
-    /// elections and the lease safe (docs/architecture.md). Learners receive heartbeats and
-    /// count in no majority; a node not a voter does not campaign. A leader left out keeps
-    /// leading, without counting itself, until
+    /// A leader appending a change is held to the single-server rule: at most one voter added
+    /// or removed, else [`MembershipError::MoreThanOneVoterChanged`] and nothing changes. Two
+    /// more rules are the host's, which the core cannot see: a leader appends a configuration
+    /// only once the previous one is committed, and only once it has committed an entry of its
+    /// own term (Ongaro's correction of the single-server algorithm, raft-dev 2015). With the
+    /// three, any two memberships a leader could be elected under are adjacent, and their
+    /// majorities intersect, which is what keeps elections and the lease safe
+    /// (docs/architecture.md). A follower only checks that the membership is well formed: its
+    /// log may legitimately skip changes.
+    ///
+    /// Learners receive heartbeats and count in no majority; a node not a voter does not
+    /// campaign. A leader left out keeps leading, without counting itself, until
     /// [`membership_committed`](Self::membership_committed) (thesis §4.2.2).
     pub fn set_membership(
         &mut self,
@@ -384,7 +392,11 @@ impl Node {
         membership: Membership,
     ) -> Result<(), MembershipError> {
         let now = self.observe(now);
-        membership.validate_change_from(&self.config.membership())?;
+        if self.role == Role::Leader {
+            membership.validate_change_from(&self.config.membership())?;
+        } else {
+            membership.validate()?;
+        }
         let peers = peers_of(self.config.id, &membership);
         let old = std::mem::replace(&mut self.peers, peers);
         self.peer_voter = self.peers.iter().map(|&p| membership.is_voter(p)).collect();
@@ -491,7 +503,9 @@ impl Node {
     }
 
     /// The validated configuration, its `members` and `learners` as the latest
-    /// [`set_membership`](Self::set_membership) left them.
+    /// [`set_membership`](Self::set_membership) left them. A node removed from the membership
+    /// is in neither list, so this configuration no longer validates: it is not one to restart
+    /// the node as a member with.
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -691,8 +705,8 @@ impl Node {
             self.set_role(Role::Follower);
         }
         self.set_leader(Some(from));
-        if self.arrivals_of != Some(from) {
-            self.arrivals_of = Some(from);
+        if self.arrivals_of != Some((from, self.hard.term)) {
+            self.arrivals_of = Some((from, self.hard.term));
             self.leader_arrivals = Arrivals::default();
         }
         self.leader_arrivals.record(now, self.election_deadline - self.timer_started);

@@ -26,7 +26,8 @@ pub struct Status {
     /// heartbeat of the current leader arrives): how far behind this node's log is.
     pub leader_last_log: Option<LogPosition>,
     /// When not leading: the gaps between the heartbeats (and reported replication) of the
-    /// leader last followed, and the largest share of the drawn election timeout a gap used.
+    /// leadership last followed (a leader in a term), and the largest share of the drawn
+    /// election timeout a gap used.
     pub leader_arrivals: Option<ArrivalStats>,
     /// Per follower (voters and learners), when this node leads; empty otherwise.
     pub peers: Vec<PeerStatus>,

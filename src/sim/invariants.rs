@@ -41,6 +41,11 @@ pub enum Invariant {
     /// A read index (thesis §6.4) is confirmed only if no leader of a later term had been
     /// elected when the read was asked: a majority acknowledged a round sent after it.
     ReadIndex,
+    /// Every membership change reaches each node as one its core accepts, in log order: a
+    /// leader is never more than one change behind the latest (the election restriction keeps
+    /// a node lacking a committed change from winning, thesis §4.1), so it never meets a
+    /// change of two voters at once.
+    MembershipChange,
 }
 
 impl fmt::Display for Invariant {
@@ -55,6 +60,7 @@ impl fmt::Display for Invariant {
             Invariant::LeaderStickiness => "leader stickiness",
             Invariant::Liveness => "liveness",
             Invariant::ReadIndex => "read index",
+            Invariant::MembershipChange => "membership change",
         })
     }
 }

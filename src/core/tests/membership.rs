@@ -206,3 +206,18 @@ fn a_transfer_whose_target_stops_voting_is_aborted_thesis_3_10() {
     assert!(cluster.events_of(leader.0).any(|e| *e == aborted));
     assert_eq!(cluster.node(leader.0).status(cluster.now).transfer_target, None);
 }
+
+#[test]
+fn a_follower_takes_a_membership_that_skips_changes_but_a_leader_appends_one_at_a_time_thesis_4_1()
+{
+    let (mut cluster, leader) = settled(&[1, 2, 3, 4, 5], &[]);
+    let follower = (1..=5).find(|&v| v != leader.0).unwrap();
+    let rest: Vec<u64> = (1..=5).filter(|&v| v != leader.0).take(3).collect();
+    // A snapshot carrying a membership two changes on: a follower's log may skip them.
+    let skipped = Membership::new(ids(&[leader.0]).into_iter().chain(ids(&rest[..2])), []);
+    let r = cluster.command(follower, |n, now| n.set_membership(now, skipped.clone()));
+    assert_eq!(r, Ok(()));
+    // The leader appending the same jump is refused: two voters removed at once.
+    let r = cluster.command(leader.0, |n, now| n.set_membership(now, skipped));
+    assert_eq!(r, Err(MembershipError::MoreThanOneVoterChanged { added: 0, removed: 2 }));
+}

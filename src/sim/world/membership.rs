@@ -3,13 +3,19 @@
 //! an open link, within a heartbeat interval; it commits once a majority of the new voters has
 //! it, and the leader is told. One change at a time, as the thesis requires of hosts.
 //!
+//! Each change is a log entry of its leader's term: a node that applies it has its log
+//! extended to it, so the election restriction (Raft §5.4.1) keeps a node that lacks a
+//! committed change from being elected, as in Raft.
+//!
 //! The model never truncates a change: once appended it reaches every node, even if its leader
-//! fails first (a Raft leader elected without the entry would remove it instead). Nodes
-//! disagree only about whether the latest change has reached them, which is the disagreement
-//! the single-server rule makes safe.
+//! fails first (a Raft leader elected without the entry would remove it instead; here it
+//! spreads from the failed leader's log). A change commits for every node at once, and the next
+//! waits for it, so the case the host's third rule exists for (a deposed leader's uncommitted
+//! configuration coming back, see `Node::set_membership`) does not arise.
 
 use super::{Ev, World};
-use crate::core::{Membership, NodeId};
+use crate::core::{LogPosition, Membership, Node, NodeId, Term};
+use crate::sim::invariants::{Invariant, Violation};
 use crate::sim::latency::unit;
 use crate::sim::trace::{Fault, Record};
 
@@ -41,7 +47,12 @@ impl World<'_> {
                 },
             },
         );
+        // After every entry in any log: the simulated logs are fixed, and the change must be
+        // newer than all of them for the election restriction to protect it.
+        let index = self.hosts.iter().map(|h| h.log.index).max().unwrap_or(0) + 1;
+        let term = self.hosts[leader].node.as_ref().map_or(Term(0), Node::term);
         self.memberships.push(next);
+        self.membership_entries.push(LogPosition::new(term, index));
         self.apply_memberships(leader);
         let interval = self.heartbeat_interval;
         for i in (0..self.hosts.len()).filter(|&i| i != leader) {
@@ -83,9 +94,20 @@ impl World<'_> {
         let from = self.hosts[i].membership + 1;
         for v in from..=latest {
             let next = self.memberships[v].clone();
-            let Some(node) = self.hosts[i].node.as_mut() else { return };
-            let applied = node.set_membership(local, next);
-            debug_assert!(applied.is_ok(), "changes are applied in order: {applied:?}");
+            let entry = self.membership_entries[v];
+            let host = &mut self.hosts[i];
+            let Some(node) = host.node.as_mut() else { return };
+            if let Err(e) = node.set_membership(local, next) {
+                let (id, at) = (host.id, self.now);
+                self.violation.get_or_insert(Violation {
+                    invariant: Invariant::MembershipChange,
+                    at,
+                    detail: format!("{id} refused membership change {v} of {latest}: {e}"),
+                });
+                return;
+            }
+            host.log = host.log.max(entry);
+            node.set_last_log(host.log);
         }
         self.hosts[i].membership = latest;
         if self.committed == latest {
@@ -117,13 +139,18 @@ impl World<'_> {
         }
     }
 
-    /// Whether a live node that has the latest membership has an open link to host `i`.
+    /// Whether a live, running node that has the latest membership has an open link to host
+    /// `i`; or, if no live node has it (its leader failed before it spread), whether `i` is
+    /// alive at all: the change then spreads from the failed leader's log, as the model never
+    /// truncates a change.
     fn reachable_by_holder(&self, i: usize) -> bool {
         let latest = self.memberships.len() - 1;
         let to: NodeId = self.hosts[i].id;
-        self.hosts.iter().any(|h| {
-            h.id != to && h.node.is_some() && h.membership == latest && self.net.open(h.id, to)
-        })
+        let mut holders = self.hosts.iter().filter(|h| h.id != to && h.membership == latest);
+        if !holders.clone().any(|h| h.node.is_some()) {
+            return true;
+        }
+        holders.any(|h| h.node.is_some() && !h.paused(self.now) && self.net.open(h.id, to))
     }
 
     /// Commits the change under way once a majority of its voters has it, telling every node

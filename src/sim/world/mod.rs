@@ -32,7 +32,7 @@ use super::rng::{rng_for, Stream};
 use super::scenario::{ms, CrashPoint, Scenario, Target};
 use super::timers::Draws;
 use super::trace::TraceSink;
-use crate::core::{Envelope, HardState, Instant, Membership, NodeId, Term, TimerRule};
+use crate::core::{Envelope, HardState, Instant, LogPosition, Membership, NodeId, Term, TimerRule};
 
 pub(crate) use self::faults::point_wait;
 
@@ -100,6 +100,8 @@ pub struct World<'a> {
     /// Every membership the cluster had, the starting one first: a host's index into it is
     /// the latest change its log holds.
     memberships: Vec<Membership>,
+    /// The log entry of each membership change (none for the starting membership).
+    membership_entries: Vec<LogPosition>,
     /// The index of the latest committed membership.
     committed: usize,
     /// The cluster's timing, as the core sees it.
@@ -159,6 +161,7 @@ impl<'a> World<'a> {
         let mut world = World {
             scenario,
             memberships: vec![scenario.membership()],
+            membership_entries: vec![LogPosition::default()],
             committed: 0,
             heartbeat_interval: timing.heartbeat_interval,
             timeout_min: timing.election_timeout_min,

@@ -70,8 +70,11 @@ impl World<'_> {
         }
         // Recovered once every live node follows this leader of this term (Raft §9.3's
         // "until the other servers receive the new leader's first heartbeat").
+        let members = self.membership();
         let all = self.hosts.iter().all(|h| match h.live() {
             None => true,
+            // A node outside the membership hears no leader.
+            Some(_) if !members.contains(h.id) => true,
             Some(n) if n.id() == leader => n.role() == Role::Leader && n.term() == term,
             Some(_) => h.last_heartbeat == Some(super::host::Contact { leader, term }),
         });
@@ -154,9 +157,11 @@ impl World<'_> {
                 if !self.armed.is_empty() {
                     self.trigger(i, CrashPoint::AfterElection, self.heartbeat_interval);
                 }
-                // Spurious: the previous leader did not fail, it was deposed (or paused).
+                // Spurious: the previous leader did not fail, it was deposed (or paused); one
+                // removed from the voters stepped down as planned (thesis §4.2.2).
                 if let Some(prev) = self.last_leader {
-                    if prev.node != i && self.reachable_by_majority(prev.node) {
+                    let voter = self.membership().is_voter(self.hosts[prev.node].id);
+                    if prev.node != i && voter && self.reachable_by_majority(prev.node) {
                         self.result.spurious_leader_changes += 1;
                     }
                 }
