@@ -424,3 +424,19 @@ fn a_scenario_naming_a_learner_outside_the_cluster_is_refused() {
     let e = Scenario::parse(text).unwrap_err().to_string();
     assert!(e.contains("voter"), "{e}");
 }
+
+#[test]
+fn the_followers_detection_is_measured_by_chen_toueg_and_aguilera_qos() {
+    // No false suspicion on a clean LAN: perfect accuracy, no recurrence to speak of.
+    let clean = go(&load("leader-crash.toml"), 1, 50, 2);
+    assert_eq!((clean.qos.t_mr_s, clean.qos.t_m_ms, clean.qos.p_a), (None, None, 1.0));
+    // 20% loss: mistakes recur every few tens of seconds per node and end at the next
+    // heartbeat that gets through (one to a few 50 ms intervals).
+    let lossy = go(&load("flaky-link.toml"), 1, 50, 2);
+    let (t_mr, t_m, p_a) = (lossy.qos.t_mr_s.unwrap(), lossy.qos.t_m_ms.unwrap(), lossy.qos.p_a);
+    assert!((5.0..200.0).contains(&t_mr), "T_MR {t_mr} s");
+    assert!((1.0..200.0).contains(&t_m), "T_M {t_m} ms");
+    // P_A and the other two agree: the share of time in mistakes is about T_M / T_MR.
+    let implied = 1.0 - t_m / 1e3 / t_mr;
+    assert!((p_a - implied).abs() < 2e-3 && p_a < 1.0, "P_A {p_a}, implied {implied}");
+}

@@ -29,6 +29,15 @@ pub fn render(r: &Report) -> String {
         r.leaders_elected.total,
         r.leaders_elected.per_hour
     );
+    let q = &r.qos;
+    let or_dash = |v: Option<f64>, digits: usize| v.map_or("-".into(), |v| format!("{v:.digits$}"));
+    let _ = writeln!(
+        out,
+        "detector QoS: mistake every {} s (T_MR), lasting {} ms (T_M), accuracy {:.6} (P_A)",
+        or_dash(q.t_mr_s, 1),
+        or_dash(q.t_m_ms, 1),
+        q.p_a
+    );
     let _ = writeln!(out, "messages {}  bytes {}", r.messages, r.bytes);
     let speed = if r.wall_ms > 0.0 { r.sim_seconds * 1e3 / r.wall_ms } else { 0.0 };
     let _ = writeln!(

@@ -34,6 +34,21 @@ pub struct TrialResult {
     /// first is a false election, whoever wins it.
     #[serde(default)]
     pub leaders_elected: u64,
+    /// Seconds the nodes were up, summed over nodes: the time a follower's detector was
+    /// watched, for the quality-of-service figures (Chen, Toueg & Aguilera 2002).
+    #[serde(default)]
+    pub up_seconds: f64,
+    /// Seconds nodes spent in a mistake: from a false suspicion (an election timeout while a
+    /// healthy leader could reach the node) until the node followed a leader again, led, or
+    /// crashed, summed over nodes.
+    #[serde(default)]
+    pub mistake_seconds: f64,
+    /// Mistakes that ended within the trial.
+    #[serde(default)]
+    pub mistakes_ended: u64,
+    /// The seconds of those, summed: `mistake_seconds` also holds the unfinished ones' time.
+    #[serde(default)]
+    pub ended_mistake_seconds: f64,
     /// Simulated seconds.
     pub sim_seconds: f64,
     /// Engine events processed.

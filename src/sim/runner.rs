@@ -90,6 +90,20 @@ pub struct Rate {
     pub per_hour: f64,
 }
 
+/// Quality of service of the followers' failure detection (Chen, Toueg & Aguilera 2002), over
+/// every node's up time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Qos {
+    /// Mistake recurrence time `T_MR`: up seconds per false suspicion (a node's mean time
+    /// between mistakes); `None` without a false suspicion.
+    pub t_mr_s: Option<f64>,
+    /// Mistake duration `T_M`: mean ms from a false suspicion until the node followed a leader
+    /// again, led, or crashed, over the mistakes that ended; `None` if none did.
+    pub t_m_ms: Option<f64>,
+    /// Query accuracy probability `P_A`: the share of up time not spent in a mistake.
+    pub p_a: f64,
+}
+
 /// The report of a run, as `--json` prints it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -118,6 +132,10 @@ pub struct Report {
     /// Leaders elected, each trial's first included.
     #[serde(default)]
     pub leaders_elected: Rate,
+    /// The followers' failure detection by Chen, Toueg & Aguilera's measures (the detection
+    /// time `T_D` is `detection_ms`).
+    #[serde(default)]
+    pub qos: Qos,
     /// Protocol messages sent.
     pub messages: u64,
     /// Their bytes.
@@ -370,6 +388,7 @@ fn summarize(scenario: String, seed: u64, results: &[TrialResult]) -> Report {
         false_suspicions: rate(results.iter().map(|r| r.false_suspicions).sum()),
         spurious_leader_changes: rate(results.iter().map(|r| r.spurious_leader_changes).sum()),
         leaders_elected: rate(results.iter().map(|r| r.leaders_elected).sum()),
+        qos: qos(results),
         messages: results.iter().map(|r| r.messages).sum(),
         bytes: results.iter().map(|r| r.bytes).sum(),
         violations: results.iter().filter_map(|r| r.violation.clone()).collect(),
@@ -378,6 +397,19 @@ fn summarize(scenario: String, seed: u64, results: &[TrialResult]) -> Report {
         wall_ms: 0.0,
         shard: None,
         trial_results: Vec::new(),
+    }
+}
+
+fn qos(results: &[TrialResult]) -> Qos {
+    let up: f64 = results.iter().map(|r| r.up_seconds).sum();
+    let mistakes: u64 = results.iter().map(|r| r.false_suspicions).sum();
+    let ended: u64 = results.iter().map(|r| r.mistakes_ended).sum();
+    let ended_s: f64 = results.iter().map(|r| r.ended_mistake_seconds).sum();
+    let in_mistake: f64 = results.iter().map(|r| r.mistake_seconds).sum();
+    Qos {
+        t_mr_s: (mistakes > 0).then(|| up / mistakes as f64),
+        t_m_ms: (ended > 0).then(|| ended_s * 1e3 / ended as f64),
+        p_a: if up > 0.0 { 1.0 - in_mistake / up } else { 1.0 },
     }
 }
 

@@ -58,6 +58,7 @@ impl World<'_> {
                 host.last_heartbeat = Some(Contact { leader: env.from, term: hb.term });
                 host.contact_local = Some(local);
                 host.reset_pending = true;
+                self.end_mistake(to);
                 self.on_heartbeat_accepted(env.from, hb.term);
             }
         }

@@ -110,6 +110,10 @@ pub(super) struct Host {
     pub(super) reset_pending: bool,
     /// The latest membership change its log holds, as an index into the world's list.
     pub(super) membership: usize,
+    /// Since when it has been up.
+    pub(super) up_since: Option<Instant>,
+    /// Since when its detector has been making a mistake (a false suspicion not yet over).
+    pub(super) mistake_since: Option<Instant>,
 }
 
 /// A pre-vote request a node handled, as it stood when it decided.
@@ -176,6 +180,8 @@ impl Host {
             timer: TimerWatch::default(),
             reset_pending: false,
             membership: 0,
+            up_since: None,
+            mistake_since: None,
         }
     }
 
@@ -220,6 +226,7 @@ impl World<'_> {
             .expect("run_trial validated these settings, and the stored term is one the node made");
         node.set_commit_index(host.log.index);
         host.node = Some(node);
+        host.up_since = Some(self.now);
         host.written = host.stored;
         host.pending = None;
         host.busy_until = self.now;
@@ -237,6 +244,7 @@ impl World<'_> {
         host.timer.stop();
         host.pre_votes.clear();
         let id = host.id;
+        self.end_watch(i);
         self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
         if node.role() == Role::Leader && self.failover.is_none() {
             self.start_failover(node.term());

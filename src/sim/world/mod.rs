@@ -245,6 +245,13 @@ impl<'a> World<'a> {
         if self.violation.is_none() {
             self.violation = self.draws.check(self.now).err();
         }
+        for i in 0..self.hosts.len() {
+            // Open mistakes count their time so far, not as ended.
+            if let Some(since) = self.hosts[i].mistake_since.take() {
+                self.result.mistake_seconds += (self.now - since).as_nanos() as f64 / 1e9;
+            }
+            self.end_watch(i);
+        }
         self.result.sim_seconds = self.now.as_nanos() as f64 / 1e9;
         if let Some(f) = &self.failover {
             f.report(&mut self.result);

@@ -145,6 +145,7 @@ impl World<'_> {
         }
         match event {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
+                self.end_mistake(i);
                 self.result.leaders_elected += 1;
                 self.elected_at.entry(term).or_insert(self.now);
                 if let Err(v) = self.election.on_leader(self.now, id, term) {
@@ -213,6 +214,8 @@ impl World<'_> {
                 };
                 if self.last_leader.is_some_and(|l| healthy(l.node)) {
                     self.result.false_suspicions += 1;
+                    let now = self.now;
+                    self.hosts[i].mistake_since.get_or_insert(now);
                 }
                 let now = self.now;
                 if let Some(f) = self.failover.as_mut().filter(|f| f.detected_at.is_none()) {
@@ -221,6 +224,25 @@ impl World<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Node `i`'s mistake, if it is making one, is over: it trusts a leader again (or leads).
+    pub(super) fn end_mistake(&mut self, i: usize) {
+        if let Some(since) = self.hosts[i].mistake_since.take() {
+            let d = secs(self.now - since);
+            self.result.mistake_seconds += d;
+            self.result.ended_mistake_seconds += d;
+            self.result.mistakes_ended += 1;
+        }
+    }
+
+    /// Node `i` stops being watched (it crashed, or the trial ended): its up time and any
+    /// mistake under way are accounted for; a mistake cut short by a crash counts as ended.
+    pub(super) fn end_watch(&mut self, i: usize) {
+        if let Some(since) = self.hosts[i].up_since.take() {
+            self.result.up_seconds += secs(self.now - since);
+        }
+        self.end_mistake(i);
     }
 
     /// Whether node `i` is alive and can exchange messages with a majority of the voters
@@ -312,6 +334,10 @@ impl World<'_> {
             },
         )
     }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e9
 }
 
 fn millis(d: Duration) -> f64 {
