@@ -44,6 +44,23 @@ impl Arrivals {
         self.last = Some(self.last.map_or(now, |l| l.max(now)));
     }
 
+    /// Gaps recorded since the figures started.
+    pub(crate) fn gaps(&self) -> u64 {
+        self.count
+    }
+
+    /// The mean and (population) standard deviation of the gaps in the window, in ns.
+    pub(crate) fn mean_and_deviation(&self) -> Option<(f64, f64)> {
+        let n = self.count.min(ARRIVAL_WINDOW as u64) as usize;
+        if n == 0 {
+            return None;
+        }
+        let gaps = &self.gaps[..n];
+        let mean = gaps.iter().map(|&g| g as f64).sum::<f64>() / n as f64;
+        let var = gaps.iter().map(|&g| (g as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+        Some((mean, var.sqrt()))
+    }
+
     /// The figures over the window, if a gap was recorded.
     pub(crate) fn stats(&self) -> Option<ArrivalStats> {
         let n = self.count.min(ARRIVAL_WINDOW as u64) as usize;

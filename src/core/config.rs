@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::leader_detector::LeaderDetectorKind;
 use super::membership::{Membership, MembershipError};
 use super::time::duration_nanos;
 use super::types::{NodeId, Term};
@@ -59,6 +60,10 @@ pub struct Config {
     /// count whole ticks, so a coarse tick leaves few distinct timeouts to break split votes
     /// (cockroachdb/cockroach#98584).
     pub timer_granularity: Duration,
+    /// How a follower decides its leader failed: Raft's randomized range after every contact
+    /// (the default), or a timeout that adapts to the observed heartbeat gaps, never below
+    /// `election_timeout_min`.
+    pub leader_detector: LeaderDetectorKind,
     /// Seed of this node's random generator (ChaCha8, stream = node id). A restart with a
     /// persisted hard state mixes that hard state (term, vote) and the restart's `now` into
     /// it, so a member restarted after its term or vote changed does not replay its last
@@ -138,6 +143,11 @@ impl Config {
         if !(self.max_clock_drift.is_finite() && (0.0..1.0).contains(&self.max_clock_drift)) {
             return Err(ConfigError::ClockDriftOutOfRange(self.max_clock_drift));
         }
+        if let LeaderDetectorKind::Adaptive { deviations } = self.leader_detector {
+            if !(deviations.is_finite() && deviations >= 0.0) {
+                return Err(ConfigError::DetectorDeviations(deviations));
+            }
+        }
         if self.leader_lease && !self.leader_stickiness {
             return Err(ConfigError::LeaseWithoutStickiness);
         }
@@ -187,6 +197,7 @@ impl Default for Config {
             max_clock_drift: 0.05,
             timer_rule: TimerRule::Figure2,
             timer_granularity: Duration::ZERO,
+            leader_detector: LeaderDetectorKind::Fixed,
             seed: 0,
         }
     }
@@ -240,6 +251,9 @@ pub enum ConfigError {
     /// The drift bound is negative, not finite, or 1 and above.
     #[error("max_clock_drift must be a fraction in [0, 1), got {0}")]
     ClockDriftOutOfRange(f64),
+    /// The adaptive detector's deviations are negative or not finite.
+    #[error("leader_detector's deviations must be a finite number of at least 0, got {0}")]
+    DetectorDeviations(f64),
     /// A lease is only safe when voters refuse to vote while they hear from a leader.
     #[error("leader_lease requires leader_stickiness: without it a new leader can be elected while the old lease runs")]
     LeaseWithoutStickiness,

@@ -62,6 +62,7 @@ mod detector;
 mod error;
 mod event;
 mod leader;
+mod leader_detector;
 mod membership;
 mod message;
 mod node;
@@ -82,6 +83,7 @@ pub use config::{Config, ConfigError, TimerRule};
 pub use detector::{FailureDetector, TimeoutDetector, Verdict};
 pub use error::{InputError, TransferError};
 pub use event::Event;
+pub use leader_detector::LeaderDetectorKind;
 pub use membership::{Membership, MembershipError};
 pub use message::{
     Envelope, Heartbeat, HeartbeatResponse, Message, TimeoutNow, VoteKind, VoteRequest,

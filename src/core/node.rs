@@ -12,6 +12,7 @@ use super::detector::{FailureDetector, TimeoutDetector, Verdict};
 use super::error::{InputError, TransferError};
 use super::event::Event;
 use super::leader::{LeaderState, Transfer};
+use super::leader_detector::{self, LeaderDetector};
 use super::membership::{Membership, MembershipError};
 use super::message::{
     Envelope, Heartbeat, HeartbeatResponse, Message, TimeoutNow, VoteKind, VoteRequest,
@@ -65,6 +66,8 @@ pub struct Node {
     votes: VoteTally,
     lead: LeaderState,
     detector: Box<dyn FailureDetector>,
+    /// The follower's detector of the leader's failure, which sets the timeout after contact.
+    leader_detector: Box<dyn LeaderDetector>,
 
     last_log: LogPosition,
     /// The current leader's last entry, from its latest heartbeat.
@@ -153,6 +156,11 @@ impl Node {
             lead: LeaderState::new(peer_voter.iter().copied(), rounds_kept),
             peer_voter,
             detector,
+            leader_detector: leader_detector::build(
+                config.leader_detector,
+                config.election_timeout_min,
+                config.election_timeout_max,
+            ),
             last_log,
             leader_last_log: None,
             leader_arrivals: Arrivals::default(),
@@ -708,12 +716,18 @@ impl Node {
         if self.arrivals_of != Some((from, self.hard.term)) {
             self.arrivals_of = Some((from, self.hard.term));
             self.leader_arrivals = Arrivals::default();
+            self.leader_detector.reset();
         }
         self.leader_arrivals.record(now, self.election_deadline - self.timer_started);
+        self.leader_detector.heartbeat(now);
         self.last_leader_contact = Some(now);
         let fence = now + self.config.election_timeout_min;
         self.withhold_votes_until = Some(self.withhold_votes_until.map_or(fence, |u| u.max(fence)));
-        self.reset_election_timer(now);
+        // The detector decides how long a silence to wait for, never below the minimum: the
+        // window above is what a voter promised, and campaigning sooner would gain nothing.
+        let (lo, hi) = self.leader_detector.timeout_range();
+        let lo = lo.max(self.config.election_timeout_min);
+        self.draw_timeout(now, lo, hi.max(lo));
         if leader_commit > self.leader_commit {
             self.leader_commit = leader_commit;
             self.events.push_back(Event::LeaderCommit { index: leader_commit });
@@ -1018,8 +1032,13 @@ impl Node {
 
     /// Draws a fresh timeout uniformly from `[min, max]` (Raft §5.2), counted from `now`.
     fn reset_election_timer(&mut self, now: Instant) {
-        let min = duration_nanos(self.config.election_timeout_min);
-        let max = duration_nanos(self.config.election_timeout_max);
+        self.draw_timeout(now, self.config.election_timeout_min, self.config.election_timeout_max);
+    }
+
+    /// Draws a fresh timeout uniformly from `[lo, hi]`, in whole `timer_granularity` steps
+    /// from `lo` if there is a step, counted from `now`.
+    fn draw_timeout(&mut self, now: Instant, lo: Duration, hi: Duration) {
+        let (min, max) = (duration_nanos(lo), duration_nanos(hi));
         let step = duration_nanos(self.config.timer_granularity);
         let timeout = if step == 0 {
             self.rng.random_range(min..=max)

@@ -2,6 +2,7 @@
 //! (§N) or Ongaro's thesis (thesis §N).
 
 mod contract;
+mod detectors;
 mod harness;
 mod membership;
 mod paper;
