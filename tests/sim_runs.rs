@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use raft_heartbeat::core::LeaderDetectorKind;
 use raft_heartbeat::sim::{
     merge, run, shrink, Action, Invariant, Lanes, Report, RoleTarget, RunOptions, Scenario, Shard,
     Step, Target,
@@ -439,4 +440,21 @@ fn the_followers_detection_is_measured_by_chen_toueg_and_aguilera_qos() {
     // P_A and the other two agree: the share of time in mistakes is about T_M / T_MR.
     let implied = 1.0 - t_m / 1e3 / t_mr;
     assert!((p_a - implied).abs() < 2e-3 && p_a < 1.0, "P_A {p_a}, implied {implied}");
+}
+
+#[test]
+fn an_adaptive_detector_trades_failover_time_for_fewer_false_suspicions_on_a_lossy_link() {
+    // 20% loss: the gaps between heartbeats that get through widen the adaptive timeout.
+    let fixed = load("flaky-link.toml");
+    let mut adaptive = fixed.clone();
+    adaptive.cluster.leader_detector = LeaderDetectorKind::Adaptive { deviations: 4.0 };
+    let (f, a) = (go(&fixed, 1, 100, 2), go(&adaptive, 1, 100, 2));
+    assert!(a.violations.is_empty(), "{:#?}", a.violations);
+    assert!(
+        a.false_suspicions.per_hour < 0.85 * f.false_suspicions.per_hour,
+        "adaptive {} against fixed {} an hour",
+        a.false_suspicions.per_hour,
+        f.false_suspicions.per_hour
+    );
+    assert!(a.time_without_leader_ms.p50 >= f.time_without_leader_ms.p50, "and pays in failover");
 }

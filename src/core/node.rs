@@ -76,8 +76,9 @@ pub struct Node {
     /// followed.
     leader_arrivals: Arrivals,
     arrivals_of: Option<(NodeId, Term)>,
-    /// When the running election timeout was drawn.
+    /// When the running election timeout was drawn, and the range it was drawn from.
     timer_started: Instant,
+    timer_range: (Duration, Duration),
     commit_index: u64,
     leader_commit: u64,
 
@@ -166,6 +167,7 @@ impl Node {
             leader_arrivals: Arrivals::default(),
             arrivals_of: None,
             timer_started: now,
+            timer_range: (config.election_timeout_min, config.election_timeout_max),
             commit_index: 0,
             leader_commit: 0,
             outbox: VecDeque::with_capacity(2 * peers.len() + 4),
@@ -541,6 +543,13 @@ impl Node {
     /// The current hard state, persisted or not.
     pub fn hard_state(&self) -> HardState {
         self.hard
+    }
+
+    /// The range the running election timeout was drawn from: `[election_timeout_min,
+    /// election_timeout_max]`, or after a leader's contact the follower's detector's range,
+    /// which may start later (never earlier).
+    pub fn election_timeout_range(&self) -> (Duration, Duration) {
+        self.timer_range
     }
 
     /// The instant at which this node will time out and campaign, unless it leads.
@@ -1047,6 +1056,7 @@ impl Node {
         };
         self.election_deadline = now + Duration::from_nanos(timeout);
         self.timer_started = now;
+        self.timer_range = (lo, hi);
     }
 
     fn send(&mut self, to: NodeId, message: Message) {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ScenarioError;
 use super::latency::Latency;
-use crate::core::{Config, Membership, NodeId, TimerRule};
+use crate::core::{Config, LeaderDetectorKind, Membership, NodeId, TimerRule};
 use crate::link::Lanes;
 
 /// A whole scenario file.
@@ -104,6 +104,14 @@ pub struct ClusterSpec {
     /// promotes them. Every other node starts as a voter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub learners: Vec<u64>,
+    /// The followers' detector of their leader's failure: `{ kind = "fixed" }` (Raft's range,
+    /// the default) or `{ kind = "adaptive", deviations = K }`.
+    #[serde(default, skip_serializing_if = "is_fixed")]
+    pub leader_detector: LeaderDetectorKind,
+}
+
+fn is_fixed(kind: &LeaderDetectorKind) -> bool {
+    *kind == LeaderDetectorKind::Fixed
 }
 
 impl ClusterSpec {
@@ -121,6 +129,7 @@ impl ClusterSpec {
             timer_rule: TimerRule::default(),
             timer_granularity_ms: 0.0,
             learners: Vec::new(),
+            leader_detector: LeaderDetectorKind::Fixed,
         }
     }
 }
@@ -599,6 +608,10 @@ pub struct SwarmSpec {
     /// Drawn after reads.
     #[serde(default)]
     pub membership_changes: [u32; 2],
+    /// Draw the followers' detector too: half the trials run the adaptive one, with 0 to 6
+    /// deviations. Drawn last, and only when set.
+    #[serde(default)]
+    pub draw_detector: bool,
     /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).
     #[serde(default)]
     pub clock_drift: f64,
@@ -985,6 +998,7 @@ impl Scenario {
             max_clock_drift: c.max_clock_drift,
             timer_rule: c.timer_rule,
             timer_granularity: ms(c.timer_granularity_ms),
+            leader_detector: c.leader_detector,
             seed,
             ..Config::new(id, (1..=c.nodes).map(NodeId))
         }

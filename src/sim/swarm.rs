@@ -14,7 +14,7 @@ use super::scenario::{
     Action, CrashPoint, NodeSpec, RoleTarget, Scenario, Side, Step, SwarmSpec, Target,
 };
 use super::world::point_wait;
-use crate::core::TimerRule;
+use crate::core::{LeaderDetectorKind, TimerRule};
 
 /// The scenario one trial runs: `base` with its cluster, settings and faults drawn from
 /// `trial_seed`, or `base` itself when it has no swarm section.
@@ -43,6 +43,10 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
     if spec.membership_changes[1] > 0 && s.cluster.nodes >= 2 && coin(&mut rng) {
         let n = s.cluster.nodes;
         s.cluster.learners = vec![1 + ((unit(&mut rng) * n as f64) as u64).min(n - 1)];
+    }
+    if spec.draw_detector && coin(&mut rng) {
+        let deviations = 6.0 * unit(&mut rng);
+        s.cluster.leader_detector = LeaderDetectorKind::Adaptive { deviations };
     }
     // Loss and late messages are faults too: they stop with the others, so liveness is judged
     // on a quiet network.

@@ -135,23 +135,29 @@ impl Draws {
         Draws { min, max, step, values, bins: [0; BINS], count: 0 }
     }
 
-    /// `node` drew `drawn` at a reset; it must lie in `[min, max]`, a whole number of steps
-    /// from `min` when timeouts have a granularity.
+    /// `node` drew `drawn` at a reset from a range starting at `from`: `min` for Raft's
+    /// range, later for a detector that waits longer (never earlier). The draw must lie in
+    /// `[from, from + (max - min)]`, a whole number of steps from `from` when timeouts have a
+    /// granularity, and is binned by its offset from `from`, so uniformity is judged for any
+    /// detector.
     pub(crate) fn record(
         &mut self,
         at: Instant,
         node: NodeId,
         drawn: Duration,
+        from: Duration,
     ) -> Result<(), Violation> {
         let broken =
             |detail: String| Violation { invariant: Invariant::RandomizedTimeouts, at, detail };
-        if drawn < self.min || drawn > self.max {
+        let to = from + (self.max - self.min);
+        if from < self.min || drawn < from || drawn > to {
             return Err(broken(format!(
-                "{node} armed a timeout of {drawn:?} at a reset, outside [{:?}, {:?}]",
-                self.min, self.max
+                "{node} armed a timeout of {drawn:?} at a reset, outside [{from:?}, {to:?}] \
+                 (the range may start late, never before {:?})",
+                self.min
             )));
         }
-        let offset = duration_nanos(drawn - self.min);
+        let offset = duration_nanos(drawn - from);
         if self.step > 0 {
             if offset % self.step != 0 {
                 return Err(broken(format!(
@@ -266,14 +272,25 @@ mod tests {
         let mut skewed = Draws::new(min, max, Duration::ZERO);
         for i in 0..1000u64 {
             let x = Duration::from_nanos((i * 7919) % 1000 * 150_000);
-            uniform.record(t(0), NodeId(1), min + x).unwrap();
-            skewed.record(t(0), NodeId(1), min + x / 2).unwrap();
+            uniform.record(t(0), NodeId(1), min + x, min).unwrap();
+            skewed.record(t(0), NodeId(1), min + x / 2, min).unwrap();
         }
         uniform.check(t(1)).unwrap();
         let v = skewed.check(t(1)).unwrap_err();
         assert_eq!(v.invariant, Invariant::RandomizedTimeouts);
-        let v = uniform.record(t(2), NodeId(3), Duration::from_millis(149)).unwrap_err();
+        let v = uniform.record(t(2), NodeId(3), Duration::from_millis(149), min).unwrap_err();
         assert_eq!(v.invariant, Invariant::RandomizedTimeouts);
+        // A detector's range may start late, and is judged from where it starts; never early.
+        let late = min + Duration::from_millis(25);
+        let mut shifted = Draws::new(min, max, Duration::ZERO);
+        for i in 0..1000u64 {
+            let x = Duration::from_nanos((i * 7919) % 1000 * 150_000);
+            shifted.record(t(0), NodeId(1), late + x, late).unwrap();
+        }
+        shifted.check(t(1)).unwrap();
+        let early = Duration::from_millis(140);
+        let v = shifted.record(t(2), NodeId(1), early, early).unwrap_err();
+        assert!(v.detail.contains("never before"), "{}", v.detail);
     }
 
     #[test]
@@ -283,19 +300,19 @@ mod tests {
         let mut even = Draws::new(min, max, step);
         let mut lopsided = Draws::new(min, max, step);
         for i in 0..1000u64 {
-            even.record(t(0), NodeId(1), min + step * (i % 2) as u32).unwrap();
-            lopsided.record(t(0), NodeId(1), min + step * u32::from(i % 4 == 0)).unwrap();
+            even.record(t(0), NodeId(1), min + step * (i % 2) as u32, min).unwrap();
+            lopsided.record(t(0), NodeId(1), min + step * u32::from(i % 4 == 0), min).unwrap();
         }
         even.check(t(1)).unwrap();
         assert_eq!(lopsided.check(t(1)).unwrap_err().invariant, Invariant::RandomizedTimeouts);
-        let off = even.record(t(2), NodeId(2), min + Duration::from_micros(500)).unwrap_err();
+        let off = even.record(t(2), NodeId(2), min + Duration::from_micros(500), min).unwrap_err();
         assert!(off.detail.contains("whole number"), "{}", off.detail);
 
         // More values than bins: 151 steps of 1 ms over [150, 300].
         let (min, max) = (Duration::from_millis(150), Duration::from_millis(300));
         let mut wide = Draws::new(min, max, step);
         for i in 0..15_100u64 {
-            wide.record(t(0), NodeId(1), min + step * (i * 7919 % 151) as u32).unwrap();
+            wide.record(t(0), NodeId(1), min + step * (i * 7919 % 151) as u32, min).unwrap();
         }
         wide.check(t(1)).unwrap();
     }

@@ -326,9 +326,12 @@ impl World<'_> {
     /// clock, may time out: its longest timeout converted by its clock, then one processing
     /// delay, the largest timer lateness, and a microsecond for rounding. Pauses are added by
     /// [`TimerWatch::pause`].
+    /// The latest real instant node `i`'s timer, reset at `local`, may fire: the top of the
+    /// range its timeout was drawn from (a detector may wait past the configured maximum).
     pub(super) fn timer_bound(&self, i: usize, local: Instant) -> Instant {
         let h = &self.hosts[i];
-        h.clock.real(local + self.timeout_max) + self.detection_slack(h)
+        let max = h.node.as_ref().map_or(self.timeout_max, |n| n.election_timeout_range().1);
+        h.clock.real(local + max) + self.detection_slack(h)
     }
 
     pub(super) fn detection_slack(&self, h: &Host) -> Duration {

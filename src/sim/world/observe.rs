@@ -102,7 +102,8 @@ impl World<'_> {
         let bound = self.timer_bound(i, local);
         let host = &mut self.hosts[i];
         host.timer.reset(local, bound);
-        if let Err(v) = self.draws.record(self.now, host.id, deadline - local) {
+        let from = host.node.as_ref().map_or(self.timeout_min, |n| n.election_timeout_range().0);
+        if let Err(v) = self.draws.record(self.now, host.id, deadline - local, from) {
             self.violation.get_or_insert(v);
         }
     }
