@@ -655,3 +655,21 @@ fn node_serves_its_metrics_as_prometheus_text() {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
 }
+
+#[test]
+fn node_takes_the_followers_detector_from_its_config_and_refuses_a_bad_one() {
+    let dir = temp("detector-node");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("node.toml");
+    let data = dir.join("data");
+    let text = format!(
+        "id = 1\nlisten = \"127.0.0.1:0\"\ndata_dir = {:?}\n\
+         leader_detector = {{ kind = \"adaptive\", deviations = -1 }}\n",
+        data.to_str().unwrap()
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = run(&["node", "--config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("deviations must be a finite number"), "{err}");
+}

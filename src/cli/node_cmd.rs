@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use raft_heartbeat::core::{Config, LogPosition, NodeId};
+use raft_heartbeat::core::{Config, LeaderDetectorKind, LogPosition, NodeId};
 use raft_heartbeat::runtime::{Driver, FaultyTransport, FileStore, TcpConfig, TcpTransport};
 use serde::Deserialize;
 
@@ -58,7 +58,8 @@ pub struct Args {
     metrics_addr: Option<SocketAddr>,
     /// A TOML file with the same settings (`id`, `listen`, `peers = { 2 = "addr" }`,
     /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`, `latency_ms`,
-    /// `loss`, `metrics_addr`).
+    /// `loss`, `metrics_addr`, and `leader_detector = { kind = "adaptive", deviations = 4 }`
+    /// for the followers' detector, which has no flag).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -77,6 +78,8 @@ struct FileConfig {
     latency_ms: Option<f64>,
     loss: Option<f64>,
     metrics_addr: Option<SocketAddr>,
+    #[serde(default)]
+    leader_detector: LeaderDetectorKind,
 }
 
 fn parse_peer(s: &str) -> Result<(u64, SocketAddr), String> {
@@ -153,6 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         election_timeout_min: Duration::from_millis(min),
         election_timeout_max: Duration::from_millis(max),
         seed,
+        leader_detector: file.leader_detector,
         ..Config::new(NodeId(id), members)
     };
     config.validate().context("invalid node settings")?;
