@@ -42,10 +42,6 @@ pub struct Node {
     voter: bool,
     /// Votes that make a majority of the voters.
     quorum: usize,
-    /// Acknowledgements from voting peers that make a majority with this node: one fewer than
-    /// `quorum` when it votes, `quorum` when a leader leads a membership without itself
-    /// (thesis §4.2.2).
-    acks_needed: usize,
     lease: Duration,
     rng: ChaCha8Rng,
 
@@ -124,8 +120,7 @@ impl Node {
             return Err(ConfigError::TermOutOfRange(hard_state.term));
         }
         let membership = config.membership();
-        let peers = peers_of(config.id, &membership);
-        let peer_voter: Vec<bool> = peers.iter().map(|&p| membership.is_voter(p)).collect();
+        let (peers, peer_voter) = peers_of(config.id, &membership);
         let voter = membership.is_voter(config.id);
         let rounds_kept = usize::try_from(
             duration_nanos(config.election_timeout_min) / duration_nanos(config.heartbeat_interval),
@@ -137,7 +132,6 @@ impl Node {
         rng.set_stream(config.id.0);
         let mut node = Node {
             quorum: membership.quorum(),
-            acks_needed: membership.quorum() - usize::from(voter),
             voter,
             lease: config.lease_duration(),
             rng,
@@ -407,17 +401,16 @@ impl Node {
         } else {
             membership.validate()?;
         }
-        let peers = peers_of(self.config.id, &membership);
+        let (peers, peer_voter) = peers_of(self.config.id, &membership);
         let old = std::mem::replace(&mut self.peers, peers);
-        self.peer_voter = self.peers.iter().map(|&p| membership.is_voter(p)).collect();
+        self.peer_voter = peer_voter;
         self.voter = membership.is_voter(self.config.id);
         self.quorum = membership.quorum();
-        self.acks_needed = self.quorum - usize::from(self.voter);
         let layout = self.peers.iter().zip(&self.peer_voter);
         self.lead.set_peers(
             layout.map(|(p, &voter)| (voter, old.binary_search(p).ok())),
             now,
-            self.acks_needed,
+            self.acks_needed(),
         );
         self.votes = VoteTally::new(self.peers.len());
         self.detector.peers_changed(&self.peers, now);
@@ -668,6 +661,13 @@ impl Node {
 
     fn peer_index(&self, id: NodeId) -> Option<usize> {
         self.peers.binary_search(&id).ok()
+    }
+
+    /// Acknowledgements from voting peers that make a majority with this node: one fewer than
+    /// `quorum` when it votes, `quorum` when a leader leads a membership without itself
+    /// (thesis §4.2.2).
+    fn acks_needed(&self) -> usize {
+        self.quorum - usize::from(self.voter)
     }
 
     fn is_voting_peer(&self, id: NodeId) -> bool {
@@ -921,13 +921,13 @@ impl Node {
     fn become_leader(&mut self, now: Instant) {
         self.set_role(Role::Leader);
         self.set_leader(Some(self.config.id));
-        self.lead.reset(now, self.acks_needed);
+        self.lead.reset(now, self.acks_needed());
         self.detector.reset(&self.peers, now);
         self.broadcast_heartbeat(now);
     }
 
     fn broadcast_heartbeat(&mut self, now: Instant) {
-        let round = self.lead.start_round(now, self.acks_needed);
+        let round = self.lead.start_round(now, self.acks_needed());
         let heartbeat = Heartbeat {
             term: self.hard.term,
             leader_last_log: self.last_log,
@@ -956,7 +956,7 @@ impl Node {
         let Some(index) = self.peer_index(from) else {
             return;
         };
-        self.lead.ack(index, now, sent_at, self.acks_needed);
+        self.lead.ack(index, now, sent_at, self.acks_needed());
         self.lead.record_arrival(index, now, self.config.election_timeout_min);
         if let Some(Verdict::Recovered) = self.detector.heartbeat_received(from, now) {
             self.events.push_back(Event::PeerRecovered { peer: from });
@@ -1084,10 +1084,11 @@ fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The members of `membership` other than `id`, sorted.
-fn peers_of(id: NodeId, membership: &Membership) -> Vec<NodeId> {
+/// The members of `membership` other than `id`, sorted, and whether each votes.
+fn peers_of(id: NodeId, membership: &Membership) -> (Vec<NodeId>, Vec<bool>) {
     let all = membership.voters.iter().chain(&membership.learners);
     let mut peers: Vec<NodeId> = all.copied().filter(|&m| m != id).collect();
     peers.sort_unstable();
-    peers
+    let voter = peers.iter().map(|&p| membership.is_voter(p)).collect();
+    (peers, voter)
 }
