@@ -58,8 +58,9 @@ pub struct Args {
     metrics_addr: Option<SocketAddr>,
     /// A TOML file with the same settings (`id`, `listen`, `peers = { 2 = "addr" }`,
     /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`, `latency_ms`,
-    /// `loss`, `metrics_addr`, and `leader_detector = { kind = "adaptive", deviations = 4 }`
-    /// for the followers' detector, which has no flag).
+    /// `loss`, `metrics_addr`, and, with no flag, `leader_detector = { kind = "adaptive",
+    /// deviations = 4 }` for the followers' detector and `election_timeout_floor_ms` for the
+    /// shortest timeout it may draw, the same on every node).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -80,6 +81,7 @@ struct FileConfig {
     metrics_addr: Option<SocketAddr>,
     #[serde(default)]
     leader_detector: LeaderDetectorKind,
+    election_timeout_floor_ms: Option<u64>,
 }
 
 fn parse_peer(s: &str) -> Result<(u64, SocketAddr), String> {
@@ -157,6 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         election_timeout_max: Duration::from_millis(max),
         seed,
         leader_detector: file.leader_detector,
+        election_timeout_floor: file.election_timeout_floor_ms.map(Duration::from_millis),
         ..Config::new(NodeId(id), members)
     };
     config.validate().context("invalid node settings")?;

@@ -62,8 +62,15 @@ pub struct Config {
     pub timer_granularity: Duration,
     /// How a follower decides its leader failed: Raft's randomized range after every contact
     /// (the default), or a timeout that adapts to the observed heartbeat gaps, never below
-    /// `election_timeout_min`.
+    /// the floor.
     pub leader_detector: LeaderDetectorKind,
+    /// The shortest silence after which any detector may suspect the leader: `None` (the
+    /// default) means `election_timeout_min`. A lower floor lets an adaptive detector fire
+    /// sooner than the configured range on a steady network, and shrinks the leader's lease
+    /// with it (the lease is the floor less the drift margin), so every node of a cluster must
+    /// be configured with the same floor. Must lie in `(heartbeat_interval,
+    /// election_timeout_min]`. See docs/architecture.md, "The promise".
+    pub election_timeout_floor: Option<Duration>,
     /// Seed of this node's random generator (ChaCha8, stream = node id). A restart with a
     /// persisted hard state mixes that hard state (term, vote) and the restart's `now` into
     /// it, so a member restarted after its term or vote changed does not replay its last
@@ -120,6 +127,15 @@ impl Config {
                 max: self.election_timeout_max,
             });
         }
+        if let Some(floor) = self.election_timeout_floor {
+            if floor <= self.heartbeat_interval || floor > self.election_timeout_min {
+                return Err(ConfigError::FloorOutOfRange {
+                    floor,
+                    heartbeat_interval: self.heartbeat_interval,
+                    election_timeout_min: self.election_timeout_min,
+                });
+            }
+        }
         if !self.timer_granularity.is_zero() {
             let step = duration_nanos(self.timer_granularity);
             for (name, bound) in [
@@ -153,16 +169,24 @@ impl Config {
         }
         if self.leader_lease && self.lease_duration().is_zero() {
             return Err(ConfigError::NoPositiveLease {
-                election_timeout_min: self.election_timeout_min,
+                floor: self.timeout_floor(),
                 max_clock_drift: self.max_clock_drift,
             });
         }
         Ok(())
     }
 
-    /// How long a lease lasts from the send time of a round acknowledged by a majority.
+    /// The shortest silence after which a follower may suspect its leader: the configured
+    /// [`election_timeout_floor`](Self::election_timeout_floor), or `election_timeout_min`.
+    /// Every voter promises not to vote for at least this long after acknowledging a leader.
+    pub fn timeout_floor(&self) -> Duration {
+        self.election_timeout_floor.unwrap_or(self.election_timeout_min)
+    }
+
+    /// How long a lease lasts from the send time of a round acknowledged by a majority: the
+    /// [`timeout_floor`](Self::timeout_floor) less the drift margin.
     pub fn lease_duration(&self) -> Duration {
-        let min = duration_nanos(self.election_timeout_min);
+        let min = duration_nanos(self.timeout_floor());
         // Round the margin up, so the lease errs on the short side. The float-to-int cast
         // saturates, so an absurd drift gives a zero lease, which `validate` rejects.
         let margin = (min as f64 * self.max_clock_drift).ceil() as u64;
@@ -198,6 +222,7 @@ impl Default for Config {
             timer_rule: TimerRule::Figure2,
             timer_granularity: Duration::ZERO,
             leader_detector: LeaderDetectorKind::Fixed,
+            election_timeout_floor: None,
             seed: 0,
         }
     }
@@ -257,14 +282,27 @@ pub enum ConfigError {
     /// A lease is only safe when voters refuse to vote while they hear from a leader.
     #[error("leader_lease requires leader_stickiness: without it a new leader can be elected while the old lease runs")]
     LeaseWithoutStickiness,
-    /// The drift bound leaves no time for a lease.
+    /// The floor is not above the heartbeat interval, or above the range's minimum.
     #[error(
-        "election_timeout_min ({election_timeout_min:?}) reduced by max_clock_drift \
-         ({max_clock_drift}) leaves no positive lease"
+        "election_timeout_floor ({floor:?}) must be greater than heartbeat_interval \
+         ({heartbeat_interval:?}) and at most election_timeout_min ({election_timeout_min:?})"
     )]
-    NoPositiveLease {
+    FloorOutOfRange {
+        /// The configured floor.
+        floor: Duration,
+        /// The configured heartbeat interval.
+        heartbeat_interval: Duration,
         /// The configured minimum election timeout.
         election_timeout_min: Duration,
+    },
+    /// The drift bound leaves no time for a lease.
+    #[error(
+        "the timeout floor ({floor:?}) reduced by max_clock_drift ({max_clock_drift}) leaves \
+         no positive lease"
+    )]
+    NoPositiveLease {
+        /// The timeout floor the lease is taken from.
+        floor: Duration,
         /// The configured drift bound.
         max_clock_drift: f64,
     },
@@ -277,6 +315,10 @@ pub enum ConfigError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
 
     fn three() -> Config {
         Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)])
@@ -338,6 +380,30 @@ mod tests {
         assert!(matches!(c.validate(), Err(ConfigError::NoPositiveLease { .. })));
         let c = Config { max_clock_drift: 0.1, ..three() };
         assert_eq!(c.lease_duration(), Duration::from_millis(135));
+    }
+
+    #[test]
+    fn a_lower_floor_shrinks_the_lease_with_it_thesis_6_4_1() {
+        let c = Config { max_clock_drift: 0.1, election_timeout_floor: Some(ms(80)), ..three() };
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.timeout_floor(), ms(80));
+        assert_eq!(c.lease_duration(), ms(72), "the floor less the drift margin, not the minimum");
+        let c = Config { election_timeout_floor: Some(ms(150)), ..three() };
+        assert_eq!(
+            c.lease_duration(),
+            three().lease_duration(),
+            "a floor at the minimum changes nothing"
+        );
+    }
+
+    #[test]
+    fn the_floor_must_lie_above_the_heartbeat_and_at_most_the_minimum() {
+        for bad in [ms(0), ms(50), ms(151)] {
+            let c = Config { election_timeout_floor: Some(bad), ..three() };
+            assert!(matches!(c.validate(), Err(ConfigError::FloorOutOfRange { .. })), "{bad:?}");
+        }
+        let c = Config { election_timeout_floor: Some(ms(51)), ..three() };
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]

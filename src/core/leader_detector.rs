@@ -4,9 +4,12 @@
 //!
 //! The node draws each timeout after a contact uniformly from the range the detector gives,
 //! so the randomization that breaks split votes (Raft §5.2) survives every detector, and it
-//! clamps the range's start to at least `election_timeout_min`: the stickiness window and the
-//! leader's lease rest on no voter campaigning sooner (docs/architecture.md). A detector may
-//! therefore wait longer than the configured range, never shorter.
+//! clamps the range's start to at least the timeout floor ([`Config::timeout_floor`], by
+//! default `election_timeout_min`): the stickiness window and the leader's lease rest on no
+//! voter campaigning sooner (docs/architecture.md). A detector may therefore wait longer than
+//! the configured range, and shorter only down to the floor.
+//!
+//! [`Config::timeout_floor`]: crate::core::Config::timeout_floor
 
 use std::time::Duration;
 
@@ -25,7 +28,7 @@ pub enum LeaderDetectorKind {
     Fixed,
     /// A timeout that follows the observed heartbeat gaps: it starts at their mean plus
     /// `deviations` standard deviations over the latest 64 (Jacobson's retransmission timer,
-    /// and Dynatune's idea), never below `election_timeout_min`, and spreads as wide as the
+    /// and Dynatune's idea), never below the timeout floor, and spreads as wide as the
     /// configured range. Until 8 gaps are seen, the configured range.
     Adaptive {
         /// Standard deviations above the mean gap.
@@ -45,17 +48,22 @@ pub(crate) trait LeaderDetector: std::fmt::Debug + Send {
     fn timeout_range(&self) -> (Duration, Duration);
 }
 
-/// Builds the detector `kind` for the configured range `[min, max]`.
+/// Builds the detector `kind` for the configured range `[min, max]` and timeout `floor`.
 pub(crate) fn build(
     kind: LeaderDetectorKind,
     min: Duration,
     max: Duration,
+    floor: Duration,
 ) -> Box<dyn LeaderDetector> {
     match kind {
         LeaderDetectorKind::Fixed => Box::new(Fixed { min, max }),
-        LeaderDetectorKind::Adaptive { deviations } => {
-            Box::new(Adaptive { min, spread: max - min, deviations, gaps: Arrivals::default() })
-        }
+        LeaderDetectorKind::Adaptive { deviations } => Box::new(Adaptive {
+            min,
+            floor,
+            spread: max - min,
+            deviations,
+            gaps: Arrivals::default(),
+        }),
     }
 }
 
@@ -81,6 +89,7 @@ const ADAPTIVE_WARMUP: u64 = 8;
 #[derive(Debug)]
 struct Adaptive {
     min: Duration,
+    floor: Duration,
     spread: Duration,
     deviations: f64,
     gaps: Arrivals,
@@ -102,7 +111,7 @@ impl LeaderDetector for Adaptive {
             return (self.min, self.min + self.spread);
         };
         let start = (mean + self.deviations * deviation).min(u64::MAX as f64 / 4.0) as u64;
-        let start = Duration::from_nanos(start).max(self.min);
+        let start = Duration::from_nanos(start).max(self.floor);
         (start, start.saturating_add(self.spread))
     }
 }
@@ -115,34 +124,49 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// Feeds `count` heartbeats to `d`, gaps alternating `even` and `odd` ms, from `t` on.
+    fn beat(d: &mut Box<dyn LeaderDetector>, t: &mut Instant, count: u32, even: u64, odd: u64) {
+        for i in 0..count {
+            *t = *t + ms(if i % 2 == 0 { even } else { odd });
+            d.heartbeat(*t);
+        }
+    }
+
     #[test]
     fn the_fixed_detector_is_rafts_range() {
-        let d = build(LeaderDetectorKind::Fixed, ms(150), ms(300));
+        let d = build(LeaderDetectorKind::Fixed, ms(150), ms(300), ms(150));
         assert_eq!(d.timeout_range(), (ms(150), ms(300)));
     }
 
     #[test]
     fn the_adaptive_detector_follows_the_gaps_but_never_starts_below_the_minimum() {
-        let mut d = build(LeaderDetectorKind::Adaptive { deviations: 4.0 }, ms(150), ms(300));
+        let mut d =
+            build(LeaderDetectorKind::Adaptive { deviations: 4.0 }, ms(150), ms(300), ms(150));
         let mut t = Instant::ZERO;
-        for _ in 0..5 {
-            t = t + ms(50);
-            d.heartbeat(t);
-        }
+        beat(&mut d, &mut t, 5, 50, 50);
         assert_eq!(d.timeout_range(), (ms(150), ms(300)), "the configured range until warmed up");
         // Steady 50 ms gaps: mean plus four deviations is 50 ms, below the floor.
-        for _ in 0..40 {
-            t = t + ms(50);
-            d.heartbeat(t);
-        }
+        beat(&mut d, &mut t, 40, 50, 50);
         assert_eq!(d.timeout_range(), (ms(150), ms(300)));
         // Every other heartbeat lost: gaps of 50 and 100 ms, mean 75, deviation 25: 175 ms.
-        for i in 0..64 {
-            t = t + ms(if i % 2 == 0 { 50 } else { 100 });
-            d.heartbeat(t);
-        }
+        beat(&mut d, &mut t, 64, 50, 100);
         assert_eq!(d.timeout_range(), (ms(175), ms(325)), "as wide as the configured range");
         d.reset();
         assert_eq!(d.timeout_range(), (ms(150), ms(300)), "a new leader starts afresh");
+    }
+
+    #[test]
+    fn below_the_minimum_the_adaptive_detector_stops_at_the_floor() {
+        let kind = LeaderDetectorKind::Adaptive { deviations: 4.0 };
+        let mut d = build(kind, ms(150), ms(300), ms(80));
+        let mut t = Instant::ZERO;
+        beat(&mut d, &mut t, 7, 50, 50);
+        assert_eq!(d.timeout_range(), (ms(150), ms(300)), "the configured range until warmed up");
+        // Steady 50 ms gaps with 5 ms of jitter: mean 52.5, deviation 2.5, start 62.5 ms.
+        beat(&mut d, &mut t, 64, 50, 55);
+        assert_eq!(d.timeout_range(), (ms(80), ms(230)), "no lower than the floor");
+        // Gaps of 50 and 70 ms: mean 60, deviation 10, start 100 ms, between floor and minimum.
+        beat(&mut d, &mut t, 64, 50, 70);
+        assert_eq!(d.timeout_range(), (ms(100), ms(250)));
     }
 }

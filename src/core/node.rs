@@ -55,9 +55,10 @@ pub struct Node {
     election_deadline: Instant,
     last_leader_contact: Option<Instant>,
     /// No vote and no pre-vote is granted before this instant (thesis §4.2.3, LogCabin's
-    /// `withholdVotesUntil`): one minimum election timeout after the latest accepted leader
-    /// contact, or after a restart. Learning a higher term never moves it back; this is what
-    /// the lease of §6.4.1 rests on (see `votes_withheld`).
+    /// `withholdVotesUntil`): after the latest accepted leader contact, as long as the timeout
+    /// drawn then could last at its shortest, capped at a minimum election timeout and never
+    /// below the floor; after a restart, one minimum election timeout. Learning a higher term
+    /// never moves it back; this is what the lease of §6.4.1 rests on (see `votes_withheld`).
     withhold_votes_until: Option<Instant>,
     votes: VoteTally,
     lead: LeaderState,
@@ -155,6 +156,7 @@ impl Node {
                 config.leader_detector,
                 config.election_timeout_min,
                 config.election_timeout_max,
+                config.timeout_floor(),
             ),
             last_log,
             leader_last_log: None,
@@ -730,12 +732,15 @@ impl Node {
         self.leader_arrivals.record(now, self.election_deadline - self.timer_started);
         self.leader_detector.heartbeat(now);
         self.last_leader_contact = Some(now);
-        let fence = now + self.config.election_timeout_min;
-        self.withhold_votes_until = Some(self.withhold_votes_until.map_or(fence, |u| u.max(fence)));
-        // The detector decides how long a silence to wait for, never below the minimum: the
-        // window above is what a voter promised, and campaigning sooner would gain nothing.
+        // The detector decides how long a silence to wait for, never below the floor, which
+        // every voter's promise and the leader's lease rest on. The voter promises to refuse
+        // votes until its own timer could fire (capped at the minimum, which is as long as a
+        // lease can ever rely on): a longer window would refuse the candidates that its
+        // detector and its peers' already let campaign, a shorter one would break the lease.
         let (lo, hi) = self.leader_detector.timeout_range();
-        let lo = lo.max(self.config.election_timeout_min);
+        let lo = lo.max(self.config.timeout_floor());
+        let fence = now + lo.min(self.config.election_timeout_min);
+        self.withhold_votes_until = Some(self.withhold_votes_until.map_or(fence, |u| u.max(fence)));
         self.draw_timeout(now, lo, hi.max(lo));
         if leader_commit > self.leader_commit {
             self.leader_commit = leader_commit;
@@ -761,9 +766,9 @@ impl Node {
     }
 
     /// Whether this node must refuse votes and pre-votes at `now` (thesis §4.2.3, §9.6): it
-    /// accepted a leader's contact (or restarted) less than a minimum election timeout ago, on
-    /// its own clock, whatever terms it has learned since; or it leads and has heard from a
-    /// majority within that time.
+    /// accepted a leader's contact (or restarted) within the window it promised then (at least
+    /// the timeout floor), on its own clock, whatever terms it has learned since; or it leads
+    /// and has heard from a majority within a minimum election timeout.
     ///
     /// The window is kept in `withhold_votes_until`, not derived from "a known leader": a late
     /// response of a higher term clears the known leader without making the leader's lease any

@@ -17,7 +17,8 @@ pub enum Invariant {
     ElectionSafety,
     /// No two nodes hold a valid lease at the same real time (thesis §6.4.1).
     LeaseSafety,
-    /// No node times out less than `election_timeout_min` (by its own clock) after the latest
+    /// No node times out less than the timeout floor (`election_timeout_min` unless
+    /// `election_timeout_floor` is set; by its own clock) after the latest
     /// reset of its timer that the timer rule explains (an accepted heartbeat, a granted vote,
     /// a campaign, a step-down).
     NoEarlyTimeout,
@@ -25,11 +26,12 @@ pub enum Invariant {
     /// `election_timeout_max / clock_rate` (plus pauses, processing and timer lateness) of the
     /// latest reset the timer rule explains: so after a leader crashes, its followers notice.
     DetectionBound,
-    /// Every timeout drawn at a reset lies in `[min, max]`, and over a trial the draws are
+    /// Every timeout drawn at a reset lies in the range it was drawn from (`[min, max]`, or a
+    /// detector's range as wide, starting no earlier than the floor), and over a trial the draws are
     /// uniform (Dvoretzky–Kiefer–Wolfowitz bound, α = 10⁻⁹).
     RandomizedTimeouts,
-    /// No node grants a pre-vote, nor with leader stickiness a vote, within
-    /// `election_timeout_min` (on its own clock) of accepting a leader's heartbeat, whatever it
+    /// No node grants a pre-vote, nor with leader stickiness a vote, within the timeout floor
+    /// (on its own clock) of accepting a leader's heartbeat, whatever it
     /// learned since (thesis §4.2.3, §9.6): the window the leader lease relies on.
     LeaderStickiness,
     /// Every new leader's log is at least as up to date as that of each voter that granted it

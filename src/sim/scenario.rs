@@ -108,6 +108,11 @@ pub struct ClusterSpec {
     /// the default) or `{ kind = "adaptive", deviations = K }`.
     #[serde(default, skip_serializing_if = "is_fixed")]
     pub leader_detector: LeaderDetectorKind,
+    /// The shortest silence a detector may suspect the leader after, ms, in
+    /// `(heartbeat_ms, election_timeout_ms[0]]`; unset, the range's minimum. A lower floor lets
+    /// an adaptive detector fire sooner and shortens the lease with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub election_timeout_floor_ms: Option<f64>,
 }
 
 fn is_fixed(kind: &LeaderDetectorKind) -> bool {
@@ -130,6 +135,7 @@ impl ClusterSpec {
             timer_granularity_ms: 0.0,
             learners: Vec::new(),
             leader_detector: LeaderDetectorKind::Fixed,
+            election_timeout_floor_ms: None,
         }
     }
 }
@@ -720,6 +726,10 @@ impl Scenario {
             ("cluster.election_timeout_ms[0]", self.cluster.election_timeout_ms[0]),
             ("cluster.election_timeout_ms[1]", self.cluster.election_timeout_ms[1]),
             ("cluster.timer_granularity_ms", self.cluster.timer_granularity_ms),
+            (
+                "cluster.election_timeout_floor_ms",
+                self.cluster.election_timeout_floor_ms.unwrap_or(0.0),
+            ),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return invalid(field, format!("must be a non-negative number, got {v}"));
@@ -999,6 +1009,7 @@ impl Scenario {
             timer_rule: c.timer_rule,
             timer_granularity: ms(c.timer_granularity_ms),
             leader_detector: c.leader_detector,
+            election_timeout_floor: c.election_timeout_floor_ms.map(ms),
             seed,
             ..Config::new(id, (1..=c.nodes).map(NodeId))
         }

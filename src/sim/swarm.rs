@@ -47,6 +47,13 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
     if spec.draw_detector && coin(&mut rng) {
         let deviations = 6.0 * unit(&mut rng);
         s.cluster.leader_detector = LeaderDetectorKind::Adaptive { deviations };
+        if coin(&mut rng) {
+            // Anywhere in (heartbeat, min]: the lease shrinks with the floor, and a floor near
+            // the heartbeat interval tests the promise where it is tightest.
+            let [min, _] = s.cluster.election_timeout_ms;
+            let floor = min - (min - s.cluster.heartbeat_ms) * unit(&mut rng);
+            s.cluster.election_timeout_floor_ms = Some(floor);
+        }
     }
     // Loss and late messages are faults too: they stop with the others, so liveness is judged
     // on a quiet network.
@@ -57,7 +64,9 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
     }
     s.timeline.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
     if let Some(window) = base.check.liveness_within_ms {
-        if timing.rule_holds() {
+        // The timing drawn before late messages (which stop with the faults), with the floor.
+        let floor = s.cluster.election_timeout_floor_ms.unwrap_or(timing.min_timeout);
+        if (Timing { floor, ..timing }).rule_holds() {
             // Enough election rounds for a randomized election to end, however long a round is.
             let window = window.max(LIVENESS_ROUNDS * timing.max_timeout);
             s.check.liveness_within_ms = Some(window);
@@ -163,10 +172,13 @@ fn draw_nodes(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &mut Scenario) {
 const LONGEST_LOG: u64 = 100;
 
 /// The timing a drawn trial runs with, and whether it satisfies Raft's timing rule.
+#[derive(Clone, Copy)]
 struct Timing {
     heartbeat: f64,
     min_timeout: f64,
     max_timeout: f64,
+    /// The shortest timeout any detector may draw.
+    floor: f64,
     /// Round trip of a protocol message, at the 99.9th percentile of the link's latency, plus
     /// the slowest disk write a vote waits for.
     round_trip: f64,
@@ -196,20 +208,22 @@ impl Timing {
             heartbeat: s.cluster.heartbeat_ms,
             min_timeout: s.cluster.election_timeout_ms[0],
             max_timeout: s.cluster.election_timeout_ms[1],
+            floor: s.cluster.election_timeout_floor_ms.unwrap_or(s.cluster.election_timeout_ms[0]),
             round_trip: 2.0 * one_way + disk,
             drift,
         }
     }
 
     /// Raft's timing rule, `round trip < heartbeat interval < election timeout`, with the
-    /// margins liveness needs: the interval exceeds a round trip; the shortest timeout on the
-    /// fastest clock outlasts the interval on the slowest clock plus a round trip (no follower
-    /// times out on a healthy leader); and the timeouts are spread over at least two round trips
-    /// (so a split vote ends with one candidate ahead by a round trip, thesis §9.3).
+    /// margins liveness needs: the interval exceeds a round trip; the shortest timeout any
+    /// detector may draw (the floor) on the fastest clock outlasts the interval on the slowest
+    /// clock plus a round trip (no follower times out on a healthy leader); and the timeouts are
+    /// spread over at least two round trips (so a split vote ends with one candidate ahead by a
+    /// round trip, thesis §9.3).
     fn rule_holds(&self) -> bool {
         let (fast, slow) = (1.0 + self.drift, 1.0 - self.drift);
         self.heartbeat > self.round_trip
-            && self.min_timeout / fast > self.heartbeat / slow + self.round_trip
+            && self.floor / fast > self.heartbeat / slow + self.round_trip
             && self.max_timeout - self.min_timeout >= 2.0 * self.round_trip
     }
 }
@@ -522,6 +536,10 @@ faults_until_ms = 5000
         assert!(some(&|s| s.cluster.timer_rule == TimerRule::Figure2));
         assert!(some(&|s| s.cluster.election_timeout_ms[0] == s.cluster.election_timeout_ms[1]));
         assert!(some(&|s| s.check.liveness_within_ms.is_some()));
+        // Floors below the minimum, some near enough the heartbeat to break the timing rule.
+        let floor = |s: &Scenario| s.cluster.election_timeout_floor_ms;
+        assert!(some(&|s| floor(s).is_some_and(|f| f < s.cluster.election_timeout_ms[0])));
+        assert!(some(&|s| floor(s).is_some() && s.check.liveness_within_ms.is_some()));
         assert!(some(&|s| s.nodes.iter().any(|n| n.log_index.is_some_and(|i| i < LONGEST_LOG))));
         assert!(drawn.iter().all(|s| !s.cluster.leader_lease || s.cluster.leader_stickiness));
         // Clock rates reach the edge the lease's bound allows, and never pass it.

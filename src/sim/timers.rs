@@ -6,12 +6,14 @@
 //! vote, a campaign, a leader's or, under etcd's rule, a candidate's step-down, a boot) and
 //! derives from them three checks:
 //!
-//! - *no early timeout*: a node times out no sooner than `election_timeout_min`, on its own
-//!   clock, after the latest reset the rule explains;
+//! - *no early timeout*: a node times out no sooner than the timeout floor
+//!   (`election_timeout_min` unless a lower floor is configured), on its own clock, after the
+//!   latest reset the rule explains;
 //! - *detection bound*: a follower or candidate times out, or is reset again, within
 //!   `election_timeout_max` of that reset (converted to real time by its clock rate), plus any
 //!   pause, one processing delay, the largest timer lateness and a microsecond of rounding;
-//! - *randomized timeouts*: each timeout drawn at such a reset lies in `[min, max]`, and over a
+//! - *randomized timeouts*: each timeout drawn at such a reset lies in `[min, max]` (or a
+//!   detector's range as wide, starting no earlier than the floor), and over a
 //!   trial the draws are uniform, within the Dvoretzky–Kiefer–Wolfowitz bound at α = 10⁻⁹.
 //!
 //! A core that resets its timer where the rule does not, or fails to where it does, breaks one
@@ -120,6 +122,8 @@ impl TimerWatch {
 pub(crate) struct Draws {
     min: Duration,
     max: Duration,
+    /// The earliest a range may start (the configured timeout floor; `min` unless set).
+    floor: Duration,
     /// Zero for continuous draws, or the step every draw is a multiple of.
     step: u64,
     /// How many distinct values a draw can take with a step (unused without one).
@@ -132,11 +136,16 @@ impl Draws {
     pub(crate) fn new(min: Duration, max: Duration, granularity: Duration) -> Self {
         let step = duration_nanos(granularity);
         let values = duration_nanos(max - min).checked_div(step).map_or(0, |n| n + 1);
-        Draws { min, max, step, values, bins: [0; BINS], count: 0 }
+        Draws { min, max, floor: min, step, values, bins: [0; BINS], count: 0 }
+    }
+
+    /// Lets a detector's range start as early as `floor` (at most `min`).
+    pub(crate) fn with_floor(self, floor: Duration) -> Self {
+        Draws { floor: floor.min(self.min), ..self }
     }
 
     /// `node` drew `drawn` at a reset from a range starting at `from`: `min` for Raft's
-    /// range, later for a detector that waits longer (never earlier). The draw must lie in
+    /// range, later or (down to the floor) earlier for a detector. The draw must lie in
     /// `[from, from + (max - min)]`, a whole number of steps from `from` when timeouts have a
     /// granularity, and is binned by its offset from `from`, so uniformity is judged for any
     /// detector.
@@ -150,11 +159,11 @@ impl Draws {
         let broken =
             |detail: String| Violation { invariant: Invariant::RandomizedTimeouts, at, detail };
         let to = from + (self.max - self.min);
-        if from < self.min || drawn < from || drawn > to {
+        if from < self.floor || drawn < from || drawn > to {
             return Err(broken(format!(
                 "{node} armed a timeout of {drawn:?} at a reset, outside [{from:?}, {to:?}] \
                  (the range may start late, never before {:?})",
-                self.min
+                self.floor
             )));
         }
         let offset = duration_nanos(drawn - from);

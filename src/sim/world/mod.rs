@@ -106,7 +106,8 @@ pub struct World<'a> {
     committed: usize,
     /// The cluster's timing, as the core sees it.
     heartbeat_interval: Duration,
-    timeout_min: Duration,
+    /// The shortest silence any node may time out after ([`crate::core::Config::timeout_floor`]).
+    timeout_floor: Duration,
     timeout_max: Duration,
     /// The latest a timer fires after its deadline.
     max_lateness: Duration,
@@ -164,7 +165,7 @@ impl<'a> World<'a> {
             membership_entries: vec![LogPosition::default()],
             committed: 0,
             heartbeat_interval: timing.heartbeat_interval,
-            timeout_min: timing.election_timeout_min,
+            timeout_floor: timing.timeout_floor(),
             timeout_max: timing.election_timeout_max,
             max_lateness: ms(scenario.network.timer_jitter.max_ms().unwrap_or(0.0)),
             now: Instant::ZERO,
@@ -183,7 +184,8 @@ impl<'a> World<'a> {
                 timing.election_timeout_min,
                 timing.election_timeout_max,
                 timing.timer_granularity,
-            ),
+            )
+            .with_floor(timing.timeout_floor()),
             failover: None,
             last_leader: None,
             liveness_pending: false,

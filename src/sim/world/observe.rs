@@ -102,7 +102,7 @@ impl World<'_> {
         let bound = self.timer_bound(i, local);
         let host = &mut self.hosts[i];
         host.timer.reset(local, bound);
-        let from = host.node.as_ref().map_or(self.timeout_min, |n| n.election_timeout_range().0);
+        let from = host.node.as_ref().map_or(self.timeout_floor, |n| n.election_timeout_range().0);
         if let Err(v) = self.draws.record(self.now, host.id, deadline - local, from) {
             self.violation.get_or_insert(v);
         }
@@ -125,7 +125,7 @@ impl World<'_> {
             what,
             local,
             contact,
-            self.timeout_min,
+            self.timeout_floor,
         ) {
             self.violation.get_or_insert(v);
         }
@@ -200,7 +200,7 @@ impl World<'_> {
             Event::ElectionTimeout { .. } => {
                 let local = self.local(i);
                 if let Err(v) =
-                    self.hosts[i].timer.check_fire(self.now, id, local, self.timeout_min)
+                    self.hosts[i].timer.check_fire(self.now, id, local, self.timeout_floor)
                 {
                     self.violation.get_or_insert(v);
                 }
