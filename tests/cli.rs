@@ -673,3 +673,24 @@ fn node_takes_the_followers_detector_from_its_config_and_refuses_a_bad_one() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("deviations must be a finite number"), "{err}");
 }
+
+#[test]
+fn node_refuses_a_timeout_floor_outside_heartbeat_and_minimum_timeout_raft_5_6() {
+    let dir = temp("floor-node");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    for floor in [50, 151] {
+        let file = dir.join(format!("node-{floor}.toml"));
+        let text = format!(
+            "id = 1\nlisten = \"127.0.0.1:0\"\ndata_dir = {:?}\nheartbeat_ms = 50\n\
+             election_ms = [150, 300]\nleader_detector = {{ kind = \"adaptive\", deviations = 4 }}\n\
+             election_timeout_floor_ms = {floor}\n",
+            data.to_str().unwrap()
+        );
+        std::fs::write(&file, text).unwrap();
+        let out = run(&["node", "--config", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "floor {floor}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("election_timeout_floor"), "floor {floor}: {err}");
+    }
+}
