@@ -164,6 +164,11 @@ impl Config {
                 return Err(ConfigError::DetectorDeviations(deviations));
             }
         }
+        if let LeaderDetectorKind::Phi { threshold } = self.leader_detector {
+            if !(threshold.is_finite() && threshold > 0.0) {
+                return Err(ConfigError::PhiThreshold(threshold));
+            }
+        }
         if self.leader_lease && !self.leader_stickiness {
             return Err(ConfigError::LeaseWithoutStickiness);
         }
@@ -279,6 +284,9 @@ pub enum ConfigError {
     /// The adaptive detector's deviations are negative or not finite.
     #[error("leader_detector's deviations must be a finite number of at least 0, got {0}")]
     DetectorDeviations(f64),
+    /// The phi detector's threshold is not a finite number above 0.
+    #[error("leader_detector's phi threshold must be a finite number above 0, got {0}")]
+    PhiThreshold(f64),
     /// A lease is only safe when voters refuse to vote while they hear from a leader.
     #[error("leader_lease requires leader_stickiness: without it a new leader can be elected while the old lease runs")]
     LeaseWithoutStickiness,

@@ -34,6 +34,16 @@ pub enum LeaderDetectorKind {
         /// Standard deviations above the mean gap.
         deviations: f64,
     },
+    /// The phi accrual detector (Hayashibara et al. 2004, as Akka runs it): the suspicion
+    /// `φ(t) = −log10 P(a gap longer than t)` under a normal fit of the latest 64 gaps, with
+    /// the deviation at least a tenth of the mean (Akka's 100 ms `min-std-deviation` for its 1 s
+    /// interval). φ only rises with the silence, so "campaign when φ reaches `threshold`" is a
+    /// timeout, the silence at which it does; never below the timeout floor, spread as wide as
+    /// the configured range. Until 8 gaps are seen, the configured range.
+    Phi {
+        /// The φ at which the follower suspects its leader (Akka's default is 8, Cassandra's 8).
+        threshold: f64,
+    },
 }
 
 /// The follower's view of its leader's liveness.
@@ -62,9 +72,35 @@ pub(crate) fn build(
             floor,
             spread: max - min,
             deviations,
+            min_deviation: 0.0,
+            gaps: Arrivals::default(),
+        }),
+        LeaderDetectorKind::Phi { threshold } => Box::new(Adaptive {
+            min,
+            floor,
+            spread: max - min,
+            deviations: phi_deviations(threshold),
+            min_deviation: PHI_MIN_DEVIATION,
             gaps: Arrivals::default(),
         }),
     }
+}
+
+/// The smallest deviation the phi detector assumes, as a share of the mean gap.
+const PHI_MIN_DEVIATION: f64 = 0.1;
+
+/// Where a normal gap distribution's tail reaches `φ = threshold`, in standard deviations above
+/// the mean: the root `y` of `φ(y) = log10(1 + e^(y (1.5976 + 0.070566 y²)))`, Akka's logistic
+/// approximation of the normal tail, solved in closed form (Cardano: the cubic rises, so it has
+/// one real root).
+fn phi_deviations(threshold: f64) -> f64 {
+    const A: f64 = 0.070566;
+    const B: f64 = 1.5976;
+    // ln(10^θ − 1), without overflow for a large θ.
+    let c = threshold * std::f64::consts::LN_10 + (-(10f64.powf(-threshold))).ln_1p();
+    let (p, q) = (B / A, -c / A);
+    let root = (q * q / 4.0 + p * p * p / 27.0).sqrt();
+    (-q / 2.0 + root).cbrt() + (-q / 2.0 - root).cbrt()
 }
 
 #[derive(Debug)]
@@ -86,12 +122,16 @@ impl LeaderDetector for Fixed {
 /// Gaps the adaptive detector needs before it adapts.
 const ADAPTIVE_WARMUP: u64 = 8;
 
+/// The adaptive detector, and the phi detector, which is the adaptive one with `deviations`
+/// from its threshold and a deviation of at least [`PHI_MIN_DEVIATION`] of the mean.
 #[derive(Debug)]
 struct Adaptive {
     min: Duration,
     floor: Duration,
     spread: Duration,
     deviations: f64,
+    /// The least deviation assumed, as a share of the mean gap.
+    min_deviation: f64,
     gaps: Arrivals,
 }
 
@@ -110,7 +150,8 @@ impl LeaderDetector for Adaptive {
         let Some((mean, deviation)) = fitted else {
             return (self.min, self.min + self.spread);
         };
-        let start = (mean + self.deviations * deviation).min(u64::MAX as f64 / 4.0) as u64;
+        let deviation = deviation.max(self.min_deviation * mean);
+        let start = (mean + self.deviations * deviation).clamp(0.0, u64::MAX as f64 / 4.0) as u64;
         let start = Duration::from_nanos(start).max(self.floor);
         (start, start.saturating_add(self.spread))
     }
@@ -168,5 +209,42 @@ mod tests {
         // Gaps of 50 and 70 ms: mean 60, deviation 10, start 100 ms, between floor and minimum.
         beat(&mut d, &mut t, 64, 50, 70);
         assert_eq!(d.timeout_range(), (ms(100), ms(250)));
+    }
+
+    /// Akka's logistic approximation of `−log10 P(gap > mean + y σ)`.
+    fn phi_at(y: f64) -> f64 {
+        (1.0 + (y * (1.5976 + 0.070566 * y * y)).exp()).log10()
+    }
+
+    #[test]
+    fn the_phi_threshold_is_reached_where_the_closed_form_says_hayashibara_2004() {
+        for threshold in [0.5, 1.0, 3.0, 8.0, 16.0, 100.0] {
+            let y = phi_deviations(threshold);
+            assert!((phi_at(y) - threshold).abs() < 1e-9 * threshold.max(1.0), "{threshold}: {y}");
+        }
+        // φ rises with the silence, so a higher threshold waits longer.
+        assert!(phi_deviations(1.0) < phi_deviations(3.0));
+        assert!(phi_deviations(3.0) < phi_deviations(8.0));
+        // Half the gaps are longer than the mean: φ = log10 2 there.
+        assert!(phi_deviations(2f64.log10()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_phi_detector_assumes_a_tenth_of_the_mean_as_the_least_deviation() {
+        let mut d = build(LeaderDetectorKind::Phi { threshold: 8.0 }, ms(150), ms(300), ms(60));
+        let mut t = Instant::ZERO;
+        beat(&mut d, &mut t, 7, 50, 50);
+        assert_eq!(d.timeout_range(), (ms(150), ms(300)), "the configured range until warmed up");
+        // Steady 50 ms gaps: no spread seen, 5 ms assumed, so 50 + 5 y(8) ms.
+        beat(&mut d, &mut t, 64, 50, 50);
+        let start = 50.0 + 5.0 * phi_deviations(8.0);
+        let (lo, hi) = d.timeout_range();
+        assert!((lo.as_secs_f64() * 1e3 - start).abs() < 1e-3, "{lo:?} against {start} ms");
+        assert_eq!(hi - lo, ms(150), "as wide as the configured range");
+        // Gaps of 50 and 100 ms: deviation 25 ms, above the least, so 75 + 25 y(8) ms.
+        beat(&mut d, &mut t, 64, 50, 100);
+        let start = 75.0 + 25.0 * phi_deviations(8.0);
+        let (lo, _) = d.timeout_range();
+        assert!((lo.as_secs_f64() * 1e3 - start).abs() < 1e-3, "{lo:?} against {start} ms");
     }
 }

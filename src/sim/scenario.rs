@@ -105,7 +105,7 @@ pub struct ClusterSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub learners: Vec<u64>,
     /// The followers' detector of their leader's failure: `{ kind = "fixed" }` (Raft's range,
-    /// the default) or `{ kind = "adaptive", deviations = K }`.
+    /// the default), `{ kind = "adaptive", deviations = K }` or `{ kind = "phi", threshold = P }`.
     #[serde(default, skip_serializing_if = "is_fixed")]
     pub leader_detector: LeaderDetectorKind,
     /// The shortest silence a detector may suspect the leader after, ms, in
@@ -614,8 +614,9 @@ pub struct SwarmSpec {
     /// Drawn after reads.
     #[serde(default)]
     pub membership_changes: [u32; 2],
-    /// Draw the followers' detector too: half the trials run the adaptive one, with 0 to 6
-    /// deviations. Drawn last, and only when set.
+    /// Draw the followers' detector too: a quarter of the trials run the adaptive one, with 0
+    /// to 6 deviations, a quarter the phi one, with a threshold of 0.5 to 16; half of those a
+    /// timeout floor below the minimum. Drawn last, and only when set.
     #[serde(default)]
     pub draw_detector: bool,
     /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).

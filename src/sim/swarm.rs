@@ -45,8 +45,11 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
         s.cluster.learners = vec![1 + ((unit(&mut rng) * n as f64) as u64).min(n - 1)];
     }
     if spec.draw_detector && coin(&mut rng) {
-        let deviations = 6.0 * unit(&mut rng);
-        s.cluster.leader_detector = LeaderDetectorKind::Adaptive { deviations };
+        s.cluster.leader_detector = if coin(&mut rng) {
+            LeaderDetectorKind::Adaptive { deviations: 6.0 * unit(&mut rng) }
+        } else {
+            LeaderDetectorKind::Phi { threshold: 0.5 + 15.5 * unit(&mut rng) }
+        };
         if coin(&mut rng) {
             // Anywhere in (heartbeat, min]: the lease shrinks with the floor, and a floor near
             // the heartbeat interval tests the promise where it is tightest.
@@ -536,6 +539,9 @@ faults_until_ms = 5000
         assert!(some(&|s| s.cluster.timer_rule == TimerRule::Figure2));
         assert!(some(&|s| s.cluster.election_timeout_ms[0] == s.cluster.election_timeout_ms[1]));
         assert!(some(&|s| s.check.liveness_within_ms.is_some()));
+        let detector = |s: &Scenario| s.cluster.leader_detector;
+        assert!(some(&|s| matches!(detector(s), LeaderDetectorKind::Adaptive { .. })));
+        assert!(some(&|s| matches!(detector(s), LeaderDetectorKind::Phi { .. })));
         // Floors below the minimum, some near enough the heartbeat to break the timing rule.
         let floor = |s: &Scenario| s.cluster.election_timeout_floor_ms;
         assert!(some(&|s| floor(s).is_some_and(|f| f < s.cluster.election_timeout_ms[0])));

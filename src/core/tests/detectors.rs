@@ -68,6 +68,15 @@ fn an_adaptive_detector_with_bad_deviations_is_refused() {
 }
 
 #[test]
+fn a_phi_detector_with_a_bad_threshold_is_refused() {
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let config =
+            Config { leader_detector: LeaderDetectorKind::Phi { threshold: bad }, ..config(1, 3) };
+        assert!(matches!(config.validate(), Err(ConfigError::PhiThreshold(_))), "{bad}");
+    }
+}
+
+#[test]
 fn with_a_lower_floor_an_adaptive_detector_fires_sooner_but_never_before_the_floor_raft_5_2() {
     // Steady 50 ms heartbeats with a little jitter: mean plus four deviations is about 60 ms,
     // under the 80 ms floor, so the floor decides and the range is as wide as the configured one.
