@@ -13,8 +13,8 @@ mod cli;
 
 use cli::args::at_least_one;
 use cli::{
-    advise_cmd, cluster_cmd, false_elections_cmd, figure16_cmd, node_cmd, reproducer,
-    split_votes_cmd, sweep_cmd, table,
+    advise_cmd, cluster_cmd, detectors_cmd, false_elections_cmd, figure16_cmd, node_cmd,
+    reproducer, split_votes_cmd, sweep_cmd, table,
 };
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
@@ -62,6 +62,10 @@ enum Experiment {
     /// False timeouts and false elections per hour under a healthy leader, against loss,
     /// the latency's tail and the heartbeats per timeout, simulated beside the closed forms.
     FalseElections(false_elections_cmd::Args),
+    /// The followers' detectors of a leader's failure (fixed range, adaptive, phi accrual),
+    /// each over its threshold on seven environments: failover against false elections, and
+    /// Chen, Toueg & Aguilera's quality of service.
+    Detectors(detectors_cmd::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         Command::Experiment { which: Experiment::FalseElections(args) } => {
             false_elections_cmd::run(args)
         }
+        Command::Experiment { which: Experiment::Detectors(args) } => detectors_cmd::run(args),
         Command::Advise(args) => advise_cmd::run(args),
         Command::Merge { reports } => merge(reports),
         Command::Node(args) => node_cmd::run(args),

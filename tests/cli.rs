@@ -694,3 +694,54 @@ fn node_refuses_a_timeout_floor_outside_heartbeat_and_minimum_timeout_raft_5_6()
         assert!(err.contains("election_timeout_floor"), "floor {floor}: {err}");
     }
 }
+
+#[test]
+fn experiment_detectors_measures_each_detector_over_its_thresholds_with_the_qos_figures() {
+    let args = ["experiment", "detectors", "--only", "lan,gc-pauses", "--trials", "100"];
+    let out = run(&[&args[..], &["--hours", "1", "--jobs", "2", "--json"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 26, "13 detector settings in each of two environments");
+    for r in rows {
+        for key in ["false_elections_per_hour", "t_d_ms", "p_a"] {
+            assert!(r[key].as_f64().is_some(), "{key} in {r}");
+        }
+        assert!(
+            r["failover_ms"]["p50"].as_f64().unwrap() <= r["failover_ms"]["p99"].as_f64().unwrap()
+        );
+        assert!(r.get("t_mr_s").is_some() && r.get("t_m_ms").is_some(), "{r}");
+    }
+    let row = |scenario: &str, detector: &str, threshold: f64| {
+        rows.iter()
+            .find(|r| {
+                r["scenario"] == scenario
+                    && r["detector"] == detector
+                    && r["threshold"] == threshold
+            })
+            .unwrap_or_else(|| panic!("no {scenario} {detector} {threshold}"))
+    };
+    let p50 = |r: &serde_json::Value| r["failover_ms"]["p50"].as_f64().unwrap();
+    let elections = |r: &serde_json::Value| r["false_elections_per_hour"].as_f64().unwrap();
+    // On a LAN the floor lets the adaptive detector fail over well inside Raft's range...
+    let (fixed, adaptive) = (row("lan", "fixed", 150.0), row("lan", "adaptive", 4.0));
+    assert!(p50(adaptive) < 0.7 * p50(fixed), "{adaptive} against {fixed}");
+    assert!(elections(adaptive) <= elections(fixed));
+    // ...and the same floor takes the leader's pauses for crashes, where Raft's range does not.
+    let (fixed, adaptive) = (row("gc-pauses", "fixed", 150.0), row("gc-pauses", "adaptive", 4.0));
+    assert!(elections(adaptive) > elections(fixed) + 10.0, "{adaptive} against {fixed}");
+}
+
+#[test]
+fn experiment_detectors_refuses_an_unknown_environment_and_a_floor_outside_the_timing() {
+    for (args, says) in [
+        (&["--only", "moon"][..], "no environment \"moon\""),
+        (&["--floor-heartbeats", "1"][..], "--floor-heartbeats must be above 1"),
+        (&["--floor-heartbeats", "4"][..], "--floor-heartbeats must be above 1"),
+    ] {
+        let out = run(&[&["experiment", "detectors"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
