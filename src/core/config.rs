@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::leader_detector::LeaderDetectorKind;
 use super::membership::{Membership, MembershipError};
+use super::shadow::MAX_SHADOWS;
 use super::time::duration_nanos;
 use super::types::{NodeId, Term};
 
@@ -71,6 +72,22 @@ pub struct Config {
     /// be configured with the same floor. Must lie in `(heartbeat_interval,
     /// election_timeout_min]`. See docs/architecture.md, "The promise".
     pub election_timeout_floor: Option<Duration>,
+    /// Local health (Lifeguard; the HeartBeat pattern's advice after CASSANDRA-9183): with a
+    /// threshold, the node checks itself every `heartbeat_interval`, takes a check late by more
+    /// than the threshold for a stall of its own (a pause, a starved thread), and defers the
+    /// first election timeout that fires after one by a fresh timeout instead of suspecting a
+    /// leader whose heartbeats may be waiting unread. `None` (the default) is Raft's timer.
+    /// Must be above zero; one heartbeat interval is a natural choice (a stall that long can
+    /// hide a heartbeat), above the host's usual timer lateness.
+    pub local_pause_threshold: Option<Duration>,
+    /// Detectors run in shadow beside `leader_detector`, fed the same contacts, that only
+    /// report when they would have suspected the leader ([`Event::ShadowSuspected`] and
+    /// [`Status::shadows`]), so an operator can see what another detector would do before
+    /// switching. At most [`MAX_SHADOWS`]; empty by default.
+    ///
+    /// [`Event::ShadowSuspected`]: crate::core::Event::ShadowSuspected
+    /// [`Status::shadows`]: crate::core::Status::shadows
+    pub shadow_detectors: Vec<LeaderDetectorKind>,
     /// Seed of this node's random generator (ChaCha8, stream = node id). A restart with a
     /// persisted hard state mixes that hard state (term, vote) and the restart's `now` into
     /// it, so a member restarted after its term or vote changed does not replay its last
@@ -159,15 +176,15 @@ impl Config {
         if !(self.max_clock_drift.is_finite() && (0.0..1.0).contains(&self.max_clock_drift)) {
             return Err(ConfigError::ClockDriftOutOfRange(self.max_clock_drift));
         }
-        if let LeaderDetectorKind::Adaptive { deviations } = self.leader_detector {
-            if !(deviations.is_finite() && deviations >= 0.0) {
-                return Err(ConfigError::DetectorDeviations(deviations));
-            }
+        validate_detector(self.leader_detector)?;
+        if self.shadow_detectors.len() > MAX_SHADOWS {
+            return Err(ConfigError::TooManyShadows(self.shadow_detectors.len()));
         }
-        if let LeaderDetectorKind::Phi { threshold } = self.leader_detector {
-            if !(threshold.is_finite() && threshold > 0.0) {
-                return Err(ConfigError::PhiThreshold(threshold));
-            }
+        for &kind in &self.shadow_detectors {
+            validate_detector(kind)?;
+        }
+        if self.local_pause_threshold.is_some_and(|t| t.is_zero()) {
+            return Err(ConfigError::ZeroLocalPauseThreshold);
         }
         if self.leader_lease && !self.leader_stickiness {
             return Err(ConfigError::LeaseWithoutStickiness);
@@ -209,6 +226,21 @@ impl Config {
     }
 }
 
+/// A detector's parameters are numbers it can work with.
+fn validate_detector(kind: LeaderDetectorKind) -> Result<(), ConfigError> {
+    match kind {
+        LeaderDetectorKind::Adaptive { deviations }
+            if !(deviations.is_finite() && deviations >= 0.0) =>
+        {
+            Err(ConfigError::DetectorDeviations(deviations))
+        }
+        LeaderDetectorKind::Phi { threshold } if !(threshold.is_finite() && threshold > 0.0) => {
+            Err(ConfigError::PhiThreshold(threshold))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Default for Config {
     /// Node 1 alone, with the timing of the Raft paper's example: see the module docs.
     fn default() -> Self {
@@ -228,6 +260,8 @@ impl Default for Config {
             timer_granularity: Duration::ZERO,
             leader_detector: LeaderDetectorKind::Fixed,
             election_timeout_floor: None,
+            local_pause_threshold: None,
+            shadow_detectors: Vec::new(),
             seed: 0,
         }
     }
@@ -303,6 +337,12 @@ pub enum ConfigError {
         /// The configured minimum election timeout.
         election_timeout_min: Duration,
     },
+    /// More shadow detectors than a node runs.
+    #[error("shadow_detectors holds {0} detectors; at most {MAX_SHADOWS} are run")]
+    TooManyShadows(usize),
+    /// A zero threshold would take every input for a stall.
+    #[error("local_pause_threshold must be greater than zero")]
+    ZeroLocalPauseThreshold,
     /// The drift bound leaves no time for a lease.
     #[error(
         "the timeout floor ({floor:?}) reduced by max_clock_drift ({max_clock_drift}) leaves \
@@ -411,6 +451,25 @@ mod tests {
             assert!(matches!(c.validate(), Err(ConfigError::FloorOutOfRange { .. })), "{bad:?}");
         }
         let c = Config { election_timeout_floor: Some(ms(51)), ..three() };
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn shadow_detectors_are_checked_like_the_one_in_charge_and_bounded() {
+        let bad = LeaderDetectorKind::Phi { threshold: -1.0 };
+        let c = Config { shadow_detectors: vec![LeaderDetectorKind::Fixed, bad], ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::PhiThreshold(-1.0)));
+        let c = Config { shadow_detectors: vec![LeaderDetectorKind::Fixed; 9], ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::TooManyShadows(9)));
+        let c = Config { shadow_detectors: vec![LeaderDetectorKind::Fixed; 8], ..three() };
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_local_pause_threshold_must_be_positive() {
+        let c = Config { local_pause_threshold: Some(Duration::ZERO), ..three() };
+        assert_eq!(c.validate(), Err(ConfigError::ZeroLocalPauseThreshold));
+        let c = Config { local_pause_threshold: Some(ms(50)), ..three() };
         assert_eq!(c.validate(), Ok(()));
     }
 

@@ -40,6 +40,25 @@ pub enum Event {
         /// Time since this node last heard from a leader.
         silence: Option<Duration>,
     },
+    /// The election timer fired after this node was itself stalled (local health, see
+    /// [`Config::local_pause_threshold`](crate::core::Config::local_pause_threshold)): it
+    /// does not suspect its leader this time, and drew a fresh timeout instead. Deferred once
+    /// until the timer is reset by a leader's contact, a vote or a campaign.
+    ElectionTimeoutDeferred {
+        /// The term in which the timer fired.
+        term: Term,
+        /// How late the periodic check that saw the stall was: the node did not run for at
+        /// least this long.
+        stalled: Duration,
+    },
+    /// A shadow detector ([`Config::shadow_detectors`](crate::core::Config::shadow_detectors))
+    /// would have suspected the leader now; nothing was done about it.
+    ShadowSuspected {
+        /// The detector's position in `shadow_detectors`.
+        index: usize,
+        /// Time since this node last heard from a leader.
+        silence: Duration,
+    },
     /// This node granted its vote (not a pre-vote) to `candidate` in `term`, and reset its
     /// election timer (Raft Figure 2). Also reported when a repeated request is granted again.
     VoteGranted {

@@ -13,10 +13,12 @@
 
 use std::time::Duration;
 
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::arrivals::Arrivals;
-use super::time::Instant;
+use super::time::{duration_nanos, Instant};
 
 /// Which detector a follower runs; see [`Config::leader_detector`](crate::core::Config).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -84,6 +86,19 @@ pub(crate) fn build(
             gaps: Arrivals::default(),
         }),
     }
+}
+
+/// A timeout drawn uniformly from `[lo, hi]` (Raft §5.2), in whole `step`s from `lo` when
+/// `step` is not zero.
+pub(crate) fn draw(rng: &mut ChaCha8Rng, lo: Duration, hi: Duration, step: Duration) -> Duration {
+    let (min, max) = (duration_nanos(lo), duration_nanos(hi));
+    let step = duration_nanos(step);
+    let timeout = if step == 0 {
+        rng.random_range(min..=max)
+    } else {
+        min + step * rng.random_range(0..=(max - min) / step)
+    };
+    Duration::from_nanos(timeout)
 }
 
 /// The smallest deviation the phi detector assumes, as a share of the mean gap.

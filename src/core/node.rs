@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::arrivals::Arrivals;
@@ -13,12 +13,14 @@ use super::error::{InputError, TransferError};
 use super::event::Event;
 use super::leader::{LeaderState, Transfer};
 use super::leader_detector::{self, LeaderDetector};
+use super::local_health::LocalHealth;
 use super::membership::{Membership, MembershipError};
 use super::message::{
     Envelope, Heartbeat, HeartbeatResponse, Message, TimeoutNow, VoteKind, VoteRequest,
     VoteResponse,
 };
 use super::outcome::Contact;
+use super::shadow::Shadows;
 use super::status::{Counters, PeerStatus, Status};
 use super::time::{duration_nanos, Instant};
 use super::types::{HardState, LogPosition, NodeId, Role, Term};
@@ -65,6 +67,10 @@ pub struct Node {
     detector: Box<dyn FailureDetector>,
     /// The follower's detector of the leader's failure, which sets the timeout after contact.
     leader_detector: Box<dyn LeaderDetector>,
+    /// Other detectors that only report when they would have suspected the leader.
+    shadows: Shadows,
+    /// The node's view of its own stalls, when local health is on.
+    local_health: Option<LocalHealth>,
 
     last_log: LogPosition,
     /// The current leader's last entry, from its latest heartbeat.
@@ -129,7 +135,8 @@ impl Node {
         .unwrap_or(MAX_ROUNDS_KEPT)
         .saturating_add(2)
         .min(MAX_ROUNDS_KEPT);
-        let mut rng = ChaCha8Rng::seed_from_u64(generator_seed(config.seed, hard_state, now));
+        let seed = generator_seed(config.seed, hard_state, now);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(config.id.0);
         let mut node = Node {
             quorum: membership.quorum(),
@@ -158,6 +165,16 @@ impl Node {
                 config.election_timeout_max,
                 config.timeout_floor(),
             ),
+            shadows: Shadows::new(
+                &config.shadow_detectors,
+                (config.election_timeout_min, config.election_timeout_max),
+                config.timeout_floor(),
+                config.timer_granularity,
+                (seed, config.id.0),
+            ),
+            local_health: config
+                .local_pause_threshold
+                .map(|t| LocalHealth::new(t, config.heartbeat_interval, now)),
             last_log,
             leader_last_log: None,
             leader_arrivals: Arrivals::default(),
@@ -488,13 +505,15 @@ impl Node {
     /// round (or an earlier check).
     #[must_use = "without the deadline the host cannot call handle_timeout in time"]
     pub fn poll_timeout(&self) -> Instant {
+        let own = [self.local_health.map(|h| h.next_check()), self.shadows.next_deadline()];
         if self.role != Role::Leader {
-            return self.election_deadline;
+            return own.into_iter().flatten().fold(self.election_deadline, Instant::min);
         }
         let lease_end = self.lead.lease_end(self.lease).filter(|_| self.lead.lease_held);
         let transfer = self.lead.transfer.map(|t| t.deadline);
         [self.check_quorum_deadline(), self.detector.next_check(), lease_end, transfer]
             .into_iter()
+            .chain(own)
             .flatten()
             .fold(self.lead.next_heartbeat, Instant::min)
     }
@@ -613,6 +632,7 @@ impl Node {
             majority_ack_age: self.lead.quorum_contact.filter(|_| leading).map(|t| now - t),
             lease_remaining: self.lease_remaining(now),
             transfer_target: self.lead.transfer.filter(|_| leading).map(|t| t.target),
+            shadows: self.shadows.status(),
             counters: self.counters,
         }
     }
@@ -632,6 +652,10 @@ impl Node {
             return self.now;
         }
         self.now = now;
+        if let Some(health) = self.local_health.as_mut() {
+            health.observe(now);
+        }
+        self.shadows.check(now, &mut self.events);
         now
     }
 
@@ -724,11 +748,13 @@ impl Node {
             self.set_role(Role::Follower);
         }
         self.set_leader(Some(from));
-        if self.arrivals_of != Some((from, self.hard.term)) {
+        let new_leadership = self.arrivals_of != Some((from, self.hard.term));
+        if new_leadership {
             self.arrivals_of = Some((from, self.hard.term));
             self.leader_arrivals = Arrivals::default();
             self.leader_detector.reset();
         }
+        self.shadows.contact(now, new_leadership);
         self.leader_arrivals.record(now, self.election_deadline - self.timer_started);
         self.leader_detector.heartbeat(now);
         self.last_leader_contact = Some(now);
@@ -750,6 +776,19 @@ impl Node {
     }
 
     fn on_election_timeout(&mut self, now: Instant) {
+        let stall = self.local_health.and_then(|h| h.stall_after(self.timer_started));
+        if let Some(stalled) = stall.filter(|_| self.role == Role::Follower) {
+            // Local health: the silence may be this node's own; give the heartbeats waiting
+            // in its inbox one more timeout to arrive.
+            self.events.push_back(Event::ElectionTimeoutDeferred { term: self.hard.term, stalled });
+            tracing::info!(node = %self.config.id, term = %self.hard.term, ?stalled, "election timeout deferred: this node was stalled");
+            let (lo, hi) = self.timer_range;
+            self.draw_timeout(now, lo, hi);
+            if let Some(health) = self.local_health.as_mut() {
+                health.deferred();
+            }
+            return;
+        }
         let silence = self.last_leader_contact.map(|t| now - t);
         self.events.push_back(Event::ElectionTimeout { term: self.hard.term, silence });
         tracing::info!(node = %self.config.id, term = %self.hard.term, ?silence, "election timeout");
@@ -928,6 +967,7 @@ impl Node {
         self.set_leader(Some(self.config.id));
         self.lead.reset(now, self.acks_needed());
         self.detector.reset(&self.peers, now);
+        self.shadows.stop();
         self.broadcast_heartbeat(now);
     }
 
@@ -1052,16 +1092,13 @@ impl Node {
     /// Draws a fresh timeout uniformly from `[lo, hi]`, in whole `timer_granularity` steps
     /// from `lo` if there is a step, counted from `now`.
     fn draw_timeout(&mut self, now: Instant, lo: Duration, hi: Duration) {
-        let (min, max) = (duration_nanos(lo), duration_nanos(hi));
-        let step = duration_nanos(self.config.timer_granularity);
-        let timeout = if step == 0 {
-            self.rng.random_range(min..=max)
-        } else {
-            min + step * self.rng.random_range(0..=(max - min) / step)
-        };
-        self.election_deadline = now + Duration::from_nanos(timeout);
+        let timeout = leader_detector::draw(&mut self.rng, lo, hi, self.config.timer_granularity);
+        self.election_deadline = now + timeout;
         self.timer_started = now;
         self.timer_range = (lo, hi);
+        if let Some(health) = self.local_health.as_mut() {
+            health.timer_reset();
+        }
     }
 
     fn send(&mut self, to: NodeId, message: Message) {

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::arrivals::ArrivalStats;
+use super::shadow::ShadowStatus;
 use super::types::{LogPosition, NodeId, Role, Term};
 
 /// What a node knows about itself and, when it leads, its followers.
@@ -37,6 +38,10 @@ pub struct Status {
     pub lease_remaining: Option<Duration>,
     /// When leading: the member a leadership transfer under way hands over to.
     pub transfer_target: Option<NodeId>,
+    /// What each shadow detector ([`Config::shadow_detectors`]) would have done, in order.
+    ///
+    /// [`Config::shadow_detectors`]: crate::core::Config::shadow_detectors
+    pub shadows: Vec<ShadowStatus>,
     /// Inputs dropped or ignored, by reason.
     pub counters: Counters,
 }

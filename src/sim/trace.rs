@@ -244,6 +244,8 @@ fn event_words(e: &Event) -> (u64, u64, u64) {
         Event::TransferStarted { term, target } => (12, term.0, target.0),
         Event::TransferSent { term, target } => (13, term.0, target.0),
         Event::TransferAborted { term, target } => (14, term.0, target.0),
+        Event::ElectionTimeoutDeferred { term, stalled } => (15, term.0, nanos(stalled)),
+        Event::ShadowSuspected { index, silence } => (16, index as u64, nanos(silence)),
         // `Event` is exhaustive today; a new variant must get its own code here.
     }
 }

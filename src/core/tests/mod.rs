@@ -4,9 +4,11 @@
 mod contract;
 mod detectors;
 mod harness;
+mod local_health;
 mod membership;
 mod paper;
 mod safety;
+mod shadows;
 mod telemetry;
 mod terms;
 mod thesis;
