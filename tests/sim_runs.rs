@@ -458,3 +458,36 @@ fn an_adaptive_detector_trades_failover_time_for_fewer_false_suspicions_on_a_los
     );
     assert!(a.time_without_leader_ms.p50 >= f.time_without_leader_ms.p50, "and pays in failover");
 }
+
+#[test]
+fn local_health_stops_a_paused_follower_from_suspecting_a_healthy_leader_cassandra_9183() {
+    // Followers pause 100-500 ms each second; the leader never fails.
+    let raft = go(&load("follower-gc-pauses.toml"), 1, 60, 2);
+    let healthy = go(&load("follower-gc-pauses-local-health.toml"), 1, 60, 2);
+    assert!(raft.violations.is_empty() && healthy.violations.is_empty());
+    assert!(raft.false_suspicions.total >= 10, "Raft's timer: {}", raft.false_suspicions.total);
+    assert_eq!(healthy.false_suspicions.total, 0, "deferred instead");
+    assert!(healthy.timeouts_deferred.total > 0);
+}
+
+#[test]
+fn shadow_detectors_report_what_they_would_have_done_and_change_nothing_raft_5_2() {
+    let plain = load("flaky-link.toml");
+    let mut shadowed = plain.clone();
+    shadowed.cluster.shadow_detectors = vec![
+        LeaderDetectorKind::Adaptive { deviations: 4.0 },
+        LeaderDetectorKind::Phi { threshold: 1.0 },
+    ];
+    let (p, s) = (go(&plain, 1, 40, 2), go(&shadowed, 1, 40, 2));
+    assert!(s.violations.is_empty(), "{:#?}", s.violations);
+    // The nodes did exactly the same: every figure of the detector in charge is unchanged.
+    assert_eq!(p.false_suspicions, s.false_suspicions);
+    assert_eq!(p.time_without_leader_ms, s.time_without_leader_ms);
+    assert_eq!(p.leaders_elected, s.leaders_elected);
+    assert_eq!((p.messages, p.bytes), (s.messages, s.bytes));
+    // On a lossy link, the adaptive shadow suspects less often than phi at 1 (a 10% chance of
+    // a wrong suspicion per gap), and each shadow saw the crashed leader.
+    let [adaptive, phi] = [&s.shadows[0], &s.shadows[1]];
+    assert!(adaptive.false_suspicions.total < phi.false_suspicions.total);
+    assert!(phi.detection_ms.count > 0 && adaptive.detection_ms.count > 0);
+}

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use raft_heartbeat::core::LeaderDetectorKind;
 use raft_heartbeat::sim::{Report, Summary};
 
 /// Renders `report` as a small table.
@@ -38,6 +39,25 @@ pub fn render(r: &Report) -> String {
         or_dash(q.t_m_ms, 1),
         q.p_a
     );
+    if r.timeouts_deferred.total > 0 {
+        let _ = writeln!(
+            out,
+            "election timeouts deferred for a stall of the node's own (local health): {} ({:.2}/h)",
+            r.timeouts_deferred.total, r.timeouts_deferred.per_hour
+        );
+    }
+    for (i, s) in r.shadows.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "shadow {i} {}: would have suspected {} times, {} falsely ({:.2}/h, T_MR {} s)",
+            detector_name(&s.detector),
+            s.suspicions.total,
+            s.false_suspicions.total,
+            s.false_suspicions.per_hour,
+            or_dash(s.t_mr_s, 1)
+        );
+        row(&mut out, &format!("  shadow {i} detection (ms)"), &s.detection_ms);
+    }
     let _ = writeln!(out, "messages {}  bytes {}", r.messages, r.bytes);
     let speed = if r.wall_ms > 0.0 { r.sim_seconds * 1e3 / r.wall_ms } else { 0.0 };
     let _ = writeln!(
@@ -52,6 +72,15 @@ pub fn render(r: &Report) -> String {
         if r.violations.is_empty() { "none".to_string() } else { r.violations.len().to_string() }
     );
     out
+}
+
+/// A detector as a scenario file names it.
+fn detector_name(kind: &LeaderDetectorKind) -> String {
+    match kind {
+        LeaderDetectorKind::Fixed => "fixed".into(),
+        LeaderDetectorKind::Adaptive { deviations } => format!("adaptive {deviations}"),
+        LeaderDetectorKind::Phi { threshold } => format!("phi {threshold}"),
+    }
 }
 
 fn row(out: &mut String, name: &str, s: &Summary) {

@@ -48,6 +48,11 @@ pub enum Invariant {
     /// a node lacking a committed change from winning, thesis §4.1), so it never meets a
     /// change of two voters at once.
     MembershipChange,
+    /// A node defers an election timeout for its own stall (local health) only after an input
+    /// reached it while its timer was overdue by more than `local_pause_threshold` on its own
+    /// clock (it was paused, or its timer starved) since the timer was armed, and only once
+    /// until the timer is reset otherwise.
+    LocalHealth,
 }
 
 impl fmt::Display for Invariant {
@@ -63,6 +68,7 @@ impl fmt::Display for Invariant {
             Invariant::Liveness => "liveness",
             Invariant::ReadIndex => "read index",
             Invariant::MembershipChange => "membership change",
+            Invariant::LocalHealth => "local health",
         })
     }
 }

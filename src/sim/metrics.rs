@@ -28,6 +28,12 @@ pub struct TrialResult {
     pub bytes: u64,
     /// Election timeouts fired while a leader was alive and reachable by a majority.
     pub false_suspicions: u64,
+    /// Election timeouts a node deferred for a stall of its own (local health).
+    #[serde(default)]
+    pub timeouts_deferred: u64,
+    /// Per shadow detector, in the order configured: what it would have done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shadows: Vec<ShadowResult>,
     /// New leaders elected while the previous one was alive and reachable by a majority.
     pub spurious_leader_changes: u64,
     /// Leaders elected, the trial's first included: in a fault-free trial every one after the
@@ -57,6 +63,17 @@ pub struct TrialResult {
     pub trace_hash: TraceHash,
     /// The invariant broken, if any (the trial stopped there).
     pub violation: Option<ViolationReport>,
+}
+
+/// What one shadow detector would have done in one trial, over every node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShadowResult {
+    /// Times it would have suspected a leader.
+    pub suspicions: u64,
+    /// Of those, while a healthy leader could reach the node (false suspicions).
+    pub false_suspicions: u64,
+    /// Leader crash → its first suspicion on a survivor, ms.
+    pub detection_ms: Option<f64>,
 }
 
 /// A violation as reported: enough to understand it, and to replay it (the same scenario with

@@ -49,9 +49,9 @@ pub use crate::link::Lanes;
 pub use error::{ScenarioError, SimError};
 pub use invariants::{Invariant, Violation};
 pub use latency::Latency;
-pub use metrics::{Summary, TrialResult, ViolationReport};
+pub use metrics::{ShadowResult, Summary, TrialResult, ViolationReport};
 pub use rng::trial_seed;
-pub use runner::{merge, run, run_trial, Qos, Rate, Report, RunOptions, Shard};
+pub use runner::{merge, run, run_trial, Qos, Rate, Report, RunOptions, ShadowReport, Shard};
 pub use scenario::{
     Action, CheckSpec, ClusterSpec, CrashPoint, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
     Scenario, Side, Step, SwarmSpec, Target, VoteWrites,

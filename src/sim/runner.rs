@@ -20,6 +20,7 @@ use super::swarm;
 use super::trace::TraceSink;
 use super::trace_hash::TraceHash;
 use super::world::World;
+use crate::core::LeaderDetectorKind;
 
 /// How to run a scenario.
 #[derive(Clone, Debug)]
@@ -104,6 +105,23 @@ pub struct Qos {
     pub p_a: f64,
 }
 
+/// What a shadow detector would have done over a run (`cluster.shadow_detectors`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShadowReport {
+    /// The detector.
+    pub detector: LeaderDetectorKind,
+    /// Times it would have suspected a leader.
+    pub suspicions: Rate,
+    /// Of those, while a healthy leader could reach the node.
+    pub false_suspicions: Rate,
+    /// Its mistake recurrence time `T_MR`: up seconds per false suspicion; `None` without one.
+    pub t_mr_s: Option<f64>,
+    /// Leader crash → its first suspicion on a survivor, ms, over the failovers where it
+    /// suspected before the new leader's first heartbeat reached that node (a shadow slower
+    /// than the detector in charge is cut off by it: `count` says how often it was not).
+    pub detection_ms: Summary,
+}
+
 /// The report of a run, as `--json` prints it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -127,6 +145,12 @@ pub struct Report {
     pub term_increase: Summary,
     /// Election timeouts while a leader was alive and reachable by a majority.
     pub false_suspicions: Rate,
+    /// Election timeouts deferred for a stall of the node's own (local health).
+    #[serde(default)]
+    pub timeouts_deferred: Rate,
+    /// Per shadow detector, in the order configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shadows: Vec<ShadowReport>,
     /// Leader changes while the previous leader was alive and reachable by a majority.
     pub spurious_leader_changes: Rate,
     /// Leaders elected, each trial's first included.
@@ -328,7 +352,8 @@ pub fn run(
             concatenate_parts(path, results.iter().map(|r| r.trial), &indices)?;
         }
     }
-    let mut report = summarize(scenario.name.clone(), opts.seed, &results);
+    let mut report =
+        summarize(scenario.name.clone(), opts.seed, &scenario.cluster.shadow_detectors, &results);
     report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
     report.shard = opts.shard;
     if opts.shard.is_some() || opts.keep_trial_results {
@@ -359,12 +384,18 @@ pub fn merge(reports: &[Report]) -> Result<Report, SimError> {
     if let Some(w) = results.windows(2).find(|w| w[0].trial == w[1].trial) {
         return Err(SimError::DuplicateTrial(w[0].trial));
     }
-    let mut merged = summarize(first.scenario.clone(), first.seed, &results);
+    let shadows: Vec<LeaderDetectorKind> = first.shadows.iter().map(|s| s.detector).collect();
+    let mut merged = summarize(first.scenario.clone(), first.seed, &shadows, &results);
     merged.wall_ms = reports.iter().map(|r| r.wall_ms).sum();
     Ok(merged)
 }
 
-fn summarize(scenario: String, seed: u64, results: &[TrialResult]) -> Report {
+fn summarize(
+    scenario: String,
+    seed: u64,
+    shadows: &[LeaderDetectorKind],
+    results: &[TrialResult],
+) -> Report {
     let collect = |f: &dyn Fn(&TrialResult) -> Option<f64>| -> Vec<f64> {
         results.iter().filter_map(f).collect()
     };
@@ -386,6 +417,23 @@ fn summarize(scenario: String, seed: u64, results: &[TrialResult]) -> Report {
         split_votes: results.iter().map(|r| r.split_votes).sum(),
         term_increase: Summary::of(&collect(&|r| recovered(r).then_some(r.term_increase as f64))),
         false_suspicions: rate(results.iter().map(|r| r.false_suspicions).sum()),
+        timeouts_deferred: rate(results.iter().map(|r| r.timeouts_deferred).sum()),
+        shadows: shadows
+            .iter()
+            .enumerate()
+            .map(|(i, &detector)| {
+                let of = |r: &TrialResult| r.shadows.get(i).copied().unwrap_or_default();
+                let false_suspicions: u64 = results.iter().map(|r| of(r).false_suspicions).sum();
+                let up: f64 = results.iter().map(|r| r.up_seconds).sum();
+                ShadowReport {
+                    detector,
+                    suspicions: rate(results.iter().map(|r| of(r).suspicions).sum()),
+                    false_suspicions: rate(false_suspicions),
+                    t_mr_s: (false_suspicions > 0).then(|| up / false_suspicions as f64),
+                    detection_ms: Summary::of(&collect(&|r| of(r).detection_ms)),
+                }
+            })
+            .collect(),
         spurious_leader_changes: rate(results.iter().map(|r| r.spurious_leader_changes).sum()),
         leaders_elected: rate(results.iter().map(|r| r.leaders_elected).sum()),
         qos: qos(results),

@@ -113,6 +113,16 @@ pub struct ClusterSpec {
     /// an adaptive detector fire sooner and shortens the lease with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub election_timeout_floor_ms: Option<f64>,
+    /// Local health (Lifeguard): a check of a node's own that is late by more than this many
+    /// ms is a stall of its own, after which its first election timeout is deferred; unset
+    /// (the default), off. One heartbeat interval is a natural choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_pause_threshold_ms: Option<f64>,
+    /// Detectors run in shadow beside `leader_detector`, reporting when they would have
+    /// suspected the leader (`[{ kind = "phi", threshold = 8 }, ...]`); their figures are in
+    /// the report's `shadows`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shadow_detectors: Vec<LeaderDetectorKind>,
 }
 
 fn is_fixed(kind: &LeaderDetectorKind) -> bool {
@@ -136,6 +146,8 @@ impl ClusterSpec {
             learners: Vec::new(),
             leader_detector: LeaderDetectorKind::Fixed,
             election_timeout_floor_ms: None,
+            local_pause_threshold_ms: None,
+            shadow_detectors: Vec::new(),
         }
     }
 }
@@ -616,9 +628,14 @@ pub struct SwarmSpec {
     pub membership_changes: [u32; 2],
     /// Draw the followers' detector too: a quarter of the trials run the adaptive one, with 0
     /// to 6 deviations, a quarter the phi one, with a threshold of 0.5 to 16; half of those a
-    /// timeout floor below the minimum. Drawn last, and only when set.
+    /// timeout floor below the minimum. Drawn after membership changes, and only when set.
     #[serde(default)]
     pub draw_detector: bool,
+    /// Draw local health and shadow detectors: half the trials run local health with a
+    /// threshold of 0.1 to 2 heartbeat intervals, half run one or two shadow detectors (any
+    /// kind). Drawn last, and only when set.
+    #[serde(default)]
+    pub draw_local_health: bool,
     /// Largest clock-rate deviation from 1.0 drawn per node (ignored with `drift_bound`).
     #[serde(default)]
     pub clock_drift: f64,
@@ -730,6 +747,10 @@ impl Scenario {
             (
                 "cluster.election_timeout_floor_ms",
                 self.cluster.election_timeout_floor_ms.unwrap_or(0.0),
+            ),
+            (
+                "cluster.local_pause_threshold_ms",
+                self.cluster.local_pause_threshold_ms.unwrap_or(1.0),
             ),
         ] {
             if !(v.is_finite() && v >= 0.0) {
@@ -1011,6 +1032,8 @@ impl Scenario {
             timer_granularity: ms(c.timer_granularity_ms),
             leader_detector: c.leader_detector,
             election_timeout_floor: c.election_timeout_floor_ms.map(ms),
+            local_pause_threshold: c.local_pause_threshold_ms.map(ms),
+            shadow_detectors: c.shadow_detectors.clone(),
             seed,
             ..Config::new(id, (1..=c.nodes).map(NodeId))
         }

@@ -58,6 +58,16 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
             s.cluster.election_timeout_floor_ms = Some(floor);
         }
     }
+    if spec.draw_local_health {
+        if coin(&mut rng) {
+            let threshold = s.cluster.heartbeat_ms * (0.1 + 1.9 * unit(&mut rng));
+            s.cluster.local_pause_threshold_ms = Some(threshold);
+        }
+        if coin(&mut rng) {
+            let count = 1 + usize::from(coin(&mut rng));
+            s.cluster.shadow_detectors = (0..count).map(|_| draw_kind(&mut rng)).collect();
+        }
+    }
     // Loss and late messages are faults too: they stop with the others, so liveness is judged
     // on a quiet network.
     let until = spec.faults_until_ms;
@@ -79,6 +89,15 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
         }
     }
     s
+}
+
+/// Any detector, with a parameter anywhere in the range the swarm draws the one in charge from.
+fn draw_kind(rng: &mut ChaCha8Rng) -> LeaderDetectorKind {
+    match (unit(rng) * 3.0) as u32 {
+        0 => LeaderDetectorKind::Fixed,
+        1 => LeaderDetectorKind::Adaptive { deviations: 6.0 * unit(rng) },
+        _ => LeaderDetectorKind::Phi { threshold: 0.5 + 15.5 * unit(rng) },
+    }
 }
 
 /// Election rounds a drawn trial's liveness window lasts at least.

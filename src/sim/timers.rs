@@ -41,6 +41,10 @@ pub(crate) struct TimerWatch {
     /// The latest reset the rule explains, on the node's own clock; `None` while it leads or
     /// is down.
     pub(crate) armed_local: Option<Instant>,
+    /// The same reset, in real time.
+    pub(crate) armed_real: Option<Instant>,
+    /// That reset was a deferral (local health).
+    pub(crate) deferred: bool,
     /// The real instant by which the node must have timed out or been reset again.
     pub(crate) bound: Option<Instant>,
     /// A pause keeps the node's timer from firing until this real instant (plus slack).
@@ -48,11 +52,38 @@ pub(crate) struct TimerWatch {
 }
 
 impl TimerWatch {
-    /// The node's timer was reset at `local` on its clock; `bound` is the real instant by which
-    /// it must fire.
-    pub(crate) fn reset(&mut self, local: Instant, bound: Instant) {
+    /// The node's timer was reset at `real` time, `local` on its clock (by a deferral if
+    /// `deferred`); `bound` is the real instant by which it must fire.
+    pub(crate) fn reset(&mut self, real: Instant, local: Instant, bound: Instant, deferred: bool) {
         self.armed_local = Some(local);
+        self.armed_real = Some(real);
         self.bound = Some(bound);
+        self.deferred = deferred;
+    }
+
+    /// Local health: `node` deferred its election timeout at `at`; its latest stall (an input
+    /// while its timer was overdue past the threshold) was at `stalled_at`.
+    pub(crate) fn check_deferral(
+        &self,
+        at: Instant,
+        node: NodeId,
+        stalled_at: Option<Instant>,
+    ) -> Result<(), Violation> {
+        let broken = |detail: String| Violation { invariant: Invariant::LocalHealth, at, detail };
+        let Some(armed) = self.armed_real else { return Ok(()) };
+        if self.deferred {
+            return Err(broken(format!(
+                "{node} deferred its election timeout twice in a row, with no contact, vote or \
+                 campaign between"
+            )));
+        }
+        if stalled_at.is_none_or(|s| s <= armed) {
+            return Err(broken(format!(
+                "{node} deferred its election timeout for a stall of its own, but none reached \
+                 it since its timer was armed at {armed} (latest: {stalled_at:?})"
+            )));
+        }
+        Ok(())
     }
 
     /// The node runs no election timer (it leads, or is down).
@@ -250,7 +281,7 @@ mod tests {
     #[test]
     fn an_early_timeout_fires_the_checker() {
         let mut w = TimerWatch::default();
-        w.reset(t(100), t(400));
+        w.reset(t(100), t(100), t(400), false);
         let min = Duration::from_millis(150);
         w.check_fire(t(250), NodeId(1), t(250), min).unwrap();
         let v = w.check_fire(t(249), NodeId(1), t(249), min).unwrap_err();
@@ -260,7 +291,7 @@ mod tests {
     #[test]
     fn a_timer_past_its_bound_fires_the_checker_unless_paused() {
         let mut w = TimerWatch::default();
-        w.reset(t(100), t(400));
+        w.reset(t(100), t(100), t(400), false);
         w.check_bound(t(400), NodeId(1)).unwrap();
         assert_eq!(
             w.check_bound(t(401), NodeId(1)).unwrap_err().invariant,
@@ -272,6 +303,20 @@ mod tests {
         assert!(w.check_bound(t(901), NodeId(1)).is_err(), "a shorter pause ends nothing early");
         w.stop();
         w.check_bound(t(5000), NodeId(1)).unwrap();
+    }
+
+    #[test]
+    fn a_deferral_without_a_stall_since_the_reset_or_a_second_one_fires_the_checker() {
+        let mut w = TimerWatch::default();
+        w.reset(t(100), t(100), t(400), false);
+        w.check_deferral(t(500), NodeId(1), Some(t(450))).unwrap();
+        let none = w.check_deferral(t(500), NodeId(1), None).unwrap_err();
+        assert_eq!(none.invariant, Invariant::LocalHealth);
+        let stale = w.check_deferral(t(500), NodeId(1), Some(t(100))).unwrap_err();
+        assert!(stale.detail.contains("none reached"), "{}", stale.detail);
+        w.reset(t(500), t(500), t(800), true);
+        let twice = w.check_deferral(t(900), NodeId(1), Some(t(850))).unwrap_err();
+        assert!(twice.detail.contains("twice"), "{}", twice.detail);
     }
 
     #[test]

@@ -27,7 +27,7 @@ impl World<'_> {
             return;
         }
         self.trace.record(self.now, Record::deliver(&env));
-        let local = self.local(to);
+        let local = self.input_local(to);
         let now = self.now;
         let host = &mut self.hosts[to];
         host.busy_until = now + host.processing;

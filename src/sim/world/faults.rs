@@ -330,7 +330,7 @@ impl World<'_> {
                 if self.hosts[leader].paused(self.now) {
                     return;
                 }
-                let local = self.local(leader);
+                let local = self.input_local(leader);
                 let Some(node) = self.hosts[leader].node.as_mut() else { return };
                 let term = node.term();
                 if let Some(sent_local) = node.heartbeat_now(local) {
@@ -350,7 +350,7 @@ impl World<'_> {
                 if target == leader || self.hosts[leader].paused(self.now) {
                     return;
                 }
-                let (target, local) = (self.hosts[target].id, self.local(leader));
+                let (target, local) = (self.hosts[target].id, self.input_local(leader));
                 let Some(node) = self.hosts[leader].node.as_mut() else { return };
                 if node.transfer_leadership(local, target).is_ok() {
                     let _ = node.transfer_caught_up(local);

@@ -114,6 +114,10 @@ pub(super) struct Host {
     pub(super) up_since: Option<Instant>,
     /// Since when its detector has been making a mistake (a false suspicion not yet over).
     pub(super) mistake_since: Option<Instant>,
+    /// The latest real instant an input found the node stalled (local health).
+    pub(super) stalled_at: Option<Instant>,
+    /// The next reset of its timer is a deferral (local health).
+    pub(super) deferral_pending: bool,
 }
 
 /// A pre-vote request a node handled, as it stood when it decided.
@@ -182,6 +186,8 @@ impl Host {
             membership: 0,
             up_since: None,
             mistake_since: None,
+            stalled_at: None,
+            deferral_pending: false,
         }
     }
 
@@ -210,6 +216,20 @@ impl Host {
 impl World<'_> {
     pub(super) fn local(&self, i: usize) -> Instant {
         self.hosts[i].clock.local(self.now)
+    }
+
+    /// Node `i`'s clock now, for an input about to reach it. With local health on, an input
+    /// that finds the node's timer overdue by more than the threshold on its clock is a stall
+    /// of the node's own (a pause, a late timer), noted for the local-health check: the node
+    /// cannot see more, as its next check is never due before the timer's deadline.
+    pub(super) fn input_local(&mut self, i: usize) -> Instant {
+        let local = self.local(i);
+        if let (Some(threshold), Some(p)) = (self.local_pause_threshold, self.hosts[i].pending) {
+            if local > p.deadline + threshold {
+                self.hosts[i].stalled_at = Some(self.now);
+            }
+        }
+        local
     }
 
     /// Starts node `i` from the hard state it persisted, with a seed of this incarnation's.
@@ -282,8 +302,8 @@ impl World<'_> {
             self.push(until, Ev::Timer { node: i, generation });
             return;
         }
-        host.pending = None;
-        let local = self.local(i);
+        let local = self.input_local(i);
+        self.hosts[i].pending = None;
         if let Some(n) = self.hosts[i].node.as_mut() {
             n.handle_timeout(local);
         }
@@ -304,7 +324,7 @@ impl World<'_> {
             self.push(until, Ev::Persisted { node: i, incarnation, state });
             return;
         }
-        let local = self.local(i);
+        let local = self.input_local(i);
         if let Some(n) = self.hosts[i].node.as_mut() {
             n.hard_state_persisted(local, state);
         }

@@ -90,7 +90,7 @@ impl World<'_> {
     /// Host `i` applies, in order, every change it has not.
     fn apply_memberships(&mut self, i: usize) {
         let latest = self.memberships.len() - 1;
-        let local = self.local(i);
+        let local = self.input_local(i);
         let from = self.hosts[i].membership + 1;
         for v in from..=latest {
             let next = self.memberships[v].clone();
@@ -125,7 +125,7 @@ impl World<'_> {
             self.push(until, Ev::MembershipCommitted { node: i, incarnation });
             return;
         }
-        let local = self.local(i);
+        let local = self.input_local(i);
         if let Some(node) = self.hosts[i].node.as_mut() {
             node.membership_committed(local);
         }

@@ -25,7 +25,7 @@ use self::faults::{step_end, ArmedCrash};
 use self::host::Host;
 use self::observe::{Elected, Failover};
 use super::invariants::{ElectionRestriction, ElectionSafety, Violation};
-use super::metrics::TrialResult;
+use super::metrics::{ShadowResult, TrialResult};
 use super::network::Network;
 use super::queue::EventQueue;
 use super::rng::{rng_for, Stream};
@@ -111,6 +111,8 @@ pub struct World<'a> {
     timeout_max: Duration,
     /// The latest a timer fires after its deadline.
     max_lateness: Duration,
+    /// Local health's threshold, if on.
+    local_pause_threshold: Option<Duration>,
     now: Instant,
     queue: EventQueue<Ev>,
     hosts: Vec<Host>,
@@ -168,6 +170,7 @@ impl<'a> World<'a> {
             timeout_floor: timing.timeout_floor(),
             timeout_max: timing.election_timeout_max,
             max_lateness: ms(scenario.network.timer_jitter.max_ms().unwrap_or(0.0)),
+            local_pause_threshold: scenario.cluster.local_pause_threshold_ms.map(ms),
             now: Instant::ZERO,
             queue: EventQueue::new(),
             hosts,
@@ -191,7 +194,12 @@ impl<'a> World<'a> {
             liveness_pending: false,
             quiet_at: Instant::ZERO,
             pending_faults: 0,
-            result: TrialResult { trial, seed: trial_seed, ..TrialResult::default() },
+            result: TrialResult {
+                trial,
+                seed: trial_seed,
+                shadows: vec![ShadowResult::default(); scenario.cluster.shadow_detectors.len()],
+                ..TrialResult::default()
+            },
             violation: None,
             end: Instant::ZERO + ms(scenario.duration_ms),
             reads: Vec::new(),

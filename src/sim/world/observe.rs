@@ -16,6 +16,8 @@ pub(super) struct Failover {
     crash_at: Instant,
     old_term: Term,
     detected_at: Option<Instant>,
+    /// The first suspicion of each shadow detector after the crash.
+    shadow_detected_at: Vec<Option<Instant>>,
     candidate_terms: Vec<Term>,
     recovered: Option<Recovery>,
 }
@@ -41,6 +43,9 @@ impl Failover {
     /// Writes the failover's figures into `result`.
     pub(super) fn report(&self, result: &mut TrialResult) {
         result.detection_ms = self.detected_at.map(|d| millis(d - self.crash_at));
+        for (shadow, at) in result.shadows.iter_mut().zip(&self.shadow_detected_at) {
+            shadow.detection_ms = at.map(|d| millis(d - self.crash_at));
+        }
         let Some(Recovery { at, term }) = self.recovered else { return };
         result.time_without_leader_ms = Some(millis(at - self.crash_at));
         result.term_increase = term.0 - self.old_term.0;
@@ -58,6 +63,7 @@ impl World<'_> {
             crash_at: self.now,
             old_term: term,
             detected_at: None,
+            shadow_detected_at: vec![None; self.scenario.cluster.shadow_detectors.len()],
             candidate_terms: Vec::new(),
             recovered: None,
         });
@@ -100,8 +106,10 @@ impl World<'_> {
             return;
         }
         let bound = self.timer_bound(i, local);
+        let now = self.now;
         let host = &mut self.hosts[i];
-        host.timer.reset(local, bound);
+        let deferral = std::mem::take(&mut host.deferral_pending);
+        host.timer.reset(now, local, bound, deferral);
         let from = host.node.as_ref().map_or(self.timeout_floor, |n| n.election_timeout_range().0);
         if let Err(v) = self.draws.record(self.now, host.id, deadline - local, from) {
             self.violation.get_or_insert(v);
@@ -196,6 +204,40 @@ impl World<'_> {
                     self.check_stickiness(i, candidate, "vote", local, contact);
                 }
                 self.restriction.on_grant(term, id, self.hosts[i].log, candidate);
+            }
+            Event::ShadowSuspected { index, .. } => {
+                if !self.membership().contains(id) {
+                    return;
+                }
+                let false_suspicion = self.last_leader.is_some_and(|l| {
+                    l.node != i
+                        && self.healthy_leader(l.node)
+                        && self.net.open(self.hosts[l.node].id, id)
+                });
+                let now = self.now;
+                if let Some(s) = self.result.shadows.get_mut(index) {
+                    s.suspicions += 1;
+                    s.false_suspicions += u64::from(false_suspicion);
+                }
+                if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
+                    if let Some(at) = f.shadow_detected_at.get_mut(index).filter(|a| a.is_none()) {
+                        *at = Some(now);
+                    }
+                }
+            }
+            Event::ElectionTimeoutDeferred { .. } => {
+                let local = self.local(i);
+                let host = &self.hosts[i];
+                let checked = host
+                    .timer
+                    .check_fire(self.now, id, local, self.timeout_floor)
+                    .and_then(|()| host.timer.check_deferral(self.now, id, host.stalled_at));
+                if let Err(v) = checked {
+                    self.violation.get_or_insert(v);
+                }
+                self.hosts[i].reset_pending = true;
+                self.hosts[i].deferral_pending = true;
+                self.result.timeouts_deferred += 1;
             }
             Event::ElectionTimeout { .. } => {
                 let local = self.local(i);
