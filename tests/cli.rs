@@ -696,6 +696,27 @@ fn node_refuses_a_timeout_floor_outside_heartbeat_and_minimum_timeout_raft_5_6()
 }
 
 #[test]
+fn node_refuses_a_bad_shadow_detector_or_a_zero_local_pause_threshold() {
+    let dir = temp("shadow-node");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let cases = [
+        ("shadow_detectors = [{ kind = \"phi\", threshold = 0 }]", "phi threshold"),
+        ("local_pause_threshold_ms = 0", "local_pause_threshold"),
+    ];
+    for (i, (line, named)) in cases.into_iter().enumerate() {
+        let file = dir.join(format!("node-{i}.toml"));
+        let head =
+            format!("id = 1\nlisten = \"127.0.0.1:0\"\ndata_dir = {:?}\n", data.to_str().unwrap());
+        std::fs::write(&file, head + line + "\n").unwrap();
+        let out = run(&["node", "--config", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{line}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(named), "{line}: {err}");
+    }
+}
+
+#[test]
 fn experiment_detectors_measures_each_detector_over_its_thresholds_with_the_qos_figures() {
     let args = ["experiment", "detectors", "--only", "lan,gc-pauses", "--trials", "100"];
     let out = run(&[&args[..], &["--hours", "1", "--jobs", "2", "--json"]].concat());

@@ -428,3 +428,48 @@ async fn a_running_leader_reports_its_rounds_and_its_followers_gaps_as_metrics()
         stop(r).await;
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_running_follower_reports_what_its_shadow_detector_would_have_done() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    let net = MemoryNetwork::new();
+    let phi = raft_heartbeat::core::LeaderDetectorKind::Phi { threshold: 1.0 };
+    let mut nodes = BTreeMap::new();
+    for id in 1..=3 {
+        let c = Config {
+            shadow_detectors: vec![phi],
+            election_timeout_floor: Some(Duration::from_millis(75)),
+            ..config(id, 3)
+        };
+        nodes.insert(id, start(&net, c, MemoryStore::default()).await);
+    }
+    wait(2000).await;
+    let (old, term) = leaders(&nodes)[0];
+    stop(nodes.remove(&old.0).unwrap()).await;
+    let mut status = nodes.values().next().unwrap().handle.status.clone();
+    status.wait_for(|s| s.leader.is_some_and(|l| l != old) && s.term > term).await.unwrap();
+    // Phi at 1 after steady 50 ms gaps fires from 75 ms on, before Raft's 150 ms minimum.
+    let suspicions: u64 = statuses(&nodes).iter().map(|s| s.shadows[0].suspicions).sum();
+    assert!(suspicions >= 1, "{:?}", statuses(&nodes));
+    let counted: u64 = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| {
+            let key = key.key();
+            key.name() == "raft_heartbeat_shadow_suspicions_total"
+                && key.labels().any(|l| l.key() == "detector" && l.value() == "phi 1")
+        })
+        .map(|(.., value)| match value {
+            DebugValue::Counter(n) => n,
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(counted, suspicions, "one count per suspicion, labelled with the detector");
+    for (_, r) in nodes {
+        stop(r).await;
+    }
+}

@@ -59,8 +59,10 @@ pub struct Args {
     /// A TOML file with the same settings (`id`, `listen`, `peers = { 2 = "addr" }`,
     /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`, `latency_ms`,
     /// `loss`, `metrics_addr`, and, with no flag, `leader_detector = { kind = "adaptive",
-    /// deviations = 4 }` for the followers' detector and `election_timeout_floor_ms` for the
-    /// shortest timeout it may draw, the same on every node).
+    /// deviations = 4 }` for the followers' detector, `election_timeout_floor_ms` for the
+    /// shortest timeout it may draw, the same on every node, `local_pause_threshold_ms` for
+    /// local health, and `shadow_detectors = [{ kind = "phi", threshold = 8 }]` for detectors
+    /// that only report when they would have suspected the leader).
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -82,6 +84,9 @@ struct FileConfig {
     #[serde(default)]
     leader_detector: LeaderDetectorKind,
     election_timeout_floor_ms: Option<u64>,
+    local_pause_threshold_ms: Option<u64>,
+    #[serde(default)]
+    shadow_detectors: Vec<LeaderDetectorKind>,
 }
 
 fn parse_peer(s: &str) -> Result<(u64, SocketAddr), String> {
@@ -160,6 +165,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed,
         leader_detector: file.leader_detector,
         election_timeout_floor: file.election_timeout_floor_ms.map(Duration::from_millis),
+        local_pause_threshold: file.local_pause_threshold_ms.map(Duration::from_millis),
+        shadow_detectors: file.shadow_detectors,
         ..Config::new(NodeId(id), members)
     };
     config.validate().context("invalid node settings")?;

@@ -2,7 +2,6 @@
 
 use std::fmt::Write;
 
-use raft_heartbeat::core::LeaderDetectorKind;
 use raft_heartbeat::sim::{Report, Summary};
 
 /// Renders `report` as a small table.
@@ -50,7 +49,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(
             out,
             "shadow {i} {}: would have suspected {} times, {} falsely ({:.2}/h, T_MR {} s)",
-            detector_name(&s.detector),
+            s.detector,
             s.suspicions.total,
             s.false_suspicions.total,
             s.false_suspicions.per_hour,
@@ -72,15 +71,6 @@ pub fn render(r: &Report) -> String {
         if r.violations.is_empty() { "none".to_string() } else { r.violations.len().to_string() }
     );
     out
-}
-
-/// A detector as a scenario file names it.
-fn detector_name(kind: &LeaderDetectorKind) -> String {
-    match kind {
-        LeaderDetectorKind::Fixed => "fixed".into(),
-        LeaderDetectorKind::Adaptive { deviations } => format!("adaptive {deviations}"),
-        LeaderDetectorKind::Phi { threshold } => format!("phi {threshold}"),
-    }
 }
 
 fn row(out: &mut String, name: &str, s: &Summary) {

@@ -48,6 +48,17 @@ pub enum LeaderDetectorKind {
     },
 }
 
+impl std::fmt::Display for LeaderDetectorKind {
+    /// The detector and its parameter, as `fixed`, `adaptive 4` or `phi 8`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LeaderDetectorKind::Fixed => f.write_str("fixed"),
+            LeaderDetectorKind::Adaptive { deviations } => write!(f, "adaptive {deviations}"),
+            LeaderDetectorKind::Phi { threshold } => write!(f, "phi {threshold}"),
+        }
+    }
+}
+
 /// The follower's view of its leader's liveness.
 pub(crate) trait LeaderDetector: std::fmt::Debug + Send {
     /// Operation one: the leader was heard from at `now`.

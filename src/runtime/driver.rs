@@ -176,7 +176,8 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         last_log: LogPosition,
     ) -> Result<(Self, Handle), RuntimeError> {
         let hard_state = store.load().await?.unwrap_or_default();
-        let telemetry = Telemetry::new(config.id.0, config.heartbeat_interval);
+        let telemetry =
+            Telemetry::new(config.id.0, config.heartbeat_interval, &config.shadow_detectors);
         let node = Node::restart(config, hard_state, last_log, Instant::ZERO)?;
         let (status, status_rx) = watch::channel(node.status(Instant::ZERO));
         let (events, _) = broadcast::channel(256);

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
 
-use crate::core::{ArrivalStats, Envelope, Event, Instant, Message, NodeId, Role, Status};
+use crate::core::{
+    ArrivalStats, Envelope, Event, Instant, LeaderDetectorKind, Message, NodeId, Role, Status,
+};
 
 /// A follower's figures for the leader it follows: gap p50, p99, max, and the largest share of
 /// its election timeout a gap used.
@@ -37,6 +39,9 @@ pub(crate) struct Telemetry {
     heartbeats_late: Counter,
     heartbeats_sent: Counter,
     election_timeouts: Counter,
+    election_timeouts_deferred: Counter,
+    /// Per shadow detector, in the configured order.
+    shadow_suspicions: Vec<Counter>,
     elections_started: Counter,
     leader_changes: Counter,
     quorum_lost: Counter,
@@ -50,15 +55,36 @@ pub(crate) struct Telemetry {
 }
 
 impl Telemetry {
-    pub(crate) fn new(node: u64, heartbeat_interval: Duration) -> Self {
+    pub(crate) fn new(
+        node: u64,
+        heartbeat_interval: Duration,
+        shadows: &[LeaderDetectorKind],
+    ) -> Self {
         let node = node.to_string();
         let labels = [("node", node.clone())];
+        let shadow_suspicions = shadows
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                let labels = [
+                    ("node", node.clone()),
+                    ("shadow", i.to_string()),
+                    ("detector", kind.to_string()),
+                ];
+                counter!("raft_heartbeat_shadow_suspicions_total", &labels)
+            })
+            .collect();
         Telemetry {
             heartbeat_interval,
             timer_lateness: histogram!("raft_heartbeat_timer_lateness_seconds", &labels),
             heartbeats_late: counter!("raft_heartbeat_heartbeats_late_total", &labels),
             heartbeats_sent: counter!("raft_heartbeat_heartbeats_sent_total", &labels),
             election_timeouts: counter!("raft_heartbeat_election_timeouts_total", &labels),
+            election_timeouts_deferred: counter!(
+                "raft_heartbeat_election_timeouts_deferred_total",
+                &labels
+            ),
+            shadow_suspicions,
             elections_started: counter!("raft_heartbeat_elections_started_total", &labels),
             leader_changes: counter!("raft_heartbeat_leader_changes_total", &labels),
             quorum_lost: counter!("raft_heartbeat_quorum_lost_total", &labels),
@@ -92,6 +118,11 @@ impl Telemetry {
     pub(crate) fn event(&self, event: &Event) {
         let counter = match event {
             Event::ElectionTimeout { .. } => &self.election_timeouts,
+            Event::ElectionTimeoutDeferred { .. } => &self.election_timeouts_deferred,
+            Event::ShadowSuspected { index, .. } => match self.shadow_suspicions.get(*index) {
+                Some(counter) => counter,
+                None => return,
+            },
             Event::RoleChanged { to: Role::Candidate, .. } => &self.elections_started,
             Event::LeaderChanged { leader: Some(_), .. } => &self.leader_changes,
             Event::QuorumLost { .. } => &self.quorum_lost,
