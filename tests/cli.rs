@@ -766,3 +766,33 @@ fn experiment_detectors_refuses_an_unknown_environment_and_a_floor_outside_the_t
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn experiment_detectors_with_local_health_measures_follower_pauses_without_false_suspicions() {
+    let base = [
+        "experiment",
+        "detectors",
+        "--only",
+        "follower-pauses",
+        "--trials",
+        "20",
+        "--hours",
+        "1",
+        "--jobs",
+        "2",
+        "--json",
+    ];
+    let out = run(&[&base[..], &["--local-health-heartbeats", "1"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let healthy = json(&out);
+    // Without local health these rows see false suspicions (docs/detectors.md; the simulator's
+    // test local_health_stops_a_paused_follower_from_suspecting_a_healthy_leader_cassandra_9183).
+    for r in healthy["rows"].as_array().unwrap() {
+        assert_eq!(r["local_pause_threshold_ms"].as_f64(), Some(50.0), "{r}");
+        assert!(r["t_mr_s"].is_null(), "no false suspicion with local health: {r}");
+        assert!(r["timeouts_deferred_per_hour"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    let bad = run(&[&base[..], &["--local-health-heartbeats", "0"]].concat());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--local-health-heartbeats"));
+}

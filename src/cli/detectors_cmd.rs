@@ -39,7 +39,12 @@ const WARMUP_HEARTBEATS: f64 = 64.0;
 /// generation collections of a loaded JVM or Go heap, all shorter than the usual minimum
 /// timeout less a heartbeat interval, so a fixed-range follower never takes one for a crash.
 const GC_PAUSES_MS: [f64; 5] = [20.0, 40.0, 60.0, 80.0, 100.0];
-/// Time between two of those pauses, ms.
+/// A follower's stop-the-world pauses in `follower-pauses`, ms, one a second (a follower of
+/// the leader at random), in turn: old-generation collections of a loaded JVM heap, from below
+/// Raft's usual minimum timeout to past its maximum (Cassandra logs a pause from 200 ms,
+/// `gc_log_threshold_in_ms`; CASSANDRA-9183's pauses marked every peer down).
+const FOLLOWER_PAUSES_MS: [f64; 5] = [100.0, 200.0, 300.0, 400.0, 500.0];
+/// Time between two pauses, ms.
 const GC_PERIOD_MS: f64 = 1000.0;
 
 /// Options of `experiment detectors`.
@@ -58,6 +63,11 @@ pub struct Args {
     /// Run only these environments (comma-separated names; default: all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Turn local health on in every detector, with this threshold in heartbeat intervals
+    /// (Config::local_pause_threshold): a node defers its election timeout once after a stall
+    /// of its own. Off by default.
+    #[arg(long)]
+    local_health_heartbeats: Option<f64>,
     #[command(flatten)]
     common: ExperimentArgs,
 }
@@ -68,8 +78,8 @@ struct Environment {
     what: &'static str,
     profile: Profile,
     timing: Timing,
-    /// Whether the leader pauses now and then ([`GC_PAUSES_MS`]).
-    gc_pauses: bool,
+    /// Who stops the world now and then, and for how long in turn.
+    pauses: Option<(RoleTarget, &'static [f64])>,
 }
 
 /// Five nodes on a LAN (0.3 ms one way, p99 1 ms), votes fsynced to an SSD (1 ms, p99 1.5).
@@ -82,13 +92,8 @@ const LAN_TIMING: Timing =
     Timing { heartbeat_ms: 50.0, min_ms: 150.0, max_ms: 300.0, step_ms: 1.0 };
 
 fn environments() -> Vec<Environment> {
-    let lan_env = |name, what, profile| Environment {
-        name,
-        what,
-        profile,
-        timing: LAN_TIMING,
-        gc_pauses: false,
-    };
+    let lan_env =
+        |name, what, profile| Environment { name, what, profile, timing: LAN_TIMING, pauses: None };
     vec![
         lan_env("lan", "LAN, 0.3 ms one way (p99 1 ms)", lan()),
         Environment {
@@ -99,7 +104,7 @@ fn environments() -> Vec<Environment> {
                 ..lan()
             },
             timing: Timing { heartbeat_ms: 100.0, min_ms: 500.0, max_ms: 1000.0, step_ms: 1.0 },
-            gc_pauses: false,
+            pauses: None,
         },
         lan_env(
             "jittery",
@@ -113,7 +118,14 @@ fn environments() -> Vec<Environment> {
             what: "LAN, the leader stops the world every second for 20-100 ms in turn",
             profile: lan(),
             timing: LAN_TIMING,
-            gc_pauses: true,
+            pauses: Some((RoleTarget::Leader, &GC_PAUSES_MS)),
+        },
+        Environment {
+            name: "follower-pauses",
+            what: "LAN, every second a follower stops the world for 100-500 ms in turn",
+            profile: lan(),
+            timing: LAN_TIMING,
+            pauses: Some((RoleTarget::Follower, &FOLLOWER_PAUSES_MS)),
         },
         lan_env(
             "slow-disk",
@@ -157,6 +169,10 @@ struct Row {
     election_timeout_ms: [f64; 2],
     /// The shortest timeout it may draw.
     floor_ms: f64,
+    /// Local health's threshold, ms, when on.
+    local_pause_threshold_ms: Option<f64>,
+    /// Election timeouts deferred for a node's own stall, per quiet hour.
+    timeouts_deferred_per_hour: f64,
     /// Leader crash → every survivor follows a new leader.
     failover_ms: Failover,
     failovers: u64,
@@ -203,16 +219,13 @@ fn configure(s: &mut Scenario, env: &Environment, d: Detector, floor_heartbeats:
     }
 }
 
-/// The leader's pauses from `from` until `until`, ms.
-fn gc_pauses(from: f64, until: f64) -> Vec<Step> {
+/// The pauses of `who`, each of `lengths` in turn, from `from` until `until`, ms.
+fn pauses(who: RoleTarget, lengths: &[f64], from: f64, until: f64) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut at = from;
     while at < until {
-        let for_ms = GC_PAUSES_MS[steps.len() % GC_PAUSES_MS.len()];
-        steps.push(Step {
-            at_ms: at,
-            action: Action::Pause { node: Target::Role(RoleTarget::Leader), for_ms },
-        });
+        let for_ms = lengths[steps.len() % lengths.len()];
+        steps.push(Step { at_ms: at, action: Action::Pause { node: Target::Role(who), for_ms } });
         at += GC_PERIOD_MS;
     }
     steps
@@ -226,15 +239,17 @@ fn scenarios(env: &Environment, d: Detector, args: &Args) -> (Scenario, Scenario
     crash.timeline[0].at_ms += warmup;
     crash.duration_ms += warmup;
     let mut quiet = advise::steady_hours_scenario(&env.profile, &env.timing, args.hours);
-    if env.gc_pauses {
-        let mut steps = gc_pauses(settled, settled + warmup);
+    if let Some((who, lengths)) = env.pauses {
+        let mut steps = pauses(who, lengths, settled, settled + warmup);
         steps.append(&mut crash.timeline);
         crash.timeline = steps;
-        quiet.timeline = gc_pauses(settled, quiet.duration_ms);
+        quiet.timeline = pauses(who, lengths, settled, quiet.duration_ms);
     }
     for s in [&mut crash, &mut quiet] {
         s.name = format!("detectors-{}", env.name);
         configure(s, env, d, args.floor_heartbeats);
+        s.cluster.local_pause_threshold_ms =
+            args.local_health_heartbeats.map(|k| k * env.timing.heartbeat_ms);
     }
     (crash, quiet)
 }
@@ -268,6 +283,8 @@ fn measure(env: &Environment, d: Detector, args: &Args) -> anyhow::Result<Row> {
         heartbeat_ms: c.heartbeat_ms,
         election_timeout_ms: c.election_timeout_ms,
         floor_ms: c.election_timeout_floor_ms.unwrap_or(c.election_timeout_ms[0]),
+        local_pause_threshold_ms: c.local_pause_threshold_ms,
+        timeouts_deferred_per_hour: healthy.timeouts_deferred.per_hour,
         failover_ms: Failover {
             p50: failover.time_without_leader_ms.p50,
             p99: failover.time_without_leader_ms.p99,
@@ -296,6 +313,9 @@ fn check(args: &Args, envs: &[Environment]) -> anyhow::Result<()> {
     let f = args.floor_heartbeats;
     let lowest =
         envs.iter().map(|e| e.timing.min_ms / e.timing.heartbeat_ms).fold(f64::MAX, f64::min);
+    if let Some(k) = args.local_health_heartbeats.filter(|k| !(k.is_finite() && *k > 0.0)) {
+        anyhow::bail!("--local-health-heartbeats must be a positive number, got {k}");
+    }
     if !(f.is_finite() && f > 1.0 && f <= lowest) {
         anyhow::bail!(
             "--floor-heartbeats must be above 1 and at most {lowest} (a floor lies above the \
@@ -318,12 +338,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         envs.iter().flat_map(|e| detectors().into_iter().map(move |d| (e, d))).collect();
     eprintln!(
         "detectors: {} environments x {} detector settings, {} crashes and {} quiet hours each, \
-         floor {} heartbeats, seed {}",
+         floor {} heartbeats, local health {}, seed {}",
         envs.len(),
         detectors().len(),
         args.trials,
         args.hours,
         args.floor_heartbeats,
+        args.local_health_heartbeats.map_or("off".into(), |k| format!("{k} heartbeats")),
         args.common.seed
     );
     let rows = steps::each(&work, "rows", |(e, d)| measure(e, *d, &args))?;
