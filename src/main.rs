@@ -170,6 +170,7 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         shard: args.shard,
         trace: args.trace.clone(),
         keep_trial_results: false,
+        harness: Default::default(),
     };
     let trials = args.trial.map_or(opts.trials.unwrap_or(scenario.trials), |_| 1);
     eprintln!(

@@ -53,6 +53,8 @@ pub enum Invariant {
     /// clock (it was paused, or its timer starved) since the timer was armed, and only once
     /// until the timer is reset otherwise.
     LocalHealth,
+    /// An invariant of the embedder's (`sim::Harness`), named in the violation's detail.
+    User,
 }
 
 impl fmt::Display for Invariant {
@@ -69,6 +71,7 @@ impl fmt::Display for Invariant {
             Invariant::ReadIndex => "read index",
             Invariant::MembershipChange => "membership change",
             Invariant::LocalHealth => "local health",
+            Invariant::User => "user invariant",
         })
     }
 }

@@ -27,8 +27,11 @@
 //! assert_eq!(report.time_without_leader_ms.count, 4);
 //! ```
 
+mod builder;
 mod error;
 pub mod figure16;
+mod harness;
+mod host;
 mod invariants;
 mod latency;
 mod metrics;
@@ -38,6 +41,7 @@ mod rng;
 mod runner;
 mod scenario;
 mod shrink;
+mod simulation;
 pub mod split_votes;
 mod swarm;
 mod timers;
@@ -46,7 +50,10 @@ mod trace_hash;
 mod world;
 
 pub use crate::link::Lanes;
+pub use builder::ScenarioBuilder;
 pub use error::{ScenarioError, SimError};
+pub use harness::{Harness, HostFactory, InvariantCheck, View};
+pub use host::{Host, HostCtx};
 pub use invariants::{Invariant, Violation};
 pub use latency::Latency;
 pub use metrics::{ShadowResult, Summary, TrialResult, ViolationReport};
@@ -56,5 +63,6 @@ pub use scenario::{
     Action, CheckSpec, ClusterSpec, CrashPoint, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
     Scenario, Side, Step, SwarmSpec, Target, VoteWrites,
 };
-pub use shrink::{shrink, Shrunk};
+pub use shrink::{shrink, shrink_with, Shrunk};
+pub use simulation::Simulation;
 pub use trace_hash::{BadTraceHash, TraceHash};

@@ -31,10 +31,29 @@ struct Link {
     /// When the link's shared queue is next free to start sending.
     free_at: Instant,
     cut: bool,
-    held: Option<Vec<Envelope>>,
+    held: Option<Vec<Packet>>,
     /// Latency added to every message while a spike lasts.
     extra: Duration,
 }
+
+/// A host's own message (`sim::Host`): opaque bytes from one host to another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Payload {
+    pub(crate) from: NodeId,
+    pub(crate) to: NodeId,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Anything a link carries: the protocol's messages and the hosts' payloads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Packet {
+    Protocol(Envelope),
+    Payload(Payload),
+}
+
+/// Bytes of a payload's frame besides its own: two ids and a length, as the runtime's codec
+/// frames it.
+pub(crate) const PAYLOAD_FRAME: u64 = 16 + 4;
 
 /// Most sent messages kept for stale deliveries: a uniform sample of everything sent.
 const HISTORY: usize = 128;
@@ -143,7 +162,7 @@ impl Network {
             return Fate::Dropped(DropReason::Cut);
         }
         if let Some(queue) = link.held.as_mut() {
-            queue.push(*env);
+            queue.push(Packet::Protocol(*env));
             return Fate::Held;
         }
         if link.loss > 0.0 && unit(&mut link.rng) < link.loss {
@@ -163,6 +182,33 @@ impl Network {
         };
         let first = arrive(link);
         let second = (duplicate > 0.0 && unit(&mut link.rng) < duplicate).then(|| arrive(link));
+        Fate::Arrives(first, second)
+    }
+
+    /// Sends a host's `payload` at `now`. It goes through the link's shared queue whatever the
+    /// lanes: under [`Lanes::Dedicated`] only the protocol has a lane of its own, so a large
+    /// payload delays the payloads behind it, never a heartbeat; under [`Lanes::Shared`] the
+    /// heartbeats queue behind it too.
+    pub(crate) fn send_payload(&mut self, now: Instant, payload: &Payload) -> Fate {
+        let duplicate = self.duplicate;
+        let serialize = self.transmit_time(PAYLOAD_FRAME + payload.bytes.len() as u64);
+        let link = self.link(payload.from, payload.to);
+        if link.cut {
+            return Fate::Dropped(DropReason::Cut);
+        }
+        if let Some(queue) = link.held.as_mut() {
+            queue.push(Packet::Payload(payload.clone()));
+            return Fate::Held;
+        }
+        if link.loss > 0.0 && unit(&mut link.rng) < link.loss {
+            return Fate::Dropped(DropReason::Loss);
+        }
+        let start = now.max(link.free_at);
+        link.free_at = start + serialize;
+        let departs = link.free_at + link.extra;
+        let first = departs + link.latency.sample(&mut link.rng);
+        let second = (duplicate > 0.0 && unit(&mut link.rng) < duplicate)
+            .then(|| departs + link.latency.sample(&mut link.rng));
         Fate::Arrives(first, second)
     }
 
@@ -235,16 +281,21 @@ impl Network {
 
     /// Releases the held link `from → to`: each queued message gets a fresh latency from
     /// `now`.
-    pub fn release(&mut self, now: Instant, from: NodeId, to: NodeId) -> Vec<(Instant, Envelope)> {
+    pub(crate) fn release(
+        &mut self,
+        now: Instant,
+        from: NodeId,
+        to: NodeId,
+    ) -> Vec<(Instant, Packet)> {
         let link = self.link(from, to);
         let held = link.held.take().unwrap_or_default();
         held.into_iter()
-            .map(|env| (now + link.extra + link.latency.sample(&mut link.rng), env))
+            .map(|packet| (now + link.extra + link.latency.sample(&mut link.rng), packet))
             .collect()
     }
 
     /// Releases every held link.
-    pub fn release_all(&mut self, now: Instant) -> Vec<(Instant, Envelope)> {
+    pub(crate) fn release_all(&mut self, now: Instant) -> Vec<(Instant, Packet)> {
         let mut out = Vec::new();
         for from in 1..=self.n {
             for to in 1..=self.n {
@@ -350,7 +401,7 @@ mod tests {
         assert_eq!(net.send(t, &hb(2, 3), 60), Fate::Held);
         assert!(!net.open(NodeId(2), NodeId(3)));
         let released = net.release_all(t + Duration::from_millis(5));
-        assert_eq!(released, vec![(t + Duration::from_micros(5500), hb(2, 3))]);
+        assert_eq!(released, vec![(t + Duration::from_micros(5500), Packet::Protocol(hb(2, 3)))]);
         assert!(net.open(NodeId(2), NodeId(3)));
     }
 
@@ -364,6 +415,30 @@ mod tests {
             let Fate::Arrives(at, None) = net.send(Instant::ZERO, &hb(1, 2), 0) else { panic!() };
             assert_eq!(at, Instant::from_millis(expected_ms), "{lane}");
         }
+    }
+
+    #[test]
+    fn a_payload_queues_behind_a_bulk_transfer_on_either_lane_and_a_heartbeat_only_on_a_shared_one()
+    {
+        let extra = "[network]\nbandwidth_mbps = 80\nlatency = { dist = \"constant\", ms = 0 }\n";
+        for (lane, heartbeat_ms) in [("shared", 200), ("dedicated", 0)] {
+            let mut net = Network::new(&scenario(&format!("{extra}lane = \"{lane}\"\n")), 1);
+            net.bulk(Instant::ZERO, NodeId(1), NodeId(2), 1_000_000);
+            let payload = Payload { from: NodeId(1), to: NodeId(2), bytes: vec![0; 999_980] };
+            // Behind the bulk's 100 ms, its own 1 MB frame takes another 100 ms.
+            let Fate::Arrives(at, None) = net.send_payload(Instant::ZERO, &payload) else {
+                panic!()
+            };
+            assert_eq!(at, Instant::from_millis(200), "{lane}");
+            let Fate::Arrives(at, None) = net.send(Instant::ZERO, &hb(1, 2), 0) else { panic!() };
+            assert_eq!(at, Instant::from_millis(heartbeat_ms), "{lane}");
+        }
+        let mut net = Network::new(&scenario(""), 1);
+        net.hold(NodeId(2), NodeId(1));
+        let payload = Payload { from: NodeId(2), to: NodeId(1), bytes: vec![7] };
+        assert_eq!(net.send_payload(Instant::ZERO, &payload), Fate::Held);
+        let released = net.release_all(Instant::from_millis(1));
+        assert_eq!(released[0].1, Packet::Payload(payload), "a hold keeps payloads too");
     }
 
     #[test]

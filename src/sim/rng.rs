@@ -21,6 +21,8 @@ pub(crate) enum Stream {
     Timer { node: u64 },
     /// The sample of sent messages kept for stale deliveries.
     History,
+    /// A node's host (`sim::Host`), for its `incarnation`-th start.
+    Host { node: u64, incarnation: u64 },
 }
 
 impl Stream {
@@ -33,6 +35,7 @@ impl Stream {
             Stream::Link { from, to } => (3 << 40) | (from << 20) | to,
             Stream::Timer { node } => (4 << 40) | node,
             Stream::History => 3,
+            Stream::Host { node, incarnation } => (5 << 40) | (incarnation << 20) | node,
         }
     }
 }
@@ -77,6 +80,7 @@ mod tests {
             seed_for(t, Stream::Link { from: 2, to: 1 }),
             seed_for(t, Stream::Timer { node: 1 }),
             seed_for(t, Stream::History),
+            seed_for(t, Stream::Host { node: 1, incarnation: 0 }),
         ];
         let mut sorted = seeds.to_vec();
         sorted.sort_unstable();

@@ -13,9 +13,10 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ScenarioError, SimError};
+use super::harness::Harness;
 use super::metrics::{Summary, TrialResult, ViolationReport};
 use super::rng::trial_seed;
-use super::scenario::Scenario;
+use super::scenario::{Action, Scenario};
 use super::swarm;
 use super::trace::TraceSink;
 use super::trace_hash::TraceHash;
@@ -39,6 +40,8 @@ pub struct RunOptions {
     pub trace: Option<PathBuf>,
     /// Keep every trial's result in the report (always done for shards, so they can merge).
     pub keep_trial_results: bool,
+    /// The embedder's hosts and invariants (none by default).
+    pub harness: Harness,
 }
 
 impl Default for RunOptions {
@@ -51,6 +54,7 @@ impl Default for RunOptions {
             shard: None,
             trace: None,
             keep_trial_results: false,
+            harness: Harness::default(),
         }
     }
 }
@@ -189,6 +193,7 @@ pub fn run_trial(
     trace_out: Option<Box<dyn Write + Send>>,
 ) -> Result<TrialResult, SimError> {
     scenario.validate()?;
+    check_harness(scenario, &opts.harness)?;
     run_validated_trial(scenario, opts, trial, trace_out, Tail::Kept)
         .map_err(|e| e.into_sim_error("the trace writer".into()))
 }
@@ -210,6 +215,36 @@ pub(crate) fn trial_violation(
 ) -> Option<ViolationReport> {
     scenario.validate().ok()?;
     run_validated_trial(scenario, opts, trial, None, Tail::Skipped).ok()?.violation
+}
+
+/// What the simulator cannot model with the embedder's hosts in the loop: membership changes
+/// are entries of a log it keeps itself, and the hosts keep the log.
+fn check_harness(scenario: &Scenario, harness: &Harness) -> Result<(), ScenarioError> {
+    if !harness.has_hosts() {
+        return Ok(());
+    }
+    let invalid = |field: &str| {
+        Err(ScenarioError::Invalid {
+            field: field.into(),
+            problem: "membership changes are not simulated with hosts in the loop yet: the \
+                      simulator keeps their log entries itself, and the hosts keep the log"
+                .into(),
+        })
+    };
+    if !scenario.cluster.learners.is_empty() {
+        return invalid("cluster.learners");
+    }
+    if scenario
+        .timeline
+        .iter()
+        .any(|s| matches!(s.action, Action::Add { .. } | Action::Remove { .. }))
+    {
+        return invalid("timeline");
+    }
+    if scenario.swarm.as_ref().is_some_and(|s| s.membership_changes[1] > 0) {
+        return invalid("swarm.membership_changes");
+    }
+    Ok(())
 }
 
 /// Why a trial could not run to its end.
@@ -247,12 +282,13 @@ fn run_validated_trial(
             })
         })?;
     }
-    let world = World::new(&drawn, trial, seed, TraceSink::new(trial, trace_out));
+    let world = World::new(&drawn, &opts.harness, trial, seed, TraceSink::new(trial, trace_out));
     let (mut result, violation, sink) = world.run();
     if let Some(v) = violation {
         // The same trial again, deterministic, keeping its last records for the report.
         let last_events = if tail == Tail::Kept {
-            let again = World::new(&drawn, trial, seed, TraceSink::new(trial, None).with_tail());
+            let sink = TraceSink::new(trial, None).with_tail();
+            let again = World::new(&drawn, &opts.harness, trial, seed, sink);
             again.run().2.tail()
         } else {
             Vec::new()
@@ -281,6 +317,7 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, SimError> {
     scenario.validate()?;
+    check_harness(scenario, &opts.harness)?;
     if opts.jobs == 0 {
         return Err(SimError::NoJobs);
     }

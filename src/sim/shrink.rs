@@ -8,6 +8,7 @@
 //! still breaks the same invariant. Every candidate is one deterministic trial, so the result is
 //! the same on every machine.
 
+use super::harness::Harness;
 use super::invariants::Invariant;
 use super::latency::Latency;
 use super::runner::{trial_violation, RunOptions};
@@ -36,7 +37,21 @@ pub fn shrink(
     invariant: Invariant,
     max_runs: u64,
 ) -> Shrunk {
-    let mut s = Shrinker { seed, trial, invariant, runs: 0, max_runs };
+    shrink_with(scenario, &Harness::default(), seed, trial, invariant, max_runs)
+}
+
+/// [`shrink`], with the embedder's hosts and invariants in every trial it runs (a violation of
+/// a user invariant is shrunk while some user invariant still breaks).
+pub fn shrink_with(
+    scenario: &Scenario,
+    harness: &Harness,
+    seed: u64,
+    trial: u64,
+    invariant: Invariant,
+    max_runs: u64,
+) -> Shrunk {
+    let harness = harness.clone();
+    let mut s = Shrinker { seed, trial, invariant, runs: 0, max_runs, harness };
     let mut best = scenario.clone();
     best.trials = 1;
     loop {
@@ -70,6 +85,7 @@ struct Shrinker {
     invariant: Invariant,
     runs: u64,
     max_runs: u64,
+    harness: Harness,
 }
 
 impl Shrinker {
@@ -83,8 +99,12 @@ impl Shrinker {
             return None;
         }
         self.runs += 1;
-        let opts =
-            RunOptions { seed: self.seed, only_trial: Some(self.trial), ..RunOptions::default() };
+        let opts = RunOptions {
+            seed: self.seed,
+            only_trial: Some(self.trial),
+            harness: self.harness.clone(),
+            ..RunOptions::default()
+        };
         let violation = trial_violation(candidate, &opts, self.trial)?;
         (violation.invariant == self.invariant).then_some(violation.at_ms)
     }

@@ -155,6 +155,40 @@ pub enum Record {
         /// The fault.
         fault: Fault,
     },
+    /// A host (`sim::Host`) sent a payload of its own.
+    PayloadSend {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Its length.
+        bytes: u64,
+    },
+    /// The network dropped a host's payload.
+    PayloadDrop {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Why.
+        reason: DropReason,
+    },
+    /// A host's payload reached the receiving host.
+    PayloadDeliver {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Its length.
+        bytes: u64,
+    },
+    /// A host's own timer fired.
+    HostTimer {
+        /// The node whose host set it.
+        node: NodeId,
+        /// The token the host gave it.
+        token: u64,
+    },
 }
 
 impl Record {
@@ -210,6 +244,10 @@ impl Record {
                 };
                 [6 | (code << 8), node.map_or(0, |n| n.0), a, 0]
             }
+            Record::PayloadSend { from, to, bytes } => [7, pair(from, to), bytes, 0],
+            Record::PayloadDrop { from, to, reason } => [8, pair(from, to), reason as u64, 0],
+            Record::PayloadDeliver { from, to, bytes } => [9, pair(from, to), bytes, 0],
+            Record::HostTimer { node, token } => [10, node.0, token, 0],
         }
     }
 }

@@ -88,6 +88,7 @@ impl World<'_> {
         }
         while let Some(event) = self.hosts[i].node.as_mut().and_then(Node::poll_event) {
             self.trace.record(now, Record::Node { node: self.hosts[i].id, event });
+            self.hosts[i].user.queue(event);
             self.on_core_event(i, event);
         }
         self.watch_timer(i);

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use super::{Ev, World};
-use crate::core::{Envelope, Instant, Node, NodeId, Role};
+use crate::core::{Instant, Node, NodeId, Role};
 use crate::sim::latency::unit;
-use crate::sim::network::Network;
+use crate::sim::network::{Network, Packet};
 use crate::sim::scenario::{ms, Action, CrashPoint, RoleTarget, Scenario, Side, Step, Target};
 use crate::sim::trace::{Fault, Record};
 
@@ -73,9 +73,12 @@ impl World<'_> {
     }
 
     /// Queues the delivery of messages a hold released.
-    fn deliver_released(&mut self, released: Vec<(Instant, Envelope)>) {
-        for (at, env) in released {
-            self.push(at, Ev::Deliver(env));
+    fn deliver_released(&mut self, released: Vec<(Instant, Packet)>) {
+        for (at, packet) in released {
+            match packet {
+                Packet::Protocol(env) => self.push(at, Ev::Deliver(env)),
+                Packet::Payload(payload) => self.push(at, Ev::DeliverPayload(payload)),
+            }
         }
         self.network_fault();
     }

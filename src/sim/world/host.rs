@@ -118,6 +118,8 @@ pub(super) struct Host {
     pub(super) stalled_at: Option<Instant>,
     /// The next reset of its timer is a deferral (local health).
     pub(super) deferral_pending: bool,
+    /// The embedder's host around the node, if the run has hosts.
+    pub(super) user: super::hosted::UserSlot,
 }
 
 /// A pre-vote request a node handled, as it stood when it decided.
@@ -188,6 +190,7 @@ impl Host {
             mistake_since: None,
             stalled_at: None,
             deferral_pending: false,
+            user: super::hosted::UserSlot::default(),
         }
     }
 
@@ -244,7 +247,10 @@ impl World<'_> {
         let local = host.clock.local(self.now);
         let mut node = Node::restart(config, host.stored, host.log, local)
             .expect("run_trial validated these settings, and the stored term is one the node made");
-        node.set_commit_index(host.log.index);
+        if self.harness.hosts.is_none() {
+            // The simulator's own log model: everything in it is committed.
+            node.set_commit_index(host.log.index);
+        }
         host.node = Some(node);
         host.up_since = Some(self.now);
         host.written = host.stored;
@@ -252,6 +258,7 @@ impl World<'_> {
         host.busy_until = self.now;
         host.reset_pending = true;
         self.flush(i);
+        self.start_user(i);
     }
 
     pub(super) fn crash(&mut self, i: usize) {
@@ -263,6 +270,7 @@ impl World<'_> {
         host.disk_free_at = self.now;
         host.timer.stop();
         host.pre_votes.clear();
+        host.user.crash();
         let id = host.id;
         self.end_watch(i);
         self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });

@@ -13,6 +13,7 @@
 mod delivery;
 mod faults;
 mod host;
+mod hosted;
 mod membership;
 mod observe;
 
@@ -24,9 +25,10 @@ use rand_chacha::ChaCha8Rng;
 use self::faults::{step_end, ArmedCrash};
 use self::host::Host;
 use self::observe::{Elected, Failover};
+use super::harness::{Harness, InvariantCheck};
 use super::invariants::{ElectionRestriction, ElectionSafety, Violation};
 use super::metrics::{ShadowResult, TrialResult};
-use super::network::Network;
+use super::network::{Network, Payload};
 use super::queue::EventQueue;
 use super::rng::{rng_for, Stream};
 use super::scenario::{ms, CrashPoint, Scenario, Target};
@@ -47,6 +49,14 @@ enum Ev {
         node: usize,
         incarnation: u32,
         state: HardState,
+    },
+    /// A host's payload arrives.
+    DeliverPayload(Payload),
+    /// A host's timer is due.
+    HostTimer {
+        node: usize,
+        incarnation: u32,
+        token: u64,
     },
     Step(usize),
     /// `again`: a crash meant for the leader, armed as `id` at `point`, to be armed again if
@@ -97,6 +107,10 @@ impl Ev {
 /// One trial, from start to end.
 pub struct World<'a> {
     scenario: &'a Scenario,
+    /// The embedder's hosts and invariants.
+    harness: &'a Harness,
+    /// This trial's instances of the embedder's invariants.
+    user_invariants: Vec<(String, InvariantCheck)>,
     /// Every membership the cluster had, the starting one first: a host's index into it is
     /// the latest change its log holds.
     memberships: Vec<Membership>,
@@ -157,12 +171,24 @@ struct PendingRead {
 
 impl<'a> World<'a> {
     /// A trial of `scenario` seeded with `trial_seed`, its trace going to `trace`.
-    pub fn new(scenario: &'a Scenario, trial: u64, trial_seed: u64, trace: TraceSink) -> Self {
+    pub fn new(
+        scenario: &'a Scenario,
+        harness: &'a Harness,
+        trial: u64,
+        trial_seed: u64,
+        trace: TraceSink,
+    ) -> Self {
         let hosts =
             (1..=scenario.cluster.nodes).map(|id| Host::new(scenario, id, trial_seed)).collect();
         let timing = scenario.core_config(NodeId(1), 0);
         let mut world = World {
             scenario,
+            harness,
+            user_invariants: harness
+                .invariants
+                .iter()
+                .map(|inv| (inv.name.clone(), (inv.make)()))
+                .collect(),
             memberships: vec![scenario.membership()],
             membership_entries: vec![LogPosition::default()],
             committed: 0,
@@ -216,6 +242,12 @@ impl<'a> World<'a> {
             world
                 .push(Instant::ZERO + ms(quiet + bound), Ev::LivenessDeadline { bound: ms(bound) });
         }
+        if harness.hosts.is_some() {
+            // The hosts keep the log: every node starts empty, and says where its log ends.
+            for host in &mut world.hosts {
+                host.log = LogPosition::default();
+            }
+        }
         for i in 0..world.hosts.len() {
             world.boot(i);
         }
@@ -235,11 +267,13 @@ impl<'a> World<'a> {
             self.now = at;
             self.result.events += 1;
             self.handle(ev);
+            self.dispatch_events();
             if self.violation.is_none() {
                 if let Err(v) = self.check() {
                     self.violation = Some(v);
                 }
             }
+            self.check_user_invariants();
             if self.liveness_pending && self.now >= self.quiet_at && self.known_leader().is_some() {
                 // Liveness holds: a leader was known to a majority after the last fault.
                 self.liveness_pending = false;
@@ -287,6 +321,10 @@ impl<'a> World<'a> {
     fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::Deliver(env) => self.deliver(env),
+            Ev::DeliverPayload(payload) => self.deliver_payload(payload),
+            Ev::HostTimer { node, incarnation, token } => {
+                self.on_host_timer(node, incarnation, token);
+            }
             Ev::Timer { node, generation } => self.on_timer(node, generation),
             Ev::Persisted { node, incarnation, state } => {
                 self.on_persisted(node, incarnation, state);
