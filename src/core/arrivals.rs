@@ -44,6 +44,12 @@ impl Arrivals {
         self.last = Some(self.last.map_or(now, |l| l.max(now)));
     }
 
+    /// Proof of life at `now` after a gap that was not the peer's doing (this node was
+    /// stalled): the next gap starts here, this one is not learned.
+    pub(crate) fn restart(&mut self, now: Instant) {
+        self.last = Some(self.last.map_or(now, |l| l.max(now)));
+    }
+
     /// Gaps recorded since the figures started.
     pub(crate) fn gaps(&self) -> u64 {
         self.count

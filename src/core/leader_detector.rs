@@ -64,6 +64,10 @@ pub(crate) trait LeaderDetector: std::fmt::Debug + Send {
     /// Operation one: the leader was heard from at `now`.
     fn heartbeat(&mut self, now: Instant);
 
+    /// The leader was heard from at `now` after a stall of this node's own: the gap since the
+    /// last contact was partly this node's, so it is not learned; the next one starts here.
+    fn resume(&mut self, now: Instant);
+
     /// A new leader (or none): forget the old one's history.
     fn reset(&mut self);
 
@@ -138,6 +142,8 @@ struct Fixed {
 impl LeaderDetector for Fixed {
     fn heartbeat(&mut self, _now: Instant) {}
 
+    fn resume(&mut self, _now: Instant) {}
+
     fn reset(&mut self) {}
 
     fn timeout_range(&self) -> (Duration, Duration) {
@@ -165,6 +171,10 @@ impl LeaderDetector for Adaptive {
     fn heartbeat(&mut self, now: Instant) {
         // The share of a timeout a gap used is the node's telemetry; here it plays no part.
         self.gaps.record(now, Duration::ZERO);
+    }
+
+    fn resume(&mut self, now: Instant) {
+        self.gaps.restart(now);
     }
 
     fn reset(&mut self) {

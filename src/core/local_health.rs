@@ -8,9 +8,9 @@
 //! node cannot see its inbox, but it can see its own lateness: with local health on, it asks to
 //! be woken every heartbeat interval (the pattern's *periodic check*), and an input that
 //! arrives later than the check was due by more than the configured threshold means it was not
-//! running. An election timeout that fires after such a stall is deferred once: the node draws
-//! a fresh timeout from the same range instead of campaigning, so the heartbeats it missed can
-//! arrive. Deferring never makes a node vote sooner, so the stickiness window and the lease are
+//! running. An election timeout that was due during such a stall is deferred once: the node
+//! draws a fresh timeout from the same range instead of campaigning, so the heartbeats it
+//! missed can arrive. Deferring never makes a node vote sooner, so the stickiness window and the lease are
 //! untouched; it costs at most one timeout of failover time when the leader really failed.
 
 use std::time::Duration;
@@ -55,21 +55,29 @@ impl LocalHealth {
         self.next_check
     }
 
-    /// How late the check that saw a stall after `armed` was, if one was seen and no election
-    /// timeout was deferred since the timer was last reset otherwise: the election timer armed
-    /// at `armed` that fires now is then deferred.
-    pub(crate) fn stall_after(&self, armed: Instant) -> Option<Duration> {
+    /// The election timer due at `deadline` fires: if the node saw a stall of its own at or
+    /// after that deadline (so the heartbeats that would have reset the timer may still be
+    /// unread), and has not deferred since the timer was last reset otherwise, how late the
+    /// check that saw it was. A stall that ended before the deadline changes nothing: what
+    /// waited in the inbox was read then, and the silence since is the leader's.
+    pub(crate) fn stall_past(&self, deadline: Instant) -> Option<Duration> {
         let (at, late) = self.stall?;
-        (!self.deferred && at > armed).then_some(late)
+        (!self.deferred && at >= deadline).then_some(late)
     }
 
-    /// An election timeout was deferred, and the timer redrawn.
-    pub(crate) fn deferred(&mut self) {
+    /// Whether a stall was seen after `since`: a gap between two contacts that spans it was
+    /// partly the node's own.
+    pub(crate) fn stalled_after(&self, since: Instant) -> bool {
+        self.stall.is_some_and(|(at, _)| at > since)
+    }
+
+    /// Marks the deferral just made; call after the timer is redrawn.
+    pub(crate) fn mark_deferred(&mut self) {
         self.deferred = true;
     }
 
     /// The election timer was redrawn: by a leader's contact, a vote or a campaign, or a
-    /// deferral (which [`deferred`](Self::deferred) then marks).
+    /// deferral (which [`mark_deferred`](Self::mark_deferred) then marks).
     pub(crate) fn timer_reset(&mut self) {
         self.deferred = false;
     }
@@ -95,35 +103,32 @@ mod tests {
             h.observe(due + ms(25));
             assert_eq!(h.next_check(), due + ms(75));
         }
-        assert_eq!(h.stall_after(at(0)), None);
+        assert_eq!(h.stall_past(at(0)), None);
     }
 
     #[test]
-    fn a_late_check_is_a_stall_that_defers_one_timeout_armed_before_it() {
+    fn a_late_check_is_a_stall_that_defers_once_a_timeout_due_before_it() {
         let mut h = LocalHealth::new(ms(25), ms(50), at(0));
         h.observe(at(40));
         assert_eq!(h.next_check(), at(50), "an input before the check is due plans nothing");
         h.observe(at(176));
         assert_eq!(h.next_check(), at(226));
-        assert_eq!(
-            h.stall_after(at(176)),
-            None,
-            "a timer armed at the stall's end is not deferred"
-        );
-        assert_eq!(h.stall_after(at(10)), Some(ms(126)));
+        assert_eq!(h.stall_past(at(177)), None, "a stall over before the deadline defers nothing");
+        assert_eq!(h.stall_past(at(176)), Some(ms(126)));
+        assert!(h.stalled_after(at(100)) && !h.stalled_after(at(176)));
         h.timer_reset();
-        h.deferred();
-        assert_eq!(h.stall_after(at(10)), None, "once until the timer is reset otherwise");
+        h.mark_deferred();
+        assert_eq!(h.stall_past(at(150)), None, "once until the timer is reset otherwise");
         h.timer_reset();
-        assert_eq!(h.stall_after(at(10)), Some(ms(126)));
+        assert_eq!(h.stall_past(at(150)), Some(ms(126)));
     }
 
     #[test]
     fn lateness_up_to_the_threshold_is_not_a_stall() {
         let mut h = LocalHealth::new(ms(25), ms(50), at(0));
         h.observe(at(75));
-        assert_eq!(h.stall_after(at(0)), None);
+        assert_eq!(h.stall_past(at(0)), None);
         h.observe(at(151));
-        assert_eq!(h.stall_after(at(0)), Some(ms(26)));
+        assert_eq!(h.stall_past(at(0)), Some(ms(26)));
     }
 }

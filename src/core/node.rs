@@ -217,8 +217,8 @@ impl Node {
     }
 
     /// Fires every timer due at `now`: the election timeout of a follower or candidate; the
-    /// heartbeat round, check quorum, failure detector and lease of a leader. Calling it early
-    /// or twice is harmless.
+    /// heartbeat round, check quorum, failure detector and lease of a leader; local health's
+    /// check and the shadow detectors' deadlines. Calling it early or twice is harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.observe(now);
         if self.role != Role::Leader {
@@ -502,7 +502,8 @@ impl Node {
 
     /// When [`handle_timeout`](Self::handle_timeout) must next be called. There is always a
     /// next deadline: a follower's or candidate's election timeout, a leader's next heartbeat
-    /// round (or an earlier check).
+    /// round (or an earlier check); sooner, with local health on, the node's own periodic
+    /// check, and any shadow detector's deadline.
     #[must_use = "without the deadline the host cannot call handle_timeout in time"]
     pub fn poll_timeout(&self) -> Instant {
         let own = [self.local_health.map(|h| h.next_check()), self.shadows.next_deadline()];
@@ -754,9 +755,19 @@ impl Node {
             self.leader_arrivals = Arrivals::default();
             self.leader_detector.reset();
         }
-        self.shadows.contact(now, new_leadership);
-        self.leader_arrivals.record(now, self.election_deadline - self.timer_started);
-        self.leader_detector.heartbeat(now);
+        // A gap this node's own stall stretched says nothing of the leader: not learned.
+        let own_stall = !new_leadership
+            && self
+                .last_leader_contact
+                .is_some_and(|t| self.local_health.is_some_and(|h| h.stalled_after(t)));
+        self.shadows.contact(now, new_leadership, own_stall);
+        if own_stall {
+            self.leader_arrivals.restart(now);
+            self.leader_detector.resume(now);
+        } else {
+            self.leader_arrivals.record(now, self.election_deadline - self.timer_started);
+            self.leader_detector.heartbeat(now);
+        }
         self.last_leader_contact = Some(now);
         // The detector decides how long a silence to wait for, never below the floor, which
         // every voter's promise and the leader's lease rest on. The voter promises to refuse
@@ -776,7 +787,8 @@ impl Node {
     }
 
     fn on_election_timeout(&mut self, now: Instant) {
-        let stall = self.local_health.and_then(|h| h.stall_after(self.timer_started));
+        let deadline = self.election_deadline;
+        let stall = self.local_health.and_then(|h| h.stall_past(deadline));
         if let Some(stalled) = stall.filter(|_| self.role == Role::Follower) {
             // Local health: the silence may be this node's own; give the heartbeats waiting
             // in its inbox one more timeout to arrive.
@@ -785,7 +797,7 @@ impl Node {
             let (lo, hi) = self.timer_range;
             self.draw_timeout(now, lo, hi);
             if let Some(health) = self.local_health.as_mut() {
-                health.deferred();
+                health.mark_deferred();
             }
             return;
         }

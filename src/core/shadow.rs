@@ -27,7 +27,9 @@ pub struct ShadowStatus {
     pub kind: LeaderDetectorKind,
     /// The range its next timeout after a contact would be drawn from.
     pub timeout_range: (Duration, Duration),
-    /// Whether it suspects the leader now: its timeout passed since the last contact.
+    /// Whether it suspected the leader at the node's latest input: its timeout passed since the
+    /// last contact (the node is woken at every shadow's deadline, so this is never stale by
+    /// more than the host's lateness in calling it).
     pub suspected: bool,
     /// How many times it would have suspected a leader so far.
     pub suspicions: u64,
@@ -84,13 +86,18 @@ impl Shadows {
     }
 
     /// The leader was heard from at `now`; `new_leadership` when it is a new leader or term,
-    /// whose history starts afresh.
-    pub(crate) fn contact(&mut self, now: Instant, new_leadership: bool) {
+    /// whose history starts afresh; `own_stall` when the gap since the last contact was partly
+    /// this node's own stall, not to be learned.
+    pub(crate) fn contact(&mut self, now: Instant, new_leadership: bool, own_stall: bool) {
         for s in &mut self.list {
             if new_leadership {
                 s.detector.reset();
             }
-            s.detector.heartbeat(now);
+            if own_stall {
+                s.detector.resume(now);
+            } else {
+                s.detector.heartbeat(now);
+            }
             let (lo, hi) = s.detector.timeout_range();
             let lo = lo.max(self.floor);
             let timeout = leader_detector::draw(&mut s.rng, lo, hi.max(lo), self.step);
@@ -126,6 +133,7 @@ impl Shadows {
         self.list.iter().filter_map(|s| s.deadline).min()
     }
 
+    /// What each shadow would have done so far, in the configured order.
     pub(crate) fn status(&self) -> Vec<ShadowStatus> {
         self.list
             .iter()

@@ -41,6 +41,7 @@ pub struct Status {
     /// What each shadow detector ([`Config::shadow_detectors`]) would have done, in order.
     ///
     /// [`Config::shadow_detectors`]: crate::core::Config::shadow_detectors
+    #[serde(default)]
     pub shadows: Vec<ShadowStatus>,
     /// Inputs dropped or ignored, by reason.
     pub counters: Counters,

@@ -121,8 +121,9 @@ pub struct ShadowReport {
     /// Its mistake recurrence time `T_MR`: up seconds per false suspicion; `None` without one.
     pub t_mr_s: Option<f64>,
     /// Leader crash → its first suspicion on a survivor, ms, over the failovers where it
-    /// suspected before the new leader's first heartbeat reached that node (a shadow slower
-    /// than the detector in charge is cut off by it: `count` says how often it was not).
+    /// suspected before the failover ended (every live node following the new leader); a
+    /// shadow slower than the detector in charge is reset by the new leader's heartbeats
+    /// first, so `count` says in how many failovers it did suspect.
     pub detection_ms: Summary,
 }
 

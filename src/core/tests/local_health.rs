@@ -107,3 +107,24 @@ fn a_deferral_is_no_contact_and_opens_no_wider_vote_window_thesis_4_2_3() {
     node.handle_message(at(601), env(3, 1, request)).unwrap();
     assert!(events(&mut node).iter().any(|e| matches!(e, Event::VoteGranted { .. })));
 }
+
+#[test]
+fn a_gap_stretched_by_the_nodes_own_stall_is_not_learned_by_its_detector() {
+    let run = |threshold: Option<Duration>| {
+        let config = Config {
+            local_pause_threshold: threshold,
+            leader_detector: crate::core::LeaderDetectorKind::Adaptive { deviations: 4.0 },
+            election_timeout_floor: Some(ms(75)),
+            ..config(1, 3)
+        };
+        let mut node = Node::new(config, Instant::ZERO).unwrap();
+        for i in 1..=40 {
+            node.handle_message(at(50 * i), env(2, 1, heartbeat(1))).unwrap();
+        }
+        // Stopped from 2000 ms to 2600 ms; the heartbeat waiting in its inbox is read first.
+        node.handle_message(at(2600), env(2, 1, heartbeat(1))).unwrap();
+        node.election_timeout_range().0
+    };
+    assert_eq!(run(Some(ms(50))), ms(75), "steady 50 ms gaps: the floor, as before the stall");
+    assert!(run(None) > ms(150), "without local health the 600 ms gap is learned");
+}

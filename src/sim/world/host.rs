@@ -223,8 +223,9 @@ impl World<'_> {
 
     /// Node `i`'s clock now, for an input about to reach it. With local health on, an input
     /// that finds the node's timer overdue by more than the threshold on its clock is a stall
-    /// of the node's own (a pause, a late timer), noted for the local-health check: the node
-    /// cannot see more, as its next check is never due before the timer's deadline.
+    /// of the node's own (a pause, a late timer), noted for the local-health check. Every
+    /// stall the node can see is noted: the queued timer's deadline is never later than the
+    /// node's next periodic check, so the node's lateness is never more than this one.
     pub(super) fn input_local(&mut self, i: usize) -> Instant {
         let local = self.local(i);
         if let (Some(threshold), Some(p)) = (self.local_pause_threshold, self.hosts[i].pending) {
