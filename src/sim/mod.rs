@@ -40,6 +40,7 @@ mod scenario;
 mod shrink;
 pub mod split_votes;
 mod swarm;
+pub mod timeline;
 mod timers;
 mod trace;
 mod trace_hash;
