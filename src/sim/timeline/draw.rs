@@ -72,12 +72,15 @@ struct Geometry {
 
 impl Geometry {
     fn of(scene: &Scene) -> Self {
+        let w = scene.window;
+        let changes = scene.timeline.notes.iter().any(|n| w.overlaps(n.t_ns, n.t_ns));
+        let note_rows = if changes { NOTE_ROWS } else { 0 };
         Geometry {
             from_ns: scene.window.from_ns,
             to_ns: scene.window.to_ns,
             nodes: scene.timeline.nodes,
             plot: WIDTH - LEFT - RIGHT,
-            lanes_top: HEADER + NOTE_ROW * NOTE_ROWS as f64 + 6.0,
+            lanes_top: HEADER + NOTE_ROW * note_rows as f64 + 6.0,
         }
     }
 
@@ -672,7 +675,7 @@ fn legend(svg: &mut Svg, g: &Geometry) {
     for role in [Role::Follower, Role::PreCandidate, Role::Candidate, Role::Leader] {
         item(svg, &role.to_string(), &|svg, x, y| swatch(svg, x, y, role_fill(role)));
     }
-    item(svg, "led: the lease lies within", &|svg, x, y| {
+    item(svg, "led (a lease lies within)", &|svg, x, y| {
         let r = [
             ("x", &Px(x) as &dyn std::fmt::Display),
             ("y", &Px(y + 3.0 - LEASE)),
