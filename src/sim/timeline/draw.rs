@@ -341,6 +341,8 @@ fn bands(svg: &mut Svg, scene: &Scene, g: &Geometry) {
                 ("width", &Px(w)),
                 ("height", &Px(BAND)),
                 ("fill", &role_fill(b.role)),
+                ("stroke", &"white"),
+                ("stroke-width", &"1"),
                 ("class", &format!("band {}", b.role)),
             ],
             &tip,
@@ -521,7 +523,7 @@ fn clip(
 
 /// An x where a message was dropped.
 fn cross(svg: &mut Svg, x: f64, y: f64, colour: &str) {
-    let r = 3.5;
+    let r = 4.0;
     let d = format!(
         "M{},{} L{},{} M{},{} L{},{}",
         Px(x - r),
@@ -535,7 +537,7 @@ fn cross(svg: &mut Svg, x: f64, y: f64, colour: &str) {
     );
     svg.leaf(
         "path",
-        &[("d", &d), ("stroke", &colour), ("stroke-width", &"1.8"), ("fill", &"none")],
+        &[("d", &d), ("stroke", &colour), ("stroke-width", &"2.2"), ("fill", &"none")],
     );
 }
 

@@ -11,7 +11,7 @@
 //! - roles and terms from `RoleChanged` and `TermChanged` events, each node starting as a
 //!   follower in term 0; a crashed node has none until it restarts in its durable term;
 //! - messages from send to delivery, each delivery paired with the earliest unpaired send of
-//!   the same sender, receiver, kind and term (see [`messages`](self::Arrow)); duplicates and
+//!   the same sender, receiver, kind and term (see [`Arrow`]); duplicates and
 //!   messages still in flight at the end of the trace are not drawn;
 //! - the span a node led, as a strip along its leader band. The trace has no record of a lease
 //!   being taken: with leases enabled (the default) the lease lies within the strip, from the
