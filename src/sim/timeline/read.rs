@@ -498,7 +498,9 @@ mod tests {
 
     #[test]
     fn unknown_kinds_events_messages_and_faults_are_skipped() {
-        let text = r#"{"trial":0,"t_ns":1,"kind":"payload","node":1,"bytes":5}
+        let text = r#"{"trial":0,"t_ns":1,"kind":"payload-send","from":1,"to":2,"bytes":5}
+{"trial":0,"t_ns":1,"kind":"payload-drop","from":1,"to":2,"reason":"loss"}
+{"trial":0,"t_ns":1,"kind":"host-timer","node":1,"token":3}
 {"trial":0,"t_ns":2,"kind":"node","node":1,"event":{"SomethingNew":{"x":1}}}
 {"trial":0,"t_ns":3,"kind":"send","from":1,"to":2,"message":"append","term":1}
 {"trial":0,"t_ns":4,"kind":"fault","node":1,"fault":{"fault":"disk-full"}}
