@@ -14,7 +14,7 @@ mod cli;
 use cli::args::at_least_one;
 use cli::{
     advise_cmd, cluster_cmd, detectors_cmd, false_elections_cmd, figure16_cmd, node_cmd,
-    reproducer, split_votes_cmd, sweep_cmd, table,
+    reproducer, split_votes_cmd, sweep_cmd, table, timeline_cmd,
 };
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
@@ -42,6 +42,9 @@ enum Command {
     /// Start a live local cluster of `node` processes, kill its leader repeatedly, and measure
     /// each failover next to the simulator's prediction.
     Cluster(cluster_cmd::Args),
+    /// Draw one trial of a `simulate --trace` file as an SVG timeline: a lane per node with
+    /// its roles, terms, timeouts, faults and messages.
+    Timeline(timeline_cmd::Args),
     /// Merge the `--json` reports of the shards of one run into the report of the whole run.
     Merge {
         /// Reports written by `simulate --shard I/N --json`.
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Experiment { which: Experiment::Detectors(args) } => detectors_cmd::run(args),
         Command::Advise(args) => advise_cmd::run(args),
         Command::Merge { reports } => merge(reports),
+        Command::Timeline(args) => timeline_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),
         Command::Cluster(args) => cluster_cmd::run(args),
     };

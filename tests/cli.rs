@@ -473,6 +473,13 @@ fn a_violation_leaves_the_trial_and_a_shrunk_scenario_that_each_replay_it() {
     assert!(minimal.starts_with(&dir), "{err}");
     let replay = err.lines().rfind(|l| l.starts_with("replay: ")).unwrap();
     assert!(replay.contains(minimal.to_str().unwrap()), "{err}");
+    let draw = err.lines().find(|l| l.starts_with("draw: ")).unwrap();
+    assert!(
+        draw.contains(" --trace ")
+            && draw.contains("&& raft-heartbeat timeline ")
+            && draw.contains(" --from "),
+        "{err}"
+    );
     let steps = |p: &PathBuf| std::fs::read_to_string(p).unwrap().matches("[[timeline]]").count();
     assert!(steps(&minimal) < steps(&trial_file), "{err}");
     let args: Vec<&str> = replay["replay: raft-heartbeat ".len()..].split(' ').collect();
@@ -795,4 +802,75 @@ fn experiment_detectors_with_local_health_measures_follower_pauses_without_false
     let bad = run(&[&base[..], &["--local-health-heartbeats", "0"]].concat());
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--local-health-heartbeats"));
+}
+
+const TINY_FAILOVER: &str = r#"
+name = "tiny-failover"
+trials = 2
+duration_ms = 3000
+stop_after_recovery = true
+
+[cluster]
+nodes = 3
+
+[[timeline]]
+at_ms = 600
+action = "crash"
+node = "leader"
+"#;
+
+#[test]
+fn timeline_draws_a_traced_trial_with_a_lane_per_node_and_its_leader() {
+    let scenario = temp("tiny-failover.toml");
+    std::fs::write(&scenario, TINY_FAILOVER).unwrap();
+    let trace = temp("tiny-failover.jsonl");
+    let out = run(&["simulate", scenario.to_str().unwrap(), "--trace", trace.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let svg = temp("tiny-failover.svg");
+    let out = run(&[
+        "timeline",
+        trace.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+        "--trial",
+        "1",
+        "--from",
+        "500",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"), "{text}");
+    for lane in ["n1", "n2", "n3"] {
+        assert_eq!(text.matches(&format!("class=\"lane\">{lane}</text>")).count(), 1, "{lane}");
+    }
+    assert!(!text.contains(">n4</text>"));
+    assert!(text.contains("class=\"band leader\"") && text.contains("class=\"crashed\""));
+    assert!(text.contains("trial 1, 500 to"), "the window and trial asked for");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("trial 1, 500.000 to ") && err.contains("3 nodes"), "{err}");
+}
+
+#[test]
+fn timeline_refuses_a_bad_line_an_unknown_trial_and_an_empty_window_with_exit_2() {
+    let trace = temp("bad-trace.jsonl");
+    let good = r#"{"trial":0,"t_ns":5000000,"kind":"fault","node":2,"fault":{"fault":"crash"}}"#;
+    std::fs::write(&trace, format!("{good}\n{{\"trial\":0,\"t_ns\":\n")).unwrap();
+    let svg = temp("bad-trace.svg");
+    let draw = |extra: &[&str]| {
+        let mut args = vec!["timeline", trace.to_str().unwrap(), "--svg", svg.to_str().unwrap()];
+        args.extend(extra);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = draw(&[]);
+    assert!(err.contains("line 2 is not a trace record"), "{err}");
+    std::fs::write(&trace, format!("{good}\n")).unwrap();
+    let err = draw(&["--trial", "7"]);
+    assert!(err.contains("no trial 7"), "{err}");
+    let err = draw(&["--from", "9", "--to", "20"]);
+    assert!(err.contains("holds nothing"), "{err}");
+    let err = draw(&["--from=-3"]);
+    assert!(err.contains("--from"), "{err}");
+    assert!(!svg.exists(), "nothing is written on an error");
 }

@@ -21,6 +21,15 @@ pub fn parse_range(s: &str) -> Result<(u64, u64), String> {
     Ok((min, max))
 }
 
+/// A time in milliseconds: a number, not negative (`--from 900.5`).
+pub fn parse_ms(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
+        Ok(_) => Err(format!("{s:?} is not a time of 0 ms or later")),
+        Err(_) => Err(format!("{s:?} is not a number of ms")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +44,14 @@ mod tests {
         assert_eq!(at_least_one("2"), Ok(2));
         assert!(at_least_one("0").unwrap_err().contains("at least 1"));
         assert!(at_least_one("-1").is_err());
+    }
+
+    #[test]
+    fn times_in_ms_are_numbers_not_below_zero() {
+        assert_eq!(parse_ms("900.5"), Ok(900.5));
+        assert!(parse_ms("-1").unwrap_err().contains("0 ms or later"));
+        assert!(parse_ms("NaN").is_err() && parse_ms("inf").is_err());
+        assert!(parse_ms("soon").unwrap_err().contains("not a number"));
     }
 }
 

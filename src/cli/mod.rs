@@ -14,3 +14,4 @@ pub mod split_votes_cmd;
 pub mod steps;
 pub mod sweep_cmd;
 pub mod table;
+pub mod timeline_cmd;

@@ -1,5 +1,6 @@
 //! What `simulate` leaves behind when a trial breaks an invariant: the trial as a plain
-//! scenario file, and a shrunk one that still breaks it, each with the command that replays it.
+//! scenario file, and a shrunk one that still breaks it, each with the command that replays it
+//! and the one that draws its timeline.
 
 use std::path::Path;
 
@@ -32,6 +33,7 @@ pub fn write(v: &ViolationReport, opts: &Options) -> anyhow::Result<()> {
     save(&path, &header("The whole scenario"), &trial)?;
     eprintln!("trial scenario: {}", path.display());
     eprintln!("replay: {}", replay(&path, v));
+    eprintln!("draw: {}", draw(&path, v, Some(window(v.at_ms))));
     if !opts.shrink {
         return Ok(());
     }
@@ -53,6 +55,8 @@ pub fn write(v: &ViolationReport, opts: &Options) -> anyhow::Result<()> {
         shrunk.runs
     );
     eprintln!("replay: {}", replay(&path, v));
+    // Shrinking may move the violation; the trial stops at it, so the whole trial ends there.
+    eprintln!("draw: {}", draw(&path, v, None));
     Ok(())
 }
 
@@ -64,6 +68,32 @@ fn save(path: &Path, header: &str, scenario: &Scenario) -> anyhow::Result<()> {
 
 fn replay(path: &Path, v: &ViolationReport) -> String {
     format!("raft-heartbeat simulate {} --seed {} --trial {}", path.display(), v.seed, v.trial)
+}
+
+/// How much of a trial before its violation a drawing shows, ms: a failover's timeouts and
+/// election fit in it.
+const DRAW_BEFORE_MS: f64 = 500.0;
+
+/// How much after it, ms (the trial stops at a violation, so this only frames the end).
+const DRAW_AFTER_MS: f64 = 100.0;
+
+/// The window drawn around a violation at `at_ms`, whole ms.
+fn window(at_ms: f64) -> (f64, f64) {
+    ((at_ms - DRAW_BEFORE_MS).floor().max(0.0), (at_ms + DRAW_AFTER_MS).ceil())
+}
+
+/// The commands that trace the trial of the scenario at `path` and draw it, over `window`
+/// (from, to; ms) or the whole trial.
+fn draw(path: &Path, v: &ViolationReport, window: Option<(f64, f64)>) -> String {
+    let (trace, svg) = (path.with_extension("jsonl"), path.with_extension("svg"));
+    let range = window.map_or_else(String::new, |(from, to)| format!(" --from {from} --to {to}"));
+    format!(
+        "{} --trace {} && raft-heartbeat timeline {} --svg {}{range}",
+        replay(path, v),
+        trace.display(),
+        trace.display(),
+        svg.display()
+    )
 }
 
 /// A scenario name made safe for a file name.

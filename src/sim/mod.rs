@@ -44,6 +44,7 @@ mod shrink;
 mod simulation;
 pub mod split_votes;
 mod swarm;
+pub mod timeline;
 mod timers;
 mod trace;
 mod trace_hash;

@@ -1,0 +1,817 @@
+//! Drawing a scene as SVG: a lane per node, time across, a legend below.
+//!
+//! Each lane holds, top to bottom, the node's election-timeout marks and its role bands (the
+//! term written in each, the lease span as a dark strip along a leader's band). Messages run
+//! from the edge of the sender's band to the edge of the receiver's. Network, clock and
+//! membership changes are dashed lines across every lane, labelled above them.
+
+use super::messages::{Arrow, Fate};
+use super::model::{MarkKind, OutageKind, Span};
+use super::read::{Change, MessageKind};
+use super::svg::{Px, Svg};
+use super::window::Scene;
+use crate::core::{NodeId, Role};
+
+const WIDTH: f64 = 1500.0;
+const LEFT: f64 = 56.0;
+const RIGHT: f64 = 24.0;
+/// Height of the strip above the lanes that holds one row of change labels.
+const NOTE_ROW: f64 = 14.0;
+const NOTE_ROWS: usize = 3;
+const HEADER: f64 = 50.0;
+const LANE: f64 = 60.0;
+/// Top of a role band below its lane's top: the marks sit above it.
+const BAND_TOP: f64 = 16.0;
+const BAND: f64 = 28.0;
+const LEASE: f64 = 5.0;
+const AXIS: f64 = 44.0;
+const LEGEND_ROW: f64 = 22.0;
+/// Average width of a character of the 12 px font: enough to keep labels apart.
+const CHAR: f64 = 6.8;
+
+const TEXT: &str = "#111827";
+const MUTED: &str = "#4b5563";
+const GRID: &str = "#eef2f7";
+const LEASE_FILL: &str = "#14532d";
+const TIMEOUT: &str = "#dc2626";
+const DEFERRED: &str = "#2563eb";
+const CRASH: &str = "#6b7280";
+
+/// The SVG of `scene`, headed by `title`.
+pub fn svg(scene: &Scene, title: &str) -> String {
+    let g = Geometry::of(scene);
+    let mut svg = Svg::new(WIDTH, g.height());
+    defs(&mut svg);
+    svg.leaf("rect", &[("width", &"100%"), ("height", &"100%"), ("fill", &"white")]);
+    header(&mut svg, scene, title);
+    grid(&mut svg, &g);
+    for n in 1..=g.nodes {
+        lane(&mut svg, &g, NodeId(n));
+    }
+    bands(&mut svg, scene, &g);
+    outages(&mut svg, scene, &g);
+    leases(&mut svg, scene, &g);
+    for arrow in &scene.arrows {
+        self::arrow(&mut svg, &g, arrow);
+    }
+    marks(&mut svg, scene, &g);
+    terms(&mut svg, scene, &g);
+    notes(&mut svg, scene, &g);
+    legend(&mut svg, &g);
+    svg.finish()
+}
+
+/// Where things go.
+struct Geometry {
+    from_ns: u64,
+    to_ns: u64,
+    nodes: u64,
+    plot: f64,
+    lanes_top: f64,
+}
+
+impl Geometry {
+    fn of(scene: &Scene) -> Self {
+        let w = scene.window;
+        let changes = scene.timeline.notes.iter().any(|n| w.overlaps(n.t_ns, n.t_ns));
+        let note_rows = if changes { NOTE_ROWS } else { 0 };
+        Geometry {
+            from_ns: scene.window.from_ns,
+            to_ns: scene.window.to_ns,
+            nodes: scene.timeline.nodes,
+            plot: WIDTH - LEFT - RIGHT,
+            lanes_top: HEADER + NOTE_ROW * note_rows as f64 + 6.0,
+        }
+    }
+
+    fn lanes_bottom(&self) -> f64 {
+        self.lanes_top + LANE * self.nodes as f64
+    }
+
+    fn height(&self) -> f64 {
+        self.lanes_bottom() + AXIS + LEGEND_ROW * 3.0 + 8.0
+    }
+
+    /// The x of time `t_ns`, inside the plot or not.
+    fn x(&self, t_ns: u64) -> f64 {
+        let span = (self.to_ns - self.from_ns) as f64;
+        LEFT + (t_ns as f64 - self.from_ns as f64) / span * self.plot
+    }
+
+    /// The x of time `t_ns`, kept inside the plot.
+    fn x_in(&self, t_ns: u64) -> f64 {
+        self.x(t_ns.clamp(self.from_ns, self.to_ns))
+    }
+
+    fn lane_top(&self, node: NodeId) -> f64 {
+        self.lanes_top + LANE * (node.0 - 1) as f64
+    }
+
+    fn band_top(&self, node: NodeId) -> f64 {
+        self.lane_top(node) + BAND_TOP
+    }
+
+    fn band_bottom(&self, node: NodeId) -> f64 {
+        self.band_top(node) + BAND
+    }
+
+    /// The visible part of `span`: its left x and width, if any.
+    fn span(&self, start_ns: u64, end_ns: u64) -> Option<(f64, f64)> {
+        if start_ns > self.to_ns || end_ns < self.from_ns {
+            return None;
+        }
+        let (x1, x2) = (self.x_in(start_ns), self.x_in(end_ns));
+        Some((x1, (x2 - x1).max(0.5)))
+    }
+}
+
+fn ms(t_ns: u64) -> String {
+    format!("{:.3}", t_ns as f64 / 1e6)
+}
+
+fn role_fill(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "#dbe3ee",
+        Role::PreCandidate => "#fde68a",
+        Role::Candidate => "#fb923c",
+        Role::Leader => "#4ade80",
+    }
+}
+
+/// The colour of a message's kind, and the id of its arrowhead.
+fn message_style(kind: MessageKind) -> (&'static str, &'static str) {
+    match kind {
+        MessageKind::Heartbeat | MessageKind::HeartbeatResponse => ("#64748b", "head-heartbeat"),
+        MessageKind::PreVote | MessageKind::PreVoteResponse => ("#b45309", "head-pre-vote"),
+        MessageKind::Vote | MessageKind::VoteResponse => ("#7c3aed", "head-vote"),
+        MessageKind::TimeoutNow | MessageKind::TransferVote => ("#0f766e", "head-transfer"),
+    }
+}
+
+/// Arrowheads, one per colour, and the stripes of a pause.
+fn defs(svg: &mut Svg) {
+    svg.open("defs", &[]);
+    for kind in
+        [MessageKind::Heartbeat, MessageKind::PreVote, MessageKind::Vote, MessageKind::TimeoutNow]
+    {
+        let (colour, id) = message_style(kind);
+        svg.open(
+            "marker",
+            &[
+                ("id", &id),
+                ("viewBox", &"0 0 8 8"),
+                ("refX", &"7"),
+                ("refY", &"4"),
+                ("markerWidth", &"7"),
+                ("markerHeight", &"7"),
+                ("orient", &"auto"),
+            ],
+        );
+        svg.leaf("path", &[("d", &"M0,0 L8,4 L0,8 z"), ("fill", &colour)]);
+        svg.close();
+    }
+    svg.open(
+        "pattern",
+        &[
+            ("id", &"paused"),
+            ("width", &"6"),
+            ("height", &"6"),
+            ("patternUnits", &"userSpaceOnUse"),
+            ("patternTransform", &"rotate(45)"),
+        ],
+    );
+    svg.leaf("rect", &[("width", &"6"), ("height", &"6"), ("fill", &"#f3f4f6")]);
+    svg.leaf("rect", &[("width", &"2.5"), ("height", &"6"), ("fill", &"#4b5563")]);
+    svg.close();
+    svg.close();
+}
+
+fn header(svg: &mut Svg, scene: &Scene, title: &str) {
+    let w = scene.window;
+    let heading = format!(
+        "{title}: trial {}, {} to {} ms, {} nodes",
+        scene.timeline.trial,
+        trim_ms(w.from_ns),
+        trim_ms(w.to_ns),
+        scene.timeline.nodes
+    );
+    svg.text(
+        &[("x", &Px(LEFT)), ("y", &Px(20.0)), ("font-size", &"15"), ("font-weight", &"bold")],
+        &heading,
+    );
+    let caption = match scene.heartbeats {
+        None => format!("messages: all {} in the window drawn", scene.messages),
+        Some((drawn, of)) => format!(
+            "messages: {} of {} in the window drawn (every election message; {drawn} of {of} \
+             heartbeats and answers, evenly spaced)",
+            scene.arrows.len(),
+            scene.messages
+        ),
+    };
+    svg.text(
+        &[("x", &Px(LEFT)), ("y", &Px(38.0)), ("font-size", &"12"), ("fill", &MUTED)],
+        &caption,
+    );
+}
+
+/// A time in ms with no trailing zeros: 900, 1229.97.
+fn trim_ms(t_ns: u64) -> String {
+    let text = format!("{:.2}", t_ns as f64 / 1e6);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Vertical lines at the ticks, and the time axis with its labels.
+fn grid(svg: &mut Svg, g: &Geometry) {
+    let (top, bottom) = (g.lanes_top, g.lanes_bottom());
+    let (from, to) = (g.from_ns as f64 / 1e6, g.to_ns as f64 / 1e6);
+    let (step, decimals) = tick_step(to - from);
+    let mut k = (from / step).ceil() as i64;
+    while (k as f64) * step <= to + 1e-9 {
+        let t = k as f64 * step;
+        let x = g.x((t * 1e6).round() as u64);
+        svg.leaf(
+            "line",
+            &[
+                ("x1", &Px(x)),
+                ("x2", &Px(x)),
+                ("y1", &Px(top)),
+                ("y2", &Px(bottom + 5.0)),
+                ("stroke", &GRID),
+            ],
+        );
+        svg.leaf(
+            "line",
+            &[
+                ("x1", &Px(x)),
+                ("x2", &Px(x)),
+                ("y1", &Px(bottom)),
+                ("y2", &Px(bottom + 5.0)),
+                ("stroke", &TEXT),
+            ],
+        );
+        svg.text(
+            &[
+                ("x", &Px(x)),
+                ("y", &Px(bottom + 18.0)),
+                ("font-size", &"11"),
+                ("text-anchor", &"middle"),
+                ("fill", &TEXT),
+            ],
+            &format!("{t:.decimals$}"),
+        );
+        k += 1;
+    }
+    let axis = [
+        ("x1", &Px(LEFT) as &dyn std::fmt::Display),
+        ("x2", &Px(LEFT + g.plot)),
+        ("y1", &Px(bottom)),
+        ("y2", &Px(bottom)),
+        ("stroke", &TEXT),
+    ];
+    svg.leaf("line", &axis);
+    svg.text(
+        &[
+            ("x", &Px(LEFT + g.plot)),
+            ("y", &Px(bottom + 34.0)),
+            ("font-size", &"12"),
+            ("text-anchor", &"end"),
+            ("fill", &MUTED),
+        ],
+        "simulated time (ms)",
+    );
+}
+
+/// A round step for about ten ticks over `span_ms`, and the decimals its labels need.
+fn tick_step(span_ms: f64) -> (f64, usize) {
+    let raw = (span_ms / 10.0).max(1e-6);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    (step, decimals)
+}
+
+/// The lane's name and its bottom rule.
+fn lane(svg: &mut Svg, g: &Geometry, node: NodeId) {
+    let y = g.band_top(node) + BAND / 2.0 + 4.0;
+    svg.text(
+        &[
+            ("x", &Px(LEFT - 10.0)),
+            ("y", &Px(y)),
+            ("font-size", &"13"),
+            ("font-weight", &"bold"),
+            ("text-anchor", &"end"),
+            ("fill", &TEXT),
+            ("class", &"lane"),
+        ],
+        &node.to_string(),
+    );
+    let bottom = g.lane_top(node) + LANE;
+    svg.leaf(
+        "line",
+        &[
+            ("x1", &Px(LEFT)),
+            ("x2", &Px(LEFT + g.plot)),
+            ("y1", &Px(bottom)),
+            ("y2", &Px(bottom)),
+            ("stroke", &"#e5e7eb"),
+        ],
+    );
+}
+
+fn bands(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+    for b in &scene.timeline.bands {
+        let Some((x, w)) = g.span(b.span.start_ns, b.span.end_ns) else { continue };
+        let tip = format!(
+            "{} {} {}, {} to {} ms",
+            b.span.node,
+            b.role,
+            b.term,
+            ms(b.span.start_ns),
+            ms(b.span.end_ns)
+        );
+        svg.leaf_with_tip(
+            "rect",
+            &[
+                ("x", &Px(x)),
+                ("y", &Px(g.band_top(b.span.node))),
+                ("width", &Px(w)),
+                ("height", &Px(BAND)),
+                ("fill", &role_fill(b.role)),
+                ("stroke", &"white"),
+                ("stroke-width", &"1"),
+                ("class", &format!("band {}", b.role)),
+            ],
+            &tip,
+        );
+    }
+}
+
+/// The term (and, where there is room, the role) in each band, over the arrows.
+fn terms(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+    for b in &scene.timeline.bands {
+        let Some((x, w)) = g.span(b.span.start_ns, b.span.end_ns) else { continue };
+        let long = format!("{} {}", b.role, b.term);
+        let short = b.term.to_string();
+        let label = if fits(&long, w) {
+            long
+        } else if fits(&short, w) {
+            short
+        } else {
+            continue;
+        };
+        svg.text(
+            &[
+                ("x", &Px(x + w / 2.0)),
+                ("y", &Px(g.band_top(b.span.node) + BAND / 2.0 + 2.0)),
+                ("font-size", &"12"),
+                ("text-anchor", &"middle"),
+                ("fill", &TEXT),
+                ("stroke", &role_fill(b.role)),
+                ("stroke-width", &"3"),
+                ("paint-order", &"stroke"),
+            ],
+            &label,
+        );
+    }
+}
+
+fn fits(text: &str, width: f64) -> bool {
+    text.len() as f64 * CHAR + 6.0 <= width
+}
+
+fn outages(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+    for o in &scene.timeline.outages {
+        let Span { node, start_ns, end_ns } = o.span;
+        let Some((x, w)) = g.span(start_ns, end_ns) else { continue };
+        let (fill, name, top, height) = match o.kind {
+            OutageKind::Crash => (CRASH, "crashed", g.band_top(node) - 4.0, BAND + 8.0),
+            OutageKind::Pause => ("url(#paused)", "paused", g.band_top(node), BAND),
+        };
+        let tip = format!("{node} {name}, {} to {} ms", ms(start_ns), ms(end_ns));
+        svg.leaf_with_tip(
+            "rect",
+            &[
+                ("x", &Px(x)),
+                ("y", &Px(top)),
+                ("width", &Px(w)),
+                ("height", &Px(height)),
+                ("fill", &fill),
+                ("opacity", &"0.85"),
+                ("class", &name),
+            ],
+            &tip,
+        );
+        if o.kind == OutageKind::Crash && fits(name, w) {
+            svg.text(
+                &[
+                    ("x", &Px(x + w / 2.0)),
+                    ("y", &Px(g.band_top(node) + BAND / 2.0 + 4.0)),
+                    ("font-size", &"12"),
+                    ("text-anchor", &"middle"),
+                    ("fill", &"white"),
+                ],
+                name,
+            );
+        }
+    }
+}
+
+fn leases(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+    for s in &scene.timeline.leases {
+        let Some((x, w)) = g.span(s.start_ns, s.end_ns) else { continue };
+        let tip = format!(
+            "{} led from {} to {} ms: with leases on, its lease lies within",
+            s.node,
+            ms(s.start_ns),
+            ms(s.end_ns)
+        );
+        svg.leaf_with_tip(
+            "rect",
+            &[
+                ("x", &Px(x)),
+                ("y", &Px(g.band_bottom(s.node) - LEASE)),
+                ("width", &Px(w)),
+                ("height", &Px(LEASE)),
+                ("fill", &LEASE_FILL),
+                ("class", &"lease"),
+            ],
+            &tip,
+        );
+    }
+}
+
+/// One message, from the sender's band edge toward the receiver's; clipped to the window.
+fn arrow(svg: &mut Svg, g: &Geometry, a: &Arrow) {
+    let down = a.from < a.to;
+    let (y1, y2) = if down {
+        (g.band_bottom(a.from), g.band_top(a.to))
+    } else {
+        (g.band_top(a.from), g.band_bottom(a.to))
+    };
+    let x1 = g.x(a.sent_ns);
+    let (x2, y2) = match a.fate {
+        Fate::Lost => (x1 + 8.0, y1 + (y2 - y1).signum() * 16.0),
+        Fate::Delivered | Fate::Refused => (g.x(a.end_ns), y2),
+    };
+    let (left, right) = (LEFT, LEFT + g.plot);
+    let Some(((x1, y1), (x2, y2), head)) = clip((x1, y1), (x2, y2), left, right) else {
+        return;
+    };
+    let (colour, marker) = message_style(a.message);
+    let fate = match a.fate {
+        Fate::Delivered => "delivered",
+        Fate::Lost => "lost on the way",
+        Fate::Refused => "refused or receiver down",
+    };
+    let tip = format!(
+        "{} to {} {} T{}, sent {} ms, {fate} {} ms",
+        a.from,
+        a.to,
+        a.message.name(),
+        a.term,
+        ms(a.sent_ns),
+        ms(a.end_ns)
+    );
+    let heartbeat = a.message.is_heartbeat();
+    let marker_end = format!("url(#{marker})");
+    let dash = if a.message.is_response() { "4 2" } else { "none" };
+    let (px1, py1, px2, py2) = (Px(x1), Px(y1), Px(x2), Px(y2));
+    let mut attrs: Vec<(&str, &dyn std::fmt::Display)> = vec![
+        ("x1", &px1),
+        ("y1", &py1),
+        ("x2", &px2),
+        ("y2", &py2),
+        ("stroke", &colour),
+        ("stroke-width", if heartbeat { &"1" } else { &"1.6" }),
+        ("stroke-dasharray", &dash),
+        ("opacity", if heartbeat { &"0.6" } else { &"0.95" }),
+    ];
+    if head && a.fate == Fate::Delivered {
+        attrs.push(("marker-end", &marker_end));
+    }
+    svg.leaf_with_tip("line", &attrs, &tip);
+    if head && a.fate != Fate::Delivered {
+        cross(svg, x2, y2, colour);
+    }
+}
+
+/// The part of the segment from `a` to `b` between `left` and `right`, and whether its end
+/// `b` is inside.
+#[allow(clippy::type_complexity)]
+fn clip(
+    a: (f64, f64),
+    b: (f64, f64),
+    left: f64,
+    right: f64,
+) -> Option<((f64, f64), (f64, f64), bool)> {
+    if a.0.max(b.0) < left || a.0.min(b.0) > right {
+        return None;
+    }
+    let at = |x: f64| {
+        let dx = b.0 - a.0;
+        let f = if dx.abs() < f64::EPSILON { 0.0 } else { (x - a.0) / dx };
+        (x, a.1 + f * (b.1 - a.1))
+    };
+    let start = if a.0 < left { at(left) } else { a };
+    let (end, inside) = if b.0 > right { (at(right), false) } else { (b, true) };
+    Some((start, end, inside))
+}
+
+/// An x where a message was dropped.
+fn cross(svg: &mut Svg, x: f64, y: f64, colour: &str) {
+    let r = 4.0;
+    let d = format!(
+        "M{},{} L{},{} M{},{} L{},{}",
+        Px(x - r),
+        Px(y - r),
+        Px(x + r),
+        Px(y + r),
+        Px(x - r),
+        Px(y + r),
+        Px(x + r),
+        Px(y - r)
+    );
+    svg.leaf(
+        "path",
+        &[("d", &d), ("stroke", &colour), ("stroke-width", &"2.2"), ("fill", &"none")],
+    );
+}
+
+fn marks(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+    for m in &scene.timeline.marks {
+        if m.t_ns < g.from_ns || m.t_ns > g.to_ns {
+            continue;
+        }
+        let (x, y) = (g.x(m.t_ns), g.band_top(m.node) - 2.0);
+        let (d, fill, stroke, what, class) = match m.kind {
+            MarkKind::Timeout => (triangle(x, y), TIMEOUT, TIMEOUT, "election timeout", "timeout"),
+            MarkKind::Deferred => {
+                (diamond(x, y), "white", DEFERRED, "election timeout deferred", "deferred")
+            }
+        };
+        let tip = format!("{} {what} at {} ms", m.node, ms(m.t_ns));
+        svg.leaf_with_tip(
+            "path",
+            &[
+                ("d", &d),
+                ("fill", &fill),
+                ("stroke", &stroke),
+                ("stroke-width", &"1.5"),
+                ("class", &class),
+            ],
+            &tip,
+        );
+    }
+}
+
+/// A triangle pointing down at (x, y).
+fn triangle(x: f64, y: f64) -> String {
+    format!(
+        "M{},{} L{},{} L{},{} z",
+        Px(x - 5.0),
+        Px(y - 10.0),
+        Px(x + 5.0),
+        Px(y - 10.0),
+        Px(x),
+        Px(y)
+    )
+}
+
+/// A diamond standing on (x, y).
+fn diamond(x: f64, y: f64) -> String {
+    format!(
+        "M{},{} L{},{} L{},{} L{},{} z",
+        Px(x),
+        Px(y - 12.0),
+        Px(x + 5.0),
+        Px(y - 6.0),
+        Px(x),
+        Px(y),
+        Px(x - 5.0),
+        Px(y - 6.0)
+    )
+}
+
+/// Dashed lines at network, clock and membership changes, labelled in rows above the lanes
+/// so that close labels do not overlap; changes at the same moment share one label.
+fn notes(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+    let mut groups: Vec<(u64, String, usize)> = Vec::new();
+    for n in &scene.timeline.notes {
+        if n.t_ns < g.from_ns || n.t_ns > g.to_ns {
+            continue;
+        }
+        let label = match (&n.change, n.node) {
+            (Change::Network, _) => "network".to_string(),
+            (Change::ClockRate { ppm }, Some(node)) => {
+                format!("{node} clock x{:.3}", *ppm as f64 / 1e6)
+            }
+            (Change::ClockRate { ppm }, None) => format!("clock x{:.3}", *ppm as f64 / 1e6),
+            (Change::Membership { voters, learners }, _) => {
+                format!("membership: {voters} voters, {learners} learners")
+            }
+        };
+        match groups.last_mut() {
+            Some((t, l, count)) if *t == n.t_ns && *l == label => *count += 1,
+            _ => groups.push((n.t_ns, label, 1)),
+        }
+    }
+    let mut row_end = [f64::NEG_INFINITY; NOTE_ROWS];
+    for (t, label, count) in groups {
+        let x = g.x(t);
+        let text = if count > 1 { format!("{label} (x{count})") } else { label };
+        let width = text.len() as f64 * CHAR * 0.92;
+        let row = (0..NOTE_ROWS).find(|&r| row_end[r] + 6.0 < x).unwrap_or_else(|| {
+            (0..NOTE_ROWS).min_by(|&a, &b| row_end[a].total_cmp(&row_end[b])).unwrap_or(0)
+        });
+        let anchor_right = x + width > LEFT + g.plot;
+        row_end[row] = if anchor_right { x } else { x + width };
+        let y = HEADER + NOTE_ROW * (row as f64 + 1.0);
+        svg.leaf_with_tip(
+            "line",
+            &[
+                ("x1", &Px(x)),
+                ("x2", &Px(x)),
+                ("y1", &Px(y + 2.0)),
+                ("y2", &Px(g.lanes_bottom())),
+                ("stroke", &"#374151"),
+                ("stroke-width", &"1.2"),
+                ("stroke-dasharray", &"5 3"),
+                ("class", &"change"),
+            ],
+            &format!("{text} at {} ms", ms(t)),
+        );
+        svg.text(
+            &[
+                ("x", &Px(if anchor_right { x - 3.0 } else { x + 3.0 })),
+                ("y", &Px(y)),
+                ("font-size", &"11"),
+                ("text-anchor", if anchor_right { &"end" } else { &"start" }),
+                ("fill", &TEXT),
+            ],
+            &text,
+        );
+    }
+}
+
+/// What each colour, mark and line means, in rows that wrap at the width.
+fn legend(svg: &mut Svg, g: &Geometry) {
+    let mut x = LEFT;
+    let mut y = g.lanes_bottom() + AXIS + 8.0;
+    let mut item = |svg: &mut Svg, label: &str, draw: &dyn Fn(&mut Svg, f64, f64)| {
+        let width = 26.0 + label.len() as f64 * CHAR + 18.0;
+        if x + width > WIDTH - RIGHT {
+            x = LEFT;
+            y += LEGEND_ROW;
+        }
+        draw(svg, x, y);
+        svg.text(
+            &[("x", &Px(x + 26.0)), ("y", &Px(y + 4.0)), ("font-size", &"12"), ("fill", &TEXT)],
+            label,
+        );
+        x += width;
+    };
+    for role in [Role::Follower, Role::PreCandidate, Role::Candidate, Role::Leader] {
+        item(svg, &role.to_string(), &|svg, x, y| swatch(svg, x, y, role_fill(role)));
+    }
+    item(svg, "led (a lease lies within)", &|svg, x, y| {
+        let r = [
+            ("x", &Px(x) as &dyn std::fmt::Display),
+            ("y", &Px(y + 3.0 - LEASE)),
+            ("width", &Px(20.0)),
+            ("height", &Px(LEASE)),
+            ("fill", &LEASE_FILL),
+        ];
+        svg.leaf("rect", &r);
+    });
+    item(svg, "crashed", &|svg, x, y| swatch(svg, x, y, CRASH));
+    item(svg, "paused", &|svg, x, y| swatch(svg, x, y, "url(#paused)"));
+    item(svg, "election timeout", &|svg, x, y| {
+        let d = triangle(x + 10.0, y + 5.0);
+        svg.leaf("path", &[("d", &d), ("fill", &TIMEOUT)]);
+    });
+    item(svg, "timeout deferred", &|svg, x, y| {
+        let d = diamond(x + 10.0, y + 6.0);
+        svg.leaf(
+            "path",
+            &[("d", &d), ("fill", &"white"), ("stroke", &DEFERRED), ("stroke-width", &"1.5")],
+        );
+    });
+    item(svg, "network change", &|svg, x, y| {
+        line(svg, (x + 10.0, y - 7.0), (x + 10.0, y + 7.0), "#374151", "5 3", None);
+    });
+    for (kind, label) in [
+        (MessageKind::Heartbeat, "heartbeat"),
+        (MessageKind::PreVote, "pre-vote"),
+        (MessageKind::Vote, "vote"),
+        (MessageKind::TimeoutNow, "timeout-now, transfer vote"),
+    ] {
+        let (colour, marker) = message_style(kind);
+        item(svg, label, &|svg, x, y| {
+            line(svg, (x, y), (x + 20.0, y), colour, "none", Some(marker));
+        });
+    }
+    item(svg, "answer (dashed)", &|svg, x, y| {
+        line(svg, (x, y), (x + 20.0, y), TEXT, "4 2", None);
+    });
+    item(svg, "dropped", &|svg, x, y| {
+        line(svg, (x, y + 4.0), (x + 14.0, y - 2.0), TEXT, "none", None);
+        cross(svg, x + 14.0, y - 2.0, TEXT);
+    });
+}
+
+fn swatch(svg: &mut Svg, x: f64, y: f64, fill: &str) {
+    svg.leaf(
+        "rect",
+        &[
+            ("x", &Px(x)),
+            ("y", &Px(y - 7.0)),
+            ("width", &Px(20.0)),
+            ("height", &Px(14.0)),
+            ("fill", &fill),
+            ("stroke", &"#9ca3af"),
+            ("stroke-width", &"0.5"),
+        ],
+    );
+}
+
+fn line(svg: &mut Svg, a: (f64, f64), b: (f64, f64), colour: &str, dash: &str, head: Option<&str>) {
+    let marker = head.map(|m| format!("url(#{m})")).unwrap_or_default();
+    let (x1, y1, x2, y2) = (Px(a.0), Px(a.1), Px(b.0), Px(b.1));
+    let mut attrs: Vec<(&str, &dyn std::fmt::Display)> = vec![
+        ("x1", &x1),
+        ("y1", &y1),
+        ("x2", &x2),
+        ("y2", &y2),
+        ("stroke", &colour),
+        ("stroke-width", &"1.6"),
+        ("stroke-dasharray", &dash),
+    ];
+    if head.is_some() {
+        attrs.push(("marker-end", &marker));
+    }
+    svg.leaf("line", &attrs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::timeline::fixture::FAILOVER;
+    use crate::sim::timeline::model::Timeline;
+    use crate::sim::timeline::read::read;
+    use crate::sim::timeline::window::Window;
+
+    fn picture(from_ms: Option<f64>, to_ms: Option<f64>) -> String {
+        let t = Timeline::build(&read(FAILOVER.as_bytes(), None).unwrap()).unwrap();
+        let w = Window::of(&t, from_ms, to_ms).unwrap();
+        svg(&Scene::new(&t, w), "fixture")
+    }
+
+    #[test]
+    fn the_picture_has_a_lane_per_node_and_each_role_the_trial_saw() {
+        let out = picture(None, None);
+        assert!(out.starts_with("<svg"));
+        assert!(out.trim_end().ends_with("</svg>"));
+        assert_eq!(out.matches("class=\"lane\"").count(), 3);
+        for role in ["band follower", "band pre-candidate", "band candidate", "band leader"] {
+            assert!(out.contains(role), "{role}");
+        }
+        assert_eq!(out.matches("class=\"timeout\"").count(), 1);
+        assert_eq!(out.matches("class=\"deferred\"").count(), 1);
+        assert_eq!(out.matches("class=\"crashed\"").count(), 1);
+        assert_eq!(out.matches("class=\"paused\"").count(), 1);
+        assert_eq!(out.matches("class=\"change\"").count(), 1);
+        assert_eq!(out.matches("class=\"lease\"").count(), 2);
+        assert!(out.contains("messages: all 3 in the window drawn"));
+    }
+
+    #[test]
+    fn a_cropped_picture_leaves_out_what_is_outside_the_window() {
+        let out = picture(Some(310.0), Some(390.0));
+        for gone in ["crashed", "paused", "timeout", "deferred", "change", "band candidate"] {
+            assert!(!out.contains(&format!("class=\"{gone}")), "{gone}");
+        }
+        assert_eq!(out.matches("class=\"lease\"").count(), 1);
+        assert!(out.contains("trial 0, 310 to 390 ms, 3 nodes"));
+    }
+
+    #[test]
+    fn ticks_are_round_and_about_ten() {
+        assert_eq!(tick_step(500.0), (50.0, 0));
+        assert_eq!(tick_step(1229.97), (200.0, 0));
+        assert_eq!(tick_step(3.0), (0.5, 1));
+    }
+
+    #[test]
+    fn a_segment_is_clipped_to_the_plot_and_says_whether_its_end_is_inside() {
+        assert_eq!(
+            clip((0.0, 0.0), (10.0, 10.0), 5.0, 20.0),
+            Some(((5.0, 5.0), (10.0, 10.0), true))
+        );
+        assert_eq!(clip((0.0, 0.0), (10.0, 10.0), 0.0, 4.0), Some(((0.0, 0.0), (4.0, 4.0), false)));
+        assert_eq!(clip((0.0, 0.0), (1.0, 1.0), 2.0, 4.0), None);
+    }
+}
