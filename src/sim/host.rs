@@ -76,6 +76,14 @@ pub(crate) trait HostWorld {
     fn host_node(&self, i: usize) -> &Node;
     /// Runs `input` on node `i` at its clock's now, then drains what the node produced.
     fn host_input(&mut self, i: usize, input: &mut dyn FnMut(&mut Node, Instant));
+    /// [`Node::leader_contact`] on node `i`, seen by the simulator's checks as a heartbeat.
+    fn host_leader_contact(
+        &mut self,
+        i: usize,
+        from: NodeId,
+        term: Term,
+        leader_commit: u64,
+    ) -> Result<Contact, InputError>;
     fn host_set_last_log(&mut self, i: usize, last_log: LogPosition);
     fn host_send(&mut self, i: usize, to: NodeId, bytes: Vec<u8>);
     fn host_set_timer(&mut self, i: usize, after: Duration, token: u64);
@@ -124,11 +132,7 @@ impl<'w> HostCtx<'w> {
         term: Term,
         leader_commit: u64,
     ) -> Result<Contact, InputError> {
-        let mut out = None;
-        self.world.host_input(self.node, &mut |n, now| {
-            out = Some(n.leader_contact(now, from, term, leader_commit));
-        });
-        out.expect("host_input runs the input")
+        self.world.host_leader_contact(self.node, from, term, leader_commit)
     }
 
     /// As leader, the host's own AppendEntries sent at `sent_at` (on this node's clock) was

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha8Rng;
 
 use super::{Ev, World};
-use crate::core::{Event, Instant, LogPosition, Node, NodeId};
+use crate::core::{Contact, Event, InputError, Instant, LogPosition, Node, NodeId, Term};
 use crate::sim::harness::{View, WorldView};
 use crate::sim::host::{Host, HostCtx, HostWorld};
 use crate::sim::invariants::{Invariant, Violation};
@@ -194,6 +194,30 @@ impl HostWorld for World<'_> {
             input(node, local);
         }
         self.flush(i);
+    }
+
+    fn host_leader_contact(
+        &mut self,
+        i: usize,
+        from: NodeId,
+        term: Term,
+        leader_commit: u64,
+    ) -> Result<Contact, InputError> {
+        let local = self.input_local(i);
+        let node = self.hosts[i].node.as_mut().expect("a host runs only while its node is up");
+        let outcome = node.leader_contact(local, from, term, leader_commit);
+        if outcome == Ok(Contact::Counted) {
+            // A heartbeat as far as the checks go: the timer rule's reset, the stickiness
+            // window's start, the end of a mistake, a failover's recovery.
+            let host = &mut self.hosts[i];
+            host.last_heartbeat = Some(super::host::Contact { leader: from, term });
+            host.contact_local = Some(local);
+            host.reset_pending = true;
+            self.end_mistake(i);
+            self.on_heartbeat_accepted(from, term);
+        }
+        self.flush(i);
+        outcome
     }
 
     fn host_set_last_log(&mut self, i: usize, last_log: LogPosition) {
