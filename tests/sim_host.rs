@@ -421,3 +421,22 @@ fn the_examples_two_ack_commit_rule_under_the_swarm() {
     let v = report.violations.first().expect("caught");
     eprintln!("trial {}: {} at {:.3} ms: {}", v.trial, v.invariant, v.at_ms, v.detail);
 }
+
+#[test]
+fn a_broken_host_is_reported_with_the_trial_a_shrunk_scenario_and_the_replay() {
+    let sim = replicated_log(leader_faults(), CommitRule::TwoAcks);
+    let report = sim.run(&Default::default()).unwrap();
+    let v = report.violations.first().expect("caught");
+    let text = sim.replay_report(v, 40);
+    eprintln!("{text}");
+    for expected in [
+        "broke user invariant",
+        "committed entries are never lost",
+        "the trial as a scenario: ",
+        "shrunk (",
+        &format!("replay: RAFT_HEARTBEAT_SEED=1 RAFT_HEARTBEAT_TRIAL={} cargo test", v.trial),
+        "raft-heartbeat timeline trial.jsonl --svg trial.svg",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+}

@@ -13,6 +13,7 @@
 //! | `RAFT_HEARTBEAT_JOBS` | worker threads (results are the same for any number) | 1 |
 //! | `RAFT_HEARTBEAT_DETERMINISM` | `1`: run twice and compare every trace hash (madsim's self-check) | off |
 //! | `RAFT_HEARTBEAT_SHRINK` | most trials shrinking may run; `0` skips it | 500 |
+//! | `RAFT_HEARTBEAT_TRACE` | write the trace here as JSON lines, for `raft-heartbeat timeline` | none |
 //!
 //! ```
 //! use raft_heartbeat::core::NodeId;
@@ -111,6 +112,7 @@ impl Simulation {
             trials: env.trials,
             only_trial: env.trial,
             jobs: env.jobs,
+            trace: env.trace.clone(),
             ..RunOptions::default()
         };
         eprintln!(
@@ -130,13 +132,15 @@ impl Simulation {
             );
         }
         if let Some(v) = report.violations.first() {
-            panic!("{}", self.explain(v, env.shrink_runs));
+            panic!("{}", self.replay_report(v, env.shrink_runs));
         }
         report
     }
 
-    /// The panic message for `v`: what broke, the files that replay it, and how.
-    fn explain(&self, v: &ViolationReport, shrink_runs: u64) -> String {
+    /// What [`check`](Self::check) says of `v` when it panics: what broke, the last trace
+    /// records, the trial as a scenario file and a shrunk one (shrinking runs at most
+    /// `shrink_runs` trials; 0 skips it), and the commands that replay and draw it.
+    pub fn replay_report(&self, v: &ViolationReport, shrink_runs: u64) -> String {
         let test = std::thread::current().name().unwrap_or("TEST").to_string();
         let mut out = format!(
             "simulation {}: trial {} broke {} at {:.3} ms: {}\nlast events:\n",
@@ -177,6 +181,13 @@ impl Simulation {
             "replay: RAFT_HEARTBEAT_SEED={} RAFT_HEARTBEAT_TRIAL={} cargo test {test} -- --exact\n",
             v.seed, v.trial
         ));
+        let (from, to) = ((v.at_ms - 500.0).max(0.0), v.at_ms + 100.0);
+        out.push_str(&format!(
+            "draw: RAFT_HEARTBEAT_SEED={} RAFT_HEARTBEAT_TRIAL={} RAFT_HEARTBEAT_TRACE=trial.jsonl \
+             cargo test {test} -- --exact; raft-heartbeat timeline trial.jsonl --svg trial.svg \
+             --from {from:.0} --to {to:.0}\n",
+            v.seed, v.trial
+        ));
         out
     }
 }
@@ -189,6 +200,7 @@ struct Env {
     jobs: usize,
     determinism: bool,
     shrink_runs: u64,
+    trace: Option<PathBuf>,
 }
 
 impl Env {
@@ -200,6 +212,7 @@ impl Env {
             jobs: number("RAFT_HEARTBEAT_JOBS").map_or(1, |j| j.max(1) as usize),
             determinism: std::env::var("RAFT_HEARTBEAT_DETERMINISM").is_ok_and(|v| v == "1"),
             shrink_runs: number("RAFT_HEARTBEAT_SHRINK").unwrap_or(SHRINK_RUNS),
+            trace: std::env::var_os("RAFT_HEARTBEAT_TRACE").map(PathBuf::from),
         }
     }
 }
