@@ -1,5 +1,10 @@
 //! Embedding the runtime in a host: a toy replicated log of three nodes over TCP on loopback.
 //!
+//! The log here is a toy, to show the wiring: it applies entries without Raft's consistency
+//! check and commits on two acknowledgements whatever the entry's term, which loses committed
+//! entries under faults. `tests/sim_host.rs` shows the simulator catching that commit rule, and
+//! has the same host as a correct log (§5.3's check, §5.4.2's commit rule) run under the swarm.
+//!
 //! The module does elections and failure detection; the host does the log. The host
 //! - tells its node where its log ends (`HostInput::LastLog`), so votes go to up-to-date logs;
 //! - reacts to `LeaderChanged` events: the leader appends an entry every 100 ms and ships it to

@@ -91,6 +91,9 @@ pub(crate) trait HostWorld {
     fn host_persist(&mut self, i: usize, bytes: Vec<u8>);
     fn host_persisted(&self, i: usize) -> Option<&[u8]>;
     fn host_members(&self) -> Vec<NodeId>;
+    fn host_voters(&self) -> Vec<NodeId>;
+    /// Runs `update` on node `i`, an input that carries no time, then drains the node.
+    fn host_update(&mut self, i: usize, update: &mut dyn FnMut(&mut Node));
 }
 
 /// A host's handle on its node and the simulated world, for the length of one callback.
@@ -119,9 +122,15 @@ impl<'w> HostCtx<'w> {
         self.world.host_node(self.node)
     }
 
-    /// Every member of the cluster's latest membership, this one included, in id order.
+    /// Every member of the cluster's latest membership (voters and learners), this one
+    /// included, in id order.
     pub fn members(&self) -> Vec<NodeId> {
         self.world.host_members()
+    }
+
+    /// The voters of the latest membership, in id order: a majority of these commits.
+    pub fn voters(&self) -> Vec<NodeId> {
+        self.world.host_voters()
     }
 
     /// The host received its own AppendEntries from `from` in `term`: counts as a heartbeat
@@ -158,7 +167,7 @@ impl<'w> HostCtx<'w> {
 
     /// The host's commit index, carried in the node's heartbeats while it leads.
     pub fn set_commit_index(&mut self, index: u64) {
-        self.world.host_input(self.node, &mut |n, _| n.set_commit_index(index));
+        self.world.host_update(self.node, &mut |n| n.set_commit_index(index));
     }
 
     /// Sends a heartbeat round now and returns its send time, for a read index
@@ -169,13 +178,19 @@ impl<'w> HostCtx<'w> {
         out
     }
 
-    /// Sends `payload` to `to`'s host over the simulated network, on the payload lane.
+    /// Sends `payload` to `to`'s host over the simulated network, on the payload lane. A
+    /// payload to this node itself or to an id outside the cluster is dropped (and traced as
+    /// such): there is no link to carry it. While the node's hard state (a term it just
+    /// learned, a vote) is being written, payloads wait and leave once it is durable, as the
+    /// core's own messages do: an answer must never outrun the term it was given in (Raft
+    /// Figure 2, "persist before responding"); a crash meanwhile loses them.
     pub fn send(&mut self, to: NodeId, payload: Vec<u8>) {
         self.world.host_send(self.node, to, payload);
     }
 
-    /// Calls [`Host::on_timer`] with `token` once `after` has passed on this node's clock.
-    /// Timers die with the incarnation that set them.
+    /// Calls [`Host::on_timer`] with `token` once `after` (at least a microsecond) has passed on
+    /// this node's clock, as its rate is when the timer is set. Timers die with the
+    /// incarnation that set them.
     pub fn set_timer(&mut self, after: Duration, token: u64) {
         self.world.host_set_timer(self.node, after, token);
     }

@@ -7,6 +7,10 @@
 //! machine and any number of threads. Invariants ([`Invariant`]) are checked at every event; a
 //! violation stops the run with the command that replays it.
 //!
+//! An embedder puts their own code in the loop: a [`Host`] around every node, invariants of
+//! their own over a [`View`] of the world, a scenario built in Rust ([`Scenario::builder`]),
+//! and [`Simulation::check`] to run it all from `cargo test` with the replay on failure.
+//!
 //! ```
 //! use raft_heartbeat::sim::{run, RunOptions, Scenario};
 //!

@@ -11,6 +11,7 @@
 use super::harness::Harness;
 use super::invariants::Invariant;
 use super::latency::Latency;
+use super::metrics::ViolationReport;
 use super::runner::{trial_violation, RunOptions};
 use super::scenario::{Action, Scenario, Target};
 
@@ -37,40 +38,64 @@ pub fn shrink(
     invariant: Invariant,
     max_runs: u64,
 ) -> Shrunk {
-    shrink_with(scenario, &Harness::default(), seed, trial, invariant, max_runs)
+    let mut s = Shrinker {
+        seed,
+        trial,
+        invariant,
+        user: None,
+        runs: 0,
+        max_runs,
+        harness: Harness::default(),
+    };
+    s.shrink(scenario)
 }
 
-/// [`shrink`], with the embedder's hosts and invariants in every trial it runs (a violation of
-/// a user invariant is shrunk while some user invariant still breaks).
+/// [`shrink`] of the violation `v` of a run with the embedder's hosts and invariants, which
+/// every trial it runs has too; a user invariant's violation is kept only while the same
+/// invariant (by name) still breaks.
 pub fn shrink_with(
     scenario: &Scenario,
     harness: &Harness,
-    seed: u64,
-    trial: u64,
-    invariant: Invariant,
+    v: &ViolationReport,
     max_runs: u64,
 ) -> Shrunk {
-    let harness = harness.clone();
-    let mut s = Shrinker { seed, trial, invariant, runs: 0, max_runs, harness };
-    let mut best = scenario.clone();
-    best.trials = 1;
-    loop {
-        let before = s.runs;
-        let was = size(&best);
-        best = s.drop_steps(best);
-        best = s.shorten(best);
-        best = s.drop_nodes(best);
-        best = s.simplify(best);
-        if size(&best) >= was || s.runs == before || s.exhausted() {
-            break;
+    let user = (v.invariant == Invariant::User)
+        .then(|| v.detail.split(':').next().unwrap_or_default().to_string());
+    let mut s = Shrinker {
+        seed: v.seed,
+        trial: v.trial,
+        invariant: v.invariant,
+        user,
+        runs: 0,
+        max_runs,
+        harness: harness.clone(),
+    };
+    s.shrink(scenario)
+}
+
+impl Shrinker {
+    fn shrink(&mut self, scenario: &Scenario) -> Shrunk {
+        let s = self;
+        let mut best = scenario.clone();
+        best.trials = 1;
+        loop {
+            let before = s.runs;
+            let was = size(&best);
+            best = s.drop_steps(best);
+            best = s.shorten(best);
+            best = s.drop_nodes(best);
+            best = s.simplify(best);
+            if size(&best) >= was || s.runs == before || s.exhausted() {
+                break;
+            }
         }
-    }
-    best.timeline.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-    Shrunk {
-        steps_before: scenario.timeline.len(),
-        steps_after: best.timeline.len(),
-        scenario: best,
-        runs: s.runs,
+        best.timeline.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+        Shrunk {
+            steps_before: scenario.timeline.len(),
+            steps_after: best.timeline.len(),
+            scenario: best,
+            runs: s.runs,
+        }
     }
 }
 
@@ -83,6 +108,8 @@ struct Shrinker {
     seed: u64,
     trial: u64,
     invariant: Invariant,
+    /// A user invariant's name, which must break again.
+    user: Option<String>,
     runs: u64,
     max_runs: u64,
     harness: Harness,
@@ -106,7 +133,11 @@ impl Shrinker {
             ..RunOptions::default()
         };
         let violation = trial_violation(candidate, &opts, self.trial)?;
-        (violation.invariant == self.invariant).then_some(violation.at_ms)
+        let same_user = self
+            .user
+            .as_ref()
+            .is_none_or(|name| violation.detail.split(':').next() == Some(name.as_str()));
+        (violation.invariant == self.invariant && same_user).then_some(violation.at_ms)
     }
 
     /// Delta debugging over the timeline: remove chunks of halving size while it still fails.

@@ -113,6 +113,7 @@ impl Simulation {
             only_trial: env.trial,
             jobs: env.jobs,
             trace: env.trace.clone(),
+            keep_trial_results: env.determinism,
             ..RunOptions::default()
         };
         eprintln!(
@@ -122,19 +123,43 @@ impl Simulation {
         let report =
             self.run(&opts).unwrap_or_else(|e| panic!("simulation {}: {e}", self.scenario.name));
         if env.determinism && report.violations.is_empty() {
-            let again = self.run(&opts).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(
-                report.trace_hash, again.trace_hash,
-                "simulation {} is not deterministic: the same seed {} gave two traces. A host or \
-                 an invariant reads something the simulator does not give it (the wall clock, a \
-                 HashMap's order, an unseeded generator, shared state between trials).",
-                self.scenario.name, env.seed
-            );
+            self.check_determinism(&opts, &report);
         }
         if let Some(v) = report.violations.first() {
             panic!("{}", self.replay_report(v, env.shrink_runs));
         }
         report
+    }
+
+    /// The same run again must give the same traces, and its last trial run alone the same
+    /// trace as within the run (a host or invariant sharing state between trials would
+    /// replay differently alone).
+    fn check_determinism(&self, opts: &RunOptions, report: &Report) {
+        let broken = |what: &str| {
+            format!(
+                "simulation {} is not deterministic: {what}, seed {}. A host or an invariant reads \
+                 something the simulator does not give it (the wall clock, a HashMap's order, an \
+                 unseeded generator, state shared between trials).",
+                self.scenario.name, opts.seed
+            )
+        };
+        let again = self.run(opts).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            report.trace_hash,
+            again.trace_hash,
+            "{}",
+            broken("the run twice gave two traces")
+        );
+        let Some(last) = report.trial_results.last() else { return };
+        let alone = RunOptions { only_trial: Some(last.trial), ..opts.clone() };
+        let alone = self.run(&alone).unwrap_or_else(|e| panic!("{e}"));
+        let hash = alone.trial_results.first().map(|r| r.trace_hash);
+        assert_eq!(
+            hash,
+            Some(last.trace_hash),
+            "{}",
+            broken(&format!("trial {} gave another trace run alone", last.trial))
+        );
     }
 
     /// What [`check`](Self::check) says of `v` when it panics: what broke, the last trace
@@ -164,8 +189,7 @@ impl Simulation {
         ));
         if shrink_runs > 0 {
             if let Ok(trial) = Scenario::parse(&v.trial_scenario) {
-                let shrunk =
-                    shrink_with(&trial, &self.harness, v.seed, v.trial, v.invariant, shrink_runs);
+                let shrunk = shrink_with(&trial, &self.harness, v, shrink_runs);
                 let text = shrunk.scenario.to_toml().unwrap_or_default();
                 out.push_str(&format!(
                     "shrunk ({} of {} timeline steps, {} nodes, {} ms): {}\n{text}\n",

@@ -163,6 +163,8 @@ pub enum Record {
         to: NodeId,
         /// Its length.
         bytes: u64,
+        /// XXH3-64 of its contents, so the trace hash sees what hosts say, not only how much.
+        digest: u64,
     },
     /// The network dropped a host's payload.
     PayloadDrop {
@@ -244,7 +246,7 @@ impl Record {
                 };
                 [6 | (code << 8), node.map_or(0, |n| n.0), a, 0]
             }
-            Record::PayloadSend { from, to, bytes } => [7, pair(from, to), bytes, 0],
+            Record::PayloadSend { from, to, bytes, digest } => [7, pair(from, to), bytes, digest],
             Record::PayloadDrop { from, to, reason } => [8, pair(from, to), reason as u64, 0],
             Record::PayloadDeliver { from, to, bytes } => [9, pair(from, to), bytes, 0],
             Record::HostTimer { node, token } => [10, node.0, token, 0],

@@ -338,6 +338,7 @@ impl World<'_> {
             n.hard_state_persisted(local, state);
         }
         self.flush(i);
+        self.release_held_sends(i);
     }
 
     /// A pause of node `i` ended. A shorter pause nested in a longer one ends nothing: only

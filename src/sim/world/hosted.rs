@@ -32,6 +32,9 @@ pub(super) struct UserSlot {
     events: VecDeque<Event>,
     /// What the host persisted; survives crashes.
     durable: Option<Vec<u8>>,
+    /// Payloads sent while the node's hard state was being written: they leave once it is
+    /// durable, as the core's own messages do (Raft: persist before responding).
+    held: Vec<(NodeId, Vec<u8>)>,
     rng: Option<ChaCha8Rng>,
 }
 
@@ -58,6 +61,7 @@ impl UserSlot {
         self.active = false;
         self.host = None;
         self.events.clear();
+        self.held.clear();
         self.rng = None;
     }
 }
@@ -196,6 +200,13 @@ impl HostWorld for World<'_> {
         self.flush(i);
     }
 
+    fn host_update(&mut self, i: usize, update: &mut dyn FnMut(&mut Node)) {
+        if let Some(node) = self.hosts[i].node.as_mut() {
+            update(node);
+        }
+        self.flush(i);
+    }
+
     fn host_leader_contact(
         &mut self,
         i: usize,
@@ -229,30 +240,18 @@ impl HostWorld for World<'_> {
     }
 
     fn host_send(&mut self, i: usize, to: NodeId, bytes: Vec<u8>) {
-        let from = self.hosts[i].id;
-        if to == from || !(1..=self.hosts.len() as u64).contains(&to.0) {
+        let host = &mut self.hosts[i];
+        if host.written != host.stored {
+            host.user.held.push((to, bytes));
             return;
         }
-        let size = PAYLOAD_FRAME + bytes.len() as u64;
-        self.result.messages += 1;
-        self.result.bytes += size;
-        self.trace.record(self.now, Record::PayloadSend { from, to, bytes: bytes.len() as u64 });
-        let payload = Payload { from, to, bytes };
-        match self.net.send_payload(self.now, &payload) {
-            Fate::Dropped(reason) => {
-                self.trace.record(self.now, Record::PayloadDrop { from, to, reason });
-            }
-            Fate::Held => {}
-            Fate::Arrives(first, second) => {
-                if let Some(at) = second {
-                    self.push(at, Ev::DeliverPayload(payload.clone()));
-                }
-                self.push(first, Ev::DeliverPayload(payload));
-            }
-        }
+        self.send_payload(i, to, bytes);
     }
 
     fn host_set_timer(&mut self, i: usize, after: Duration, token: u64) {
+        // At least a microsecond: a timer that fires at once, again and again, would hold
+        // virtual time still.
+        let after = after.max(Duration::from_micros(1));
         let host = &self.hosts[i];
         let due = host.clock.real(host.clock.local(self.now) + after).max(self.now);
         let incarnation = host.incarnation;
@@ -276,6 +275,53 @@ impl HostWorld for World<'_> {
         let mut ids: Vec<NodeId> = m.voters.iter().chain(&m.learners).copied().collect();
         ids.sort_unstable();
         ids
+    }
+
+    fn host_voters(&self) -> Vec<NodeId> {
+        let mut ids = self.membership().voters.clone();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+impl World<'_> {
+    /// Node `i`'s hard state is durable: the payloads its host sent meanwhile leave now.
+    pub(super) fn release_held_sends(&mut self, i: usize) {
+        let host = &mut self.hosts[i];
+        if host.written != host.stored || host.user.held.is_empty() {
+            return;
+        }
+        for (to, bytes) in std::mem::take(&mut host.user.held) {
+            self.send_payload(i, to, bytes);
+        }
+    }
+
+    fn send_payload(&mut self, i: usize, to: NodeId, bytes: Vec<u8>) {
+        let from = self.hosts[i].id;
+        if to == from || !(1..=self.hosts.len() as u64).contains(&to.0) {
+            // No link leads there: dropped where the trace shows it.
+            let reason = DropReason::Stranger;
+            self.trace.record(self.now, Record::PayloadDrop { from, to, reason });
+            return;
+        }
+        let size = PAYLOAD_FRAME + bytes.len() as u64;
+        self.result.messages += 1;
+        self.result.bytes += size;
+        let (len, digest) = (bytes.len() as u64, xxhash_rust::xxh3::xxh3_64(&bytes));
+        self.trace.record(self.now, Record::PayloadSend { from, to, bytes: len, digest });
+        let payload = Payload { from, to, bytes };
+        match self.net.send_payload(self.now, &payload) {
+            Fate::Dropped(reason) => {
+                self.trace.record(self.now, Record::PayloadDrop { from, to, reason });
+            }
+            Fate::Held => {}
+            Fate::Arrives(first, second) => {
+                if let Some(at) = second {
+                    self.push(at, Ev::DeliverPayload(payload.clone()));
+                }
+                self.push(first, Ev::DeliverPayload(payload));
+            }
+        }
     }
 }
 

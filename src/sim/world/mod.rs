@@ -251,6 +251,8 @@ impl<'a> World<'a> {
         for i in 0..world.hosts.len() {
             world.boot(i);
         }
+        world.dispatch_events();
+        world.check_user_invariants();
         world
     }
 
