@@ -42,7 +42,9 @@ use std::time::Duration;
 
 use rand_chacha::ChaCha8Rng;
 
-use crate::core::{Contact, Event, InputError, Instant, LogPosition, Node, NodeId, Term};
+use crate::core::{
+    Contact, Event, InputError, Instant, LogPosition, Node, NodeId, Term, TransferError,
+};
 
 /// User code around one simulated node. Every method has a default that does nothing.
 pub trait Host: Any {
@@ -175,6 +177,23 @@ impl<'w> HostCtx<'w> {
     pub fn heartbeat_now(&mut self) -> Option<Instant> {
         let mut out = None;
         self.world.host_input(self.node, &mut |n, now| out = n.heartbeat_now(now));
+        out
+    }
+
+    /// Starts handing leadership over to `target` ([`Node::transfer_leadership`], thesis
+    /// §3.10); bring its log up to date, then call
+    /// [`transfer_caught_up`](Self::transfer_caught_up).
+    pub fn transfer_leadership(&mut self, target: NodeId) -> Result<(), TransferError> {
+        let mut out = Ok(());
+        self.world.host_input(self.node, &mut |n, now| out = n.transfer_leadership(now, target));
+        out
+    }
+
+    /// The transfer's target has every entry: the node sends it `TimeoutNow` and gives up its
+    /// lease ([`Node::transfer_caught_up`]).
+    pub fn transfer_caught_up(&mut self) -> Result<(), TransferError> {
+        let mut out = Ok(());
+        self.world.host_input(self.node, &mut |n, now| out = n.transfer_caught_up(now));
         out
     }
 
