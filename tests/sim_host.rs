@@ -511,3 +511,26 @@ fn a_host_hands_leadership_over_once_its_target_caught_up_and_loses_nothing_thes
     assert!(report.leaders_elected.total >= 30, "{:?}", report.leaders_elected);
     assert!(progress.load(Ordering::Relaxed) >= 80, "entries kept committing across handovers");
 }
+
+#[test]
+fn a_panicking_host_is_reported_with_its_trial_and_seed() {
+    struct Faulty;
+    impl Host for Faulty {
+        fn on_start(&mut self, ctx: &mut HostCtx<'_>) {
+            ctx.set_timer(Duration::from_millis(100), 0);
+        }
+        fn on_timer(&mut self, ctx: &mut HostCtx<'_>, _token: u64) {
+            panic!("host {} gave up", ctx.id());
+        }
+    }
+    let scenario = Scenario::builder("panics").trials(3).duration_ms(500.0).build().unwrap();
+    let sim = Simulation::new(scenario).hosts(|_| Box::new(Faulty));
+    let opts = raft_heartbeat::sim::RunOptions { seed: 9, ..Default::default() };
+    match sim.run(&opts) {
+        Err(raft_heartbeat::sim::SimError::Panicked { trial, seed, message }) => {
+            assert_eq!((trial, seed), (0, 9));
+            assert!(message.contains("gave up"), "{message}");
+        }
+        other => panic!("expected the panic reported with its trial: {other:?}"),
+    }
+}

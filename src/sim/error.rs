@@ -99,4 +99,18 @@ pub enum SimError {
     /// `merge` was given the same trial twice.
     #[error("two reports contain trial {0}: merge each shard once")]
     DuplicateTrial(u64),
+    /// Code run inside a trial panicked: an embedder's host or invariant, or a bug here.
+    #[error(
+        "trial {trial} of seed {seed} panicked: {message} (replay that trial alone: seed {seed}, \
+         trial {trial}; with `Simulation::check`, RAFT_HEARTBEAT_SEED={seed} \
+         RAFT_HEARTBEAT_TRIAL={trial})"
+    )]
+    Panicked {
+        /// The trial.
+        trial: u64,
+        /// The run's seed.
+        seed: u64,
+        /// What the panic said.
+        message: String,
+    },
 }

@@ -354,7 +354,17 @@ pub fn run(
                 let k = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(&trial) = indices.get(k) else { return };
                 let outcome = open_trace(trace_path(trial)).and_then(|out| {
-                    run_validated_trial(scenario, opts, trial, out, Tail::Kept).map_err(|e| {
+                    // A panic (a host's, an invariant's) is reported with its trial and seed,
+                    // not as a worker thread's death.
+                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_validated_trial(scenario, opts, trial, out, Tail::Kept)
+                    }));
+                    let run = run.map_err(|payload| SimError::Panicked {
+                        trial,
+                        seed: opts.seed,
+                        message: panic_message(payload.as_ref()),
+                    })?;
+                    run.map_err(|e| {
                         let path = trace_path(trial).map(|p| p.display().to_string());
                         e.into_sim_error(path.unwrap_or_default())
                     })
@@ -398,6 +408,15 @@ pub fn run(
         report.trial_results = results;
     }
     Ok(report)
+}
+
+/// What a panic's payload says, when it is a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Merges sharded reports of one run into the report of the whole run.
