@@ -6,7 +6,7 @@
 use std::fmt;
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::core::{Envelope, Event, Instant, Message, NodeId, Role, VoteKind};
@@ -29,7 +29,7 @@ pub enum DropReason {
 }
 
 /// The kind of a message, for the trace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MessageKind {
     /// Heartbeat.
@@ -63,6 +63,35 @@ impl MessageKind {
             Message::VoteResponse(_) => MessageKind::VoteResponse,
             Message::TimeoutNow(_) => MessageKind::TimeoutNow,
         }
+    }
+
+    /// Its name in a trace.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Heartbeat => "heartbeat",
+            MessageKind::HeartbeatResponse => "heartbeat-response",
+            MessageKind::PreVote => "pre-vote",
+            MessageKind::PreVoteResponse => "pre-vote-response",
+            MessageKind::Vote => "vote",
+            MessageKind::VoteResponse => "vote-response",
+            MessageKind::TimeoutNow => "timeout-now",
+            MessageKind::TransferVote => "transfer-vote",
+        }
+    }
+
+    /// Heartbeats and their answers: the steady traffic a dense timeline samples.
+    pub fn is_heartbeat(self) -> bool {
+        matches!(self, MessageKind::Heartbeat | MessageKind::HeartbeatResponse)
+    }
+
+    /// An answer rather than a request.
+    pub fn is_response(self) -> bool {
+        matches!(
+            self,
+            MessageKind::HeartbeatResponse
+                | MessageKind::PreVoteResponse
+                | MessageKind::VoteResponse
+        )
     }
 }
 

@@ -13,73 +13,7 @@ use serde_json::{Map, Value};
 
 use super::error::TimelineError;
 use crate::core::{NodeId, Role, Term};
-
-/// What a message is, as far as the picture cares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum MessageKind {
-    /// A leader's heartbeat.
-    Heartbeat,
-    /// A follower's answer to one.
-    HeartbeatResponse,
-    /// A pre-vote request (thesis §9.6).
-    PreVote,
-    /// An answer to one.
-    PreVoteResponse,
-    /// A vote request (Raft §5.2).
-    Vote,
-    /// An answer to one.
-    VoteResponse,
-    /// A leader's `TimeoutNow` (thesis §3.10).
-    TimeoutNow,
-    /// The vote request of a leadership transfer.
-    TransferVote,
-}
-
-impl MessageKind {
-    /// The kind named `name` in a trace, if it is one this reader knows.
-    fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "heartbeat" => MessageKind::Heartbeat,
-            "heartbeat-response" => MessageKind::HeartbeatResponse,
-            "pre-vote" => MessageKind::PreVote,
-            "pre-vote-response" => MessageKind::PreVoteResponse,
-            "vote" => MessageKind::Vote,
-            "vote-response" => MessageKind::VoteResponse,
-            "timeout-now" => MessageKind::TimeoutNow,
-            "transfer-vote" => MessageKind::TransferVote,
-            _ => return None,
-        })
-    }
-
-    /// Its name in a trace.
-    pub fn name(self) -> &'static str {
-        match self {
-            MessageKind::Heartbeat => "heartbeat",
-            MessageKind::HeartbeatResponse => "heartbeat-response",
-            MessageKind::PreVote => "pre-vote",
-            MessageKind::PreVoteResponse => "pre-vote-response",
-            MessageKind::Vote => "vote",
-            MessageKind::VoteResponse => "vote-response",
-            MessageKind::TimeoutNow => "timeout-now",
-            MessageKind::TransferVote => "transfer-vote",
-        }
-    }
-
-    /// Heartbeats and their answers: the steady traffic a dense picture samples.
-    pub fn is_heartbeat(self) -> bool {
-        matches!(self, MessageKind::Heartbeat | MessageKind::HeartbeatResponse)
-    }
-
-    /// An answer rather than a request.
-    pub fn is_response(self) -> bool {
-        matches!(
-            self,
-            MessageKind::HeartbeatResponse
-                | MessageKind::PreVoteResponse
-                | MessageKind::VoteResponse
-        )
-    }
-}
+pub use crate::sim::trace::MessageKind;
 
 /// Why the network did not deliver a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -342,7 +276,7 @@ fn item(kind: &str, rest: Map<String, Value>) -> Result<Option<Item>, String> {
         "send" | "deliver" => {
             let f: MessageFields = parse(fields)?;
             let (from, to) = (node(f.from)?, node(f.to)?);
-            MessageKind::parse(&f.message).map(|message| {
+            message_kind(&f.message).map(|message| {
                 if kind == "send" {
                     Item::Send { from, to, message, term: f.term }
                 } else {
@@ -359,7 +293,7 @@ fn item(kind: &str, rest: Map<String, Value>) -> Result<Option<Item>, String> {
                 "stranger" => DropReason::Refused,
                 _ => DropReason::Other,
             };
-            MessageKind::parse(&f.message).map(|message| Item::Drop { from, to, message, reason })
+            message_kind(&f.message).map(|message| Item::Drop { from, to, message, reason })
         }
         "persist" => {
             let f: PersistFields = parse(fields)?;
@@ -375,6 +309,11 @@ fn item(kind: &str, rest: Map<String, Value>) -> Result<Option<Item>, String> {
         }
         _ => None,
     })
+}
+
+/// The message kind a trace names `name`, if this build knows it.
+fn message_kind(name: &str) -> Option<MessageKind> {
+    serde_json::from_value(Value::String(name.to_string())).ok()
 }
 
 /// The item a core event holds (externally tagged: `{"RoleChanged": {..}}`).
@@ -494,6 +433,25 @@ mod tests {
                 Item::Change { node: None, change: Change::Network },
             ]
         );
+    }
+
+    #[test]
+    fn every_message_kind_reads_back_under_the_name_the_trace_writes() {
+        use MessageKind::*;
+        let kinds = [
+            Heartbeat,
+            HeartbeatResponse,
+            PreVote,
+            PreVoteResponse,
+            Vote,
+            VoteResponse,
+            TimeoutNow,
+            TransferVote,
+        ];
+        for kind in kinds {
+            assert_eq!(serde_json::to_value(kind).unwrap(), Value::String(kind.name().into()));
+            assert_eq!(message_kind(kind.name()), Some(kind));
+        }
     }
 
     #[test]
