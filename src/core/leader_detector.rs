@@ -73,6 +73,14 @@ pub(crate) trait LeaderDetector: std::fmt::Debug + Send {
 
     /// The range the next timeout after a contact is drawn from, before the node clamps it.
     fn timeout_range(&self) -> (Duration, Duration);
+
+    /// [`timeout_range`](Self::timeout_range) as the node draws from it: starting no earlier
+    /// than `floor`, and never ending before it starts.
+    fn floored_range(&self, floor: Duration) -> (Duration, Duration) {
+        let (lo, hi) = self.timeout_range();
+        let lo = lo.max(floor);
+        (lo, hi.max(lo))
+    }
 }
 
 /// Builds the detector `kind` for the configured range `[min, max]` and timeout `floor`.

@@ -774,11 +774,10 @@ impl Node {
         // votes until its own timer could fire (capped at the minimum, which is as long as a
         // lease can ever rely on): a longer window would refuse the candidates that its
         // detector and its peers' already let campaign, a shorter one would break the lease.
-        let (lo, hi) = self.leader_detector.timeout_range();
-        let lo = lo.max(self.config.timeout_floor());
+        let (lo, hi) = self.leader_detector.floored_range(self.config.timeout_floor());
         let fence = now + lo.min(self.config.election_timeout_min);
         self.withhold_votes_until = Some(self.withhold_votes_until.map_or(fence, |u| u.max(fence)));
-        self.draw_timeout(now, lo, hi.max(lo));
+        self.draw_timeout(now, lo, hi);
         if leader_commit > self.leader_commit {
             self.leader_commit = leader_commit;
             self.events.push_back(Event::LeaderCommit { index: leader_commit });

@@ -98,9 +98,8 @@ impl Shadows {
             } else {
                 s.detector.heartbeat(now);
             }
-            let (lo, hi) = s.detector.timeout_range();
-            let lo = lo.max(self.floor);
-            let timeout = leader_detector::draw(&mut s.rng, lo, hi.max(lo), self.step);
+            let (lo, hi) = s.detector.floored_range(self.floor);
+            let timeout = leader_detector::draw(&mut s.rng, lo, hi, self.step);
             s.deadline = Some(now + timeout);
             s.contact = Some(now);
             s.suspected = false;
@@ -137,15 +136,11 @@ impl Shadows {
     pub(crate) fn status(&self) -> Vec<ShadowStatus> {
         self.list
             .iter()
-            .map(|s| {
-                let (lo, hi) = s.detector.timeout_range();
-                let lo = lo.max(self.floor);
-                ShadowStatus {
-                    kind: s.kind,
-                    timeout_range: (lo, hi.max(lo)),
-                    suspected: s.suspected,
-                    suspicions: s.suspicions,
-                }
+            .map(|s| ShadowStatus {
+                kind: s.kind,
+                timeout_range: s.detector.floored_range(self.floor),
+                suspected: s.suspected,
+                suspicions: s.suspicions,
             })
             .collect()
     }

@@ -2,7 +2,7 @@
 //! the node's processing), and draining what the node produced (hard state to the disk,
 //! messages to the network, events to the trace and the observers).
 
-use super::host::{Contact, PreVoteAsked};
+use super::host::PreVoteAsked;
 use super::{Ev, World};
 use crate::core::{Envelope, Message, Node, Role, VoteKind};
 use crate::sim::network::{wire_size, Fate};
@@ -55,11 +55,7 @@ impl World<'_> {
                 && node.leader() == Some(env.from)
                 && node.term() == hb.term;
             if accepted {
-                host.last_heartbeat = Some(Contact { leader: env.from, term: hb.term });
-                host.contact_local = Some(local);
-                host.reset_pending = true;
-                self.end_mistake(to);
-                self.on_heartbeat_accepted(env.from, hb.term);
+                self.leader_contact_counted(to, env.from, hb.term, local);
             }
         }
         self.flush(to);

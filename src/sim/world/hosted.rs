@@ -218,14 +218,7 @@ impl HostWorld for World<'_> {
         let node = self.hosts[i].node.as_mut().expect("a host runs only while its node is up");
         let outcome = node.leader_contact(local, from, term, leader_commit);
         if outcome == Ok(Contact::Counted) {
-            // A heartbeat as far as the checks go: the timer rule's reset, the stickiness
-            // window's start, the end of a mistake, a failover's recovery.
-            let host = &mut self.hosts[i];
-            host.last_heartbeat = Some(super::host::Contact { leader: from, term });
-            host.contact_local = Some(local);
-            host.reset_pending = true;
-            self.end_mistake(i);
-            self.on_heartbeat_accepted(from, term);
+            self.leader_contact_counted(i, from, term, local);
         }
         self.flush(i);
         outcome

@@ -69,7 +69,25 @@ impl World<'_> {
         });
     }
 
-    pub(super) fn on_heartbeat_accepted(&mut self, leader: NodeId, term: Term) {
+    /// Node `i` counted contact from `leader` of `term` at `local` on its clock (a heartbeat
+    /// it accepted, or its host's own replication): the timer rule's reset, the stickiness
+    /// window's start, the end of a mistake, perhaps a failover's end.
+    pub(super) fn leader_contact_counted(
+        &mut self,
+        i: usize,
+        leader: NodeId,
+        term: Term,
+        local: Instant,
+    ) {
+        let host = &mut self.hosts[i];
+        host.last_heartbeat = Some(super::host::Contact { leader, term });
+        host.contact_local = Some(local);
+        host.reset_pending = true;
+        self.end_mistake(i);
+        self.on_heartbeat_accepted(leader, term);
+    }
+
+    fn on_heartbeat_accepted(&mut self, leader: NodeId, term: Term) {
         let Some(f) = &self.failover else { return };
         if f.recovered.is_some() || term <= f.old_term {
             return;
