@@ -708,7 +708,7 @@ fn node_refuses_a_bad_shadow_detector_or_a_zero_local_pause_threshold() {
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("data");
     let cases = [
-        ("shadow_detectors = [{ kind = \"phi\", threshold = 0 }]", "phi threshold"),
+        ("shadow_detectors = [{ kind = \"phi\", threshold = 0 }]", "shadow_detectors[0]: the phi"),
         ("local_pause_threshold_ms = 0", "local_pause_threshold"),
     ];
     for (i, (line, named)) in cases.into_iter().enumerate() {

@@ -180,8 +180,9 @@ impl Config {
         if self.shadow_detectors.len() > MAX_SHADOWS {
             return Err(ConfigError::TooManyShadows(self.shadow_detectors.len()));
         }
-        for &kind in &self.shadow_detectors {
-            validate_detector(kind)?;
+        for (index, &kind) in self.shadow_detectors.iter().enumerate() {
+            validate_detector(kind)
+                .map_err(|e| ConfigError::ShadowDetector { index, error: Box::new(e) })?;
         }
         if self.local_pause_threshold.is_some_and(|t| t.is_zero()) {
             return Err(ConfigError::ZeroLocalPauseThreshold);
@@ -316,10 +317,10 @@ pub enum ConfigError {
     #[error("max_clock_drift must be a fraction in [0, 1), got {0}")]
     ClockDriftOutOfRange(f64),
     /// The adaptive detector's deviations are negative or not finite.
-    #[error("leader_detector's deviations must be a finite number of at least 0, got {0}")]
+    #[error("the adaptive detector's deviations must be a finite number of at least 0, got {0}")]
     DetectorDeviations(f64),
     /// The phi detector's threshold is not a finite number above 0.
-    #[error("leader_detector's phi threshold must be a finite number above 0, got {0}")]
+    #[error("the phi detector's threshold must be a finite number above 0, got {0}")]
     PhiThreshold(f64),
     /// A lease is only safe when voters refuse to vote while they hear from a leader.
     #[error("leader_lease requires leader_stickiness: without it a new leader can be elected while the old lease runs")]
@@ -336,6 +337,14 @@ pub enum ConfigError {
         heartbeat_interval: Duration,
         /// The configured minimum election timeout.
         election_timeout_min: Duration,
+    },
+    /// A shadow detector breaks a rule of its kind.
+    #[error("shadow_detectors[{index}]: {error}")]
+    ShadowDetector {
+        /// Its position in `shadow_detectors`.
+        index: usize,
+        /// The rule it breaks.
+        error: Box<ConfigError>,
     },
     /// More shadow detectors than a node runs.
     #[error("shadow_detectors holds {0} detectors; at most {MAX_SHADOWS} are run")]
@@ -458,7 +467,11 @@ mod tests {
     fn shadow_detectors_are_checked_like_the_one_in_charge_and_bounded() {
         let bad = LeaderDetectorKind::Phi { threshold: -1.0 };
         let c = Config { shadow_detectors: vec![LeaderDetectorKind::Fixed, bad], ..three() };
-        assert_eq!(c.validate(), Err(ConfigError::PhiThreshold(-1.0)));
+        let shadow = ConfigError::ShadowDetector {
+            index: 1,
+            error: Box::new(ConfigError::PhiThreshold(-1.0)),
+        };
+        assert_eq!(c.validate(), Err(shadow));
         let c = Config { shadow_detectors: vec![LeaderDetectorKind::Fixed; 9], ..three() };
         assert_eq!(c.validate(), Err(ConfigError::TooManyShadows(9)));
         let c = Config { shadow_detectors: vec![LeaderDetectorKind::Fixed; 8], ..three() };
