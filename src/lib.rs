@@ -23,7 +23,11 @@
 
 #[cfg(feature = "sim")]
 pub mod advise;
+#[cfg(feature = "sim")]
+pub mod closed_form;
 pub mod core;
+#[cfg(feature = "sim")]
+pub mod lab;
 pub mod link;
 #[cfg(feature = "runtime")]
 pub mod runtime;

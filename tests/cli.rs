@@ -764,8 +764,8 @@ fn experiment_detectors_measures_each_detector_over_its_thresholds_with_the_qos_
 fn experiment_detectors_refuses_an_unknown_environment_and_a_floor_outside_the_timing() {
     for (args, says) in [
         (&["--only", "moon"][..], "no environment \"moon\""),
-        (&["--floor-heartbeats", "1"][..], "--floor-heartbeats must be above 1"),
-        (&["--floor-heartbeats", "4"][..], "--floor-heartbeats must be above 1"),
+        (&["--floor-heartbeats", "1"][..], "--floor-heartbeats: must be above 1"),
+        (&["--floor-heartbeats", "4"][..], "--floor-heartbeats: must be above 1"),
     ] {
         let out = run(&[&["experiment", "detectors"][..], args].concat());
         assert_eq!(out.status.code(), Some(2), "{args:?}");

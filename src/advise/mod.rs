@@ -13,7 +13,7 @@
 //!    narrow range splits votes, each split costing another timeout; a wide one draws long
 //!    timeouts; and a p99 where split votes near 1% would swing between one round and two.
 //!
-//! Every grid point that keeps the rule is priced by closed forms ([`model`]): false timeouts
+//! Every grid point that keeps the rule is priced by closed forms ([`crate::closed_form`]): false timeouts
 //! and false elections per day, split votes, failover percentiles. Then the simulator decides:
 //! with a failover budget, the most robust settings (fewest false elections, then the longest
 //! stall absorbed, then the fewest heartbeats) whose simulated p99 meets it; without one, the
@@ -36,7 +36,6 @@
 
 mod error;
 mod knobs;
-pub mod model;
 mod profile;
 mod search;
 mod verify;
@@ -47,12 +46,12 @@ use serde::Serialize;
 
 pub use error::AdviseError;
 pub use knobs::{PeerKnobs, Settings, Whole};
-pub use profile::{Delay, Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
+pub use profile::{Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
 pub use search::{Estimate, SPLIT_LIMIT};
 pub use verify::{failover, failover_scenario, steady_hours_scenario, Failover, Quiet};
 
+use crate::closed_form::{Delay, Environment};
 use crate::core::{Config, NodeId};
-use model::Environment;
 
 /// How hard `advise` looks.
 #[derive(Clone, Debug)]
@@ -199,7 +198,7 @@ pub struct Advice {
 /// Finds the setting for `profile`.
 pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> {
     profile.validate()?;
-    let env = Environment::of(profile);
+    let env = profile.environment();
     let step = profile.timer_granularity_ms;
     let least_h = search::least_heartbeat_ms(&env, step);
     let stall = search::stall_ms(&env);

@@ -5,8 +5,8 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
-use super::model::{self, Environment, Timing};
 use super::profile::Profile;
+use crate::closed_form::{self, Environment, Timing};
 
 /// Heartbeat intervals tried, as multiples of the least one the pattern allows.
 const HEARTBEAT_MULTIPLES: [f64; 18] = [
@@ -109,9 +109,9 @@ pub fn candidates(profile: &Profile, env: &Environment) -> Vec<Estimate> {
             let all: Vec<Timing> = widths.map(timing).collect();
             let chosen = all
                 .iter()
-                .map(|t| (model::split_vote_rate(t, env), t))
+                .map(|t| (closed_form::split_vote_rate(t, env), t))
                 .filter(|(split, _)| *split <= SPLIT_LIMIT)
-                .map(|(split, t)| (model::failover_quantile_at(0.99, t, env, 2.0 * split), t))
+                .map(|(split, t)| (closed_form::failover_quantile_at(0.99, t, env, 2.0 * split), t))
                 .min_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, t)| *t)
                 .or_else(|| all.last().copied());
@@ -126,13 +126,13 @@ pub fn estimate(t: &Timing, env: &Environment, stall: f64) -> Estimate {
         heartbeat_ms: t.heartbeat_ms,
         min_ms: t.min_ms,
         max_ms: t.max_ms,
-        failover_p50_ms: model::failover_quantile(0.5, t, env),
-        failover_p99_ms: model::failover_quantile(0.99, t, env),
-        failover_p999_ms: model::failover_quantile(0.999, t, env),
-        split_vote_rate: model::split_vote_rate(t, env),
-        false_timeouts_per_day: model::false_timeouts_per_day(t, env),
-        false_elections_per_day: model::false_elections_per_day(t, env),
-        detection_bound_ms: model::detection_bound_ms(t, env),
+        failover_p50_ms: closed_form::failover_quantile(0.5, t, env),
+        failover_p99_ms: closed_form::failover_quantile(0.99, t, env),
+        failover_p999_ms: closed_form::failover_quantile(0.999, t, env),
+        split_vote_rate: closed_form::split_vote_rate(t, env),
+        false_timeouts_per_day: closed_form::false_timeouts_per_day(t, env),
+        false_elections_per_day: closed_form::false_elections_per_day(t, env),
+        detection_bound_ms: closed_form::detection_bound_ms(t, env),
         pause_tolerance_ms: (t.min_ms - t.heartbeat_ms - stall).max(0.0),
     }
 }
@@ -183,7 +183,7 @@ mod tests {
     fn every_candidate_keeps_timeout_above_interval_above_round_trip_heartbeat_pattern() {
         let profile =
             Profile { max_pause_ms: 40.0, fsync_p99_ms: Some(5.0), ..Profile::new(5, 0.3, 1.0) };
-        let env = Environment::of(&profile);
+        let env = profile.environment();
         let all = candidates(&profile, &env);
         assert!(all.len() > 50, "{} candidates", all.len());
         let rtt = 2.0 * env.latency.quantile(0.99);
@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn a_coarse_tick_keeps_every_setting_on_the_tick() {
         let profile = Profile { timer_granularity_ms: 10.0, ..Profile::new(3, 0.3, 1.0) };
-        for c in candidates(&profile, &Environment::of(&profile)) {
+        for c in candidates(&profile, &profile.environment()) {
             for v in [c.heartbeat_ms, c.min_ms, c.max_ms] {
                 assert_eq!(v % 10.0, 0.0, "{c:?}");
             }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use plotters::prelude::*;
-use raft_heartbeat::advise::{self, model, Advice, Options, Profile};
+use raft_heartbeat::advise::{self, Advice, Options, Profile};
+use raft_heartbeat::closed_form;
 
 use super::plot;
 
@@ -258,11 +259,11 @@ fn draw(path: &PathBuf, a: &Advice) -> anyhow::Result<()> {
         .draw_series(LineSeries::new(simulated, RED.stroke_width(2)))?
         .label(format!("simulated ({} trials)", sorted.len()))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED.stroke_width(2)));
-    let env = model::Environment::of(&a.profile);
+    let env = a.profile.environment();
     let timing = a.closed_form.timing(r.timer_granularity_ms as f64);
     let closed = (0..=400).map(|i| {
         let x = hi * f64::from(i) / 400.0;
-        (x, model::failover_cdf(x, &timing, &env))
+        (x, closed_form::failover_cdf(x, &timing, &env))
     });
     chart
         .draw_series(LineSeries::new(closed, BLUE.stroke_width(2)))?

@@ -7,16 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use plotters::prelude::*;
-use raft_heartbeat::advise::{self, model::Timing, Profile};
+use raft_heartbeat::lab::sweep::{self, Family, Row};
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
 use super::{plot, steps};
-
-/// Widths tried at a 150 ms minimum, ms.
-const WIDTHS_MS: [f64; 5] = [5.0, 25.0, 50.0, 150.0, 300.0];
-/// Minimums tried at a 150 ms width, ms.
-const MINIMUMS_MS: [f64; 4] = [50.0, 100.0, 150.0, 300.0];
 
 /// Options of `experiment sweep`.
 #[derive(clap::Args, Debug)]
@@ -28,63 +23,24 @@ pub struct Args {
     common: ExperimentArgs,
 }
 
-/// One setting's failovers.
-#[derive(Serialize)]
-struct Row {
-    /// `"range"` (minimum fixed) or `"minimum"` (width fixed).
-    family: &'static str,
-    heartbeat_ms: f64,
-    election_timeout_ms: [f64; 2],
-    trials: u64,
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-    split_vote_rate: f64,
-    #[serde(skip)]
-    sorted_ms: Vec<f64>,
-}
-
 #[derive(Serialize)]
 struct Output<'a> {
     rows: &'a [Row],
 }
 
-/// The LAN of the main job as percentiles: 0.3 ms one way (p99 1 ms), 1 ms writes (p99 1.5).
-fn lan() -> Profile {
-    Profile { fsync_p50_ms: Some(1.0), fsync_p99_ms: Some(1.5), ..Profile::new(5, 0.3, 1.0) }
-}
-
 /// Runs the experiment.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let profile = lan();
-    let mut settings: Vec<(&'static str, Timing)> = Vec::new();
-    for w in WIDTHS_MS {
-        settings.push(("range", timing(150.0, w)));
-    }
-    for m in MINIMUMS_MS {
-        settings.push(("minimum", timing(m, 150.0)));
-    }
+    let settings = sweep::settings();
     eprintln!(
         "sweep: 5 nodes on a LAN (0.3 ms one way, p99 1 ms), {} settings x {} failovers, seed {}",
         settings.len(),
         args.trials,
         args.common.seed
     );
-    let rows = steps::each(&settings, "settings", |(family, t)| {
-        let f = advise::failover(&profile, t, args.trials, args.common.seed)?;
-        anyhow::Ok(Row {
-            family,
-            heartbeat_ms: t.heartbeat_ms,
-            election_timeout_ms: [t.min_ms, t.max_ms],
-            trials: f.trials,
-            p50_ms: f.p50_ms,
-            p99_ms: f.p99_ms,
-            max_ms: f.max_ms,
-            split_vote_rate: f.split_vote_rate,
-            sorted_ms: f.sorted_ms,
-        })
-    })?;
+    let opts = sweep::Options { trials: args.trials, seed: args.common.seed };
+    let bar = steps::Bar::new("sweep");
+    let rows = sweep::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     if args.common.json {
         println!("{}", serde_json::to_string(&Output { rows: &rows })?);
     } else {
@@ -95,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for r in &rows {
             println!(
                 "{:<8}{:>10}{:>13}{:>8}{:>10.1}{:>10.1}{:>10.1}{:>8.4}",
-                r.family,
+                r.family.name(),
                 r.heartbeat_ms,
                 format!("{}-{}", r.election_timeout_ms[0], r.election_timeout_ms[1]),
                 r.trials,
@@ -114,19 +70,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Heartbeats at a third of the minimum, whole ms.
-fn timing(min: f64, width: f64) -> Timing {
-    Timing { heartbeat_ms: (min / 3.0).floor(), min_ms: min, max_ms: min + width, step_ms: 1.0 }
-}
-
 /// Two panels of cumulative curves: by range, by minimum.
 fn draw(path: &PathBuf, rows: &[Row]) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (1100, 480)).into_drawing_area();
     root.fill(&WHITE)?;
     let (left, right) = root.split_horizontally(550);
     for (area, family, title) in [
-        (&left, "range", "minimum 150 ms, range widths 5-300 ms"),
-        (&right, "minimum", "range 150 ms wide, minimums 50-300 ms"),
+        (&left, Family::Range, "minimum 150 ms, range widths 5-300 ms"),
+        (&right, Family::Minimum, "range 150 ms wide, minimums 50-300 ms"),
     ] {
         let mine: Vec<&Row> = rows.iter().filter(|r| r.family == family).collect();
         let hi = mine.iter().map(|r| r.p99_ms).fold(0.0, f64::max) * 1.3;

@@ -99,6 +99,12 @@ pub enum SimError {
     /// `merge` was given the same trial twice.
     #[error("two reports contain trial {0}: merge each shard once")]
     DuplicateTrial(u64),
+    /// A run that needed to be clean broke an invariant ([`crate::sim::run_checked`]).
+    #[error(
+        "{} (seed {}): invariant {} broken in trial {} at {:.3} ms: {}",
+        .0.scenario, .0.seed, .0.invariant, .0.trial, .0.at_ms, .0.detail
+    )]
+    Violated(Box<crate::sim::ViolationReport>),
     /// Code run inside a trial panicked: an embedder's host or invariant, or a bug here.
     #[error(
         "trial {trial} of seed {seed} panicked: {message} (replay that trial alone: seed {seed}, \

@@ -33,7 +33,6 @@
 
 mod builder;
 mod error;
-pub mod figure16;
 mod harness;
 mod host;
 mod invariants;
@@ -46,7 +45,6 @@ mod runner;
 mod scenario;
 mod shrink;
 mod simulation;
-pub mod split_votes;
 mod swarm;
 pub mod timeline;
 mod timers;
@@ -63,7 +61,9 @@ pub use invariants::{Invariant, Violation};
 pub use latency::Latency;
 pub use metrics::{ShadowResult, Summary, TrialResult, ViolationReport};
 pub use rng::trial_seed;
-pub use runner::{merge, run, run_trial, Qos, Rate, Report, RunOptions, ShadowReport, Shard};
+pub use runner::{
+    merge, run, run_checked, run_trial, Qos, Rate, Report, RunOptions, ShadowReport, Shard,
+};
 pub use scenario::{
     Action, CheckSpec, ClusterSpec, CrashPoint, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,
     Scenario, Side, Step, SwarmSpec, Target, VoteWrites,

@@ -410,6 +410,21 @@ pub fn run(
     Ok(report)
 }
 
+/// Runs `scenario` as [`run`] does, and makes its first broken invariant an error: for callers
+/// that need the figures of a clean run (the lab's experiments, `advise`, `Simulation::check`)
+/// rather than a report of what broke. The run stops at that violation either way.
+pub fn run_checked(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, SimError> {
+    let mut report = run(scenario, opts, progress)?;
+    if report.violations.is_empty() {
+        return Ok(report);
+    }
+    Err(SimError::Violated(Box::new(report.violations.swap_remove(0))))
+}
+
 /// What a panic's payload says, when it is a string.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload

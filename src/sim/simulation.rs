@@ -44,7 +44,7 @@ use super::error::SimError;
 use super::harness::{Harness, InvariantCheck, View};
 use super::host::Host;
 use super::metrics::ViolationReport;
-use super::runner::{run, Report, RunOptions};
+use super::runner::{run, run_checked, Report, RunOptions};
 use super::scenario::Scenario;
 use super::shrink::shrink_with;
 use crate::core::NodeId;
@@ -120,13 +120,14 @@ impl Simulation {
             "simulation {}: seed {} (set RAFT_HEARTBEAT_SEED to change it)",
             self.scenario.name, env.seed
         );
-        let report =
-            self.run(&opts).unwrap_or_else(|e| panic!("simulation {}: {e}", self.scenario.name));
-        if env.determinism && report.violations.is_empty() {
+        let with_hosts = RunOptions { harness: self.harness.clone(), ..opts.clone() };
+        let report = match run_checked(&self.scenario, &with_hosts, &|_| {}) {
+            Ok(report) => report,
+            Err(SimError::Violated(v)) => panic!("{}", self.replay_report(&v, env.shrink_runs)),
+            Err(e) => panic!("simulation {}: {e}", self.scenario.name),
+        };
+        if env.determinism {
             self.check_determinism(&opts, &report);
-        }
-        if let Some(v) = report.violations.first() {
-            panic!("{}", self.replay_report(v, env.shrink_runs));
         }
         report
     }

@@ -17,17 +17,16 @@
 
 use serde::Serialize;
 
-use super::error::SimError;
-use super::latency::Latency;
-use super::metrics::Summary;
-use super::runner::{run, RunOptions};
-use super::scenario::{
-    Action, ClusterSpec, CrashPoint, NetworkSpec, NodeSpec, RoleTarget, Scenario, Step, Target,
-    VoteWrites,
-};
-use super::trace_hash::TraceHash;
+use super::{each, LabError, Progress};
 use crate::core::TimerRule;
 use crate::link::Lanes;
+use crate::sim::{
+    run_checked, Action, ClusterSpec, CrashPoint, Latency, NetworkSpec, NodeSpec, RoleTarget,
+    RunOptions, Scenario, Step, Summary, Target, TraceHash, VoteWrites,
+};
+
+/// Timer latenesses of the lateness study, ms: an idle host's timer slack up to a busy one's.
+pub const LATENESSES_MS: [f64; 4] = [0.05, 0.1, 0.25, 0.5];
 
 /// One curve: an election-timeout range and its number of trials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,21 +161,81 @@ pub struct CurveResult {
     pub samples: Vec<f64>,
     /// The run's trace hash.
     pub trace_hash: TraceHash,
-    /// Invariants broken, if any.
-    pub violations: usize,
 }
 
-/// Runs one curve with `trials` trials (the paper's count if `None`) under `model`.
-pub fn run_curve(
-    curve: Curve,
-    model: &Model,
-    seed: u64,
-    trials: Option<u64>,
-    jobs: usize,
-) -> Result<CurveResult, SimError> {
+/// How to run the experiment.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Trials per curve; `None` runs the paper's (1000, and 100 for 150-150). The 150-150
+    /// curve always gets a tenth of the count given, as in the paper.
+    pub trials: Option<u64>,
+    /// The servers as modelled.
+    pub model: Model,
+    /// Also run the nearly-equal ranges (150-150, 150-151) at each of [`LATENESSES_MS`].
+    pub lateness: bool,
+    /// The run's seed.
+    pub seed: u64,
+    /// Worker threads; the figures are the same for any number.
+    pub jobs: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { trials: None, model: Model::logcabin_2014(), lateness: false, seed: 1, jobs: 1 }
+    }
+}
+
+/// What the experiment measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure16 {
+    /// Every curve of [`curves`], in order.
+    pub curves: Vec<CurveResult>,
+    /// With [`Options::lateness`]: each nearly-equal range at each timer lateness (ms).
+    pub by_lateness: Vec<(f64, CurveResult)>,
+}
+
+/// The trials a curve runs when `requested` are asked for.
+pub fn trials_for(curve: &Curve, requested: Option<u64>) -> u64 {
+    match requested {
+        None => curve.trials,
+        Some(n) if curve.min_ms == curve.max_ms => (n / 10).max(1),
+        Some(n) => n,
+    }
+}
+
+/// Runs the experiment: every curve (stage `"curves"`), then the lateness study if asked
+/// (stage `"lateness curves"`).
+pub fn run(opts: &Options, progress: Progress) -> Result<Figure16, LabError> {
+    if opts.trials == Some(0) {
+        return Err(LabError::Invalid { option: "trials", problem: "must be at least 1".into() });
+    }
+    let all = curves();
+    let curves = each(&all, "curves", progress, |c| run_curve(*c, &opts.model, opts))?;
+    let mut by_lateness = Vec::new();
+    if opts.lateness {
+        let near: Vec<Curve> = all.iter().copied().filter(|c| c.max_ms - c.min_ms <= 1).collect();
+        let runs: Vec<(f64, Curve)> =
+            LATENESSES_MS.iter().flat_map(|&l| near.iter().map(move |&c| (l, c))).collect();
+        by_lateness = each(&runs, "lateness curves", progress, |(lateness, curve)| {
+            let model = Model { timer_lateness_ms: *lateness, ..opts.model.clone() };
+            run_curve(*curve, &model, opts).map(|r| (*lateness, r))
+        })?;
+    }
+    Ok(Figure16 { curves, by_lateness })
+}
+
+/// Runs one curve under `model`.
+pub fn run_curve(curve: Curve, model: &Model, opts: &Options) -> Result<CurveResult, LabError> {
     let scenario = scenario(curve, model);
-    let opts = RunOptions { seed, trials, jobs, keep_trial_results: true, ..RunOptions::default() };
-    let report = run(&scenario, &opts, &|_| {})?;
+    let run_opts = RunOptions {
+        seed: opts.seed,
+        trials: Some(trials_for(&curve, opts.trials)),
+        jobs: opts.jobs,
+        keep_trial_results: true,
+        ..RunOptions::default()
+    };
+    let report = run_checked(&scenario, &run_opts, &|_| {})
+        .map_err(|error| LabError::Sim { what: format!("figure16 {}", curve.label()), error })?;
     let mut samples: Vec<f64> =
         report.trial_results.iter().filter_map(|r| r.time_without_leader_ms).collect();
     samples.sort_by(f64::total_cmp);
@@ -186,6 +245,5 @@ pub fn run_curve(
         time_without_leader_ms: report.time_without_leader_ms,
         samples,
         trace_hash: report.trace_hash,
-        violations: report.violations.len(),
     })
 }

@@ -1,0 +1,25 @@
+//! `raft-heartbeat merge`: the `simulate --shard I/N --json` reports of one run merged into the
+//! report of the whole run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use raft_heartbeat::sim::{self, Report};
+
+use super::report;
+
+/// Merges the `--json` reports of a run's shards and prints the whole run's report.
+pub fn run(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let mut reports = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let report: Report = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a simulate --json report", path.display()))?;
+        reports.push(report);
+    }
+    let merged = sim::merge(&reports)?;
+    report::print(&merged, true, "SCENARIO")?;
+    Ok(report::exit_code(&merged))
+}
