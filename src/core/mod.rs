@@ -58,9 +58,9 @@
 
 mod arrivals;
 mod config;
-mod detector;
 mod error;
 mod event;
+mod follower_detector;
 mod leader;
 mod leader_detector;
 mod local_health;
@@ -82,9 +82,9 @@ mod tests;
 
 pub use arrivals::{ArrivalStats, ARRIVAL_WINDOW};
 pub use config::{Config, ConfigError, TimerRule};
-pub use detector::{FailureDetector, TimeoutDetector, Verdict};
 pub use error::{InputError, TransferError};
 pub use event::Event;
+pub use follower_detector::{FailureDetector, TimeoutDetector, Verdict};
 pub use leader_detector::LeaderDetectorKind;
 pub use membership::{Membership, MembershipError};
 pub use message::{

@@ -8,9 +8,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::arrivals::Arrivals;
 use super::config::{Config, ConfigError, TimerRule};
-use super::detector::{FailureDetector, TimeoutDetector, Verdict};
 use super::error::{InputError, TransferError};
 use super::event::Event;
+use super::follower_detector::{FailureDetector, TimeoutDetector, Verdict};
 use super::leader::{LeaderState, Transfer};
 use super::leader_detector::{self, LeaderDetector};
 use super::local_health::LocalHealth;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::invariants::Invariant;
+use super::checkers::Invariant;
 use super::trace_hash::TraceHash;
 
 /// The measurements of one trial.

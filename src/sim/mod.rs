@@ -32,10 +32,10 @@
 //! ```
 
 mod builder;
+mod checkers;
 mod error;
 mod harness;
 mod host;
-mod invariants;
 mod latency;
 mod metrics;
 mod network;
@@ -47,17 +47,16 @@ mod shrink;
 mod simulation;
 mod swarm;
 pub mod timeline;
-mod timers;
 mod trace;
 mod trace_hash;
 mod world;
 
 pub use crate::link::Lanes;
 pub use builder::ScenarioBuilder;
+pub use checkers::{Invariant, Violation};
 pub use error::{ScenarioError, SimError};
 pub use harness::{Harness, HostFactory, InvariantCheck, View};
 pub use host::{Host, HostCtx};
-pub use invariants::{Invariant, Violation};
 pub use latency::Latency;
 pub use metrics::{ShadowResult, Summary, TrialResult, ViolationReport};
 pub use rng::trial_seed;

@@ -8,8 +8,8 @@
 //! still breaks the same invariant. Every candidate is one deterministic trial, so the result is
 //! the same on every machine.
 
+use super::checkers::Invariant;
 use super::harness::Harness;
-use super::invariants::Invariant;
 use super::latency::Latency;
 use super::metrics::ViolationReport;
 use super::runner::{trial_violation, RunOptions};

@@ -2,7 +2,6 @@
 //! the node's processing), and draining what the node produced (hard state to the disk,
 //! messages to the network, events to the trace and the observers).
 
-use super::host::PreVoteAsked;
 use super::{Ev, World};
 use crate::core::{Envelope, Message, Node, Role, VoteKind};
 use crate::sim::network::{wire_size, Fate};
@@ -31,20 +30,20 @@ impl World<'_> {
         let now = self.now;
         let host = &mut self.hosts[to];
         host.busy_until = now + host.processing;
-        host.handling_transfer_vote =
-            matches!(env.message, Message::VoteRequest(r) if r.kind == VoteKind::Transfer);
-        if let Message::VoteRequest(r) = env.message {
-            if r.kind == VoteKind::PreVote {
-                let contact = host.contact_local;
-                host.pre_votes.push(PreVoteAsked { candidate: env.from, local, contact });
+        let (transfer_vote, pre_vote) = match env.message {
+            Message::VoteRequest(r) => {
+                (r.kind == VoteKind::Transfer, (r.kind == VoteKind::PreVote).then_some(env.from))
             }
-        }
+            _ => (false, None),
+        };
+        self.checks.message_in(to, transfer_vote, pre_vote, local);
+        let host = &mut self.hosts[to];
         let node = host.node.as_mut().expect("checked above");
         if node.handle_message(local, env).is_err() {
             // Only a node outside the receiver's membership is refused (thesis §4.2.3), and a
             // refused request gets no answer to match.
-            if matches!(env.message, Message::VoteRequest(r) if r.kind == VoteKind::PreVote) {
-                host.pre_votes.pop();
+            if pre_vote.is_some() {
+                self.checks.pre_vote_unanswered(to);
             }
             self.trace.record(self.now, Record::drop(&env, DropReason::Stranger));
             self.flush(to);
@@ -101,13 +100,8 @@ impl World<'_> {
             self.trigger(i, CrashPoint::WithinHeartbeat, self.heartbeat_interval);
         }
         if let Message::VoteResponse(r) = env.message {
-            let asked = &mut self.hosts[i].pre_votes;
-            // The core answers each request once, in order.
-            let k = asked.iter().position(|a| a.candidate == env.to);
-            if let Some(a) = k.filter(|_| r.kind == VoteKind::PreVote).map(|k| asked.remove(k)) {
-                if r.granted {
-                    self.check_stickiness(i, a.candidate, "pre-vote", a.local, a.contact);
-                }
+            if r.kind == VoteKind::PreVote {
+                self.checks.pre_vote_answered(self.now, i, env.to, r.granted);
             }
         }
         match self.net.send(self.now, &env, bytes) {

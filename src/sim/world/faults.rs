@@ -217,7 +217,7 @@ impl World<'_> {
                 host.paused_until = Some(until.max(start));
                 let (id, incarnation) = (host.id, host.incarnation);
                 let slack = self.detection_slack(&self.hosts[i]);
-                self.hosts[i].timer.pause(until + slack);
+                self.checks.timer_paused(i, until + slack);
                 self.trace.record(
                     self.now,
                     Record::Fault {
@@ -337,13 +337,7 @@ impl World<'_> {
                 let Some(node) = self.hosts[leader].node.as_mut() else { return };
                 let term = node.term();
                 if let Some(sent_local) = node.heartbeat_now(local) {
-                    let asked_at = self.now;
-                    self.reads.push(super::PendingRead {
-                        node: leader,
-                        term,
-                        sent_local,
-                        asked_at,
-                    });
+                    self.checks.read_asked(self.now, leader, term, sent_local);
                 }
                 self.flush(leader);
             }
@@ -387,9 +381,9 @@ impl World<'_> {
                 let host = &mut self.hosts[i];
                 host.clock = host.clock.with_rate(now, rate);
                 host.pending = None;
-                if let Some(armed) = host.timer.armed_local {
+                if let Some(armed) = self.checks.timer_armed_local(i) {
                     let bound = self.timer_bound(i, armed);
-                    self.hosts[i].timer.bound = Some(bound);
+                    self.checks.timer_rebound(i, bound);
                 }
                 let host = &self.hosts[i];
                 let id = host.id;

@@ -11,7 +11,6 @@ use crate::core::{HardState, Instant, LogPosition, Node, NodeId, Role, Term};
 use crate::sim::latency::Sampler;
 use crate::sim::rng::{rng_for, seed_for, Stream};
 use crate::sim::scenario::{ms, Scenario, VoteWrites};
-use crate::sim::timers::TimerWatch;
 use crate::sim::trace::{Fault, Record};
 
 /// Default index of every node's last log entry.
@@ -95,17 +94,6 @@ pub(super) struct Host {
     pub(super) log: LogPosition,
     /// The last heartbeat this node accepted.
     pub(super) last_heartbeat: Option<Contact>,
-    /// When, on its own clock, it last accepted a heartbeat. Kept across a crash: the window
-    /// in which it must not vote outlives a restart.
-    pub(super) contact_local: Option<Instant>,
-    /// Pre-vote requests handled and not yet answered on the wire (an answer waits for any
-    /// hard state being written), with the node's clock and last contact when it decided.
-    pub(super) pre_votes: Vec<PreVoteAsked>,
-    /// Whether the message being handled is a leadership transfer's vote request, which the
-    /// node may grant despite stickiness (thesis §3.10, §4.2.3).
-    pub(super) handling_transfer_vote: bool,
-    /// The node's election timer, as the timer rule explains it.
-    pub(super) timer: TimerWatch,
     /// The input being handled reset the node's timer, by the rule.
     pub(super) reset_pending: bool,
     /// The latest membership change its log holds, as an index into the world's list.
@@ -114,20 +102,8 @@ pub(super) struct Host {
     pub(super) up_since: Option<Instant>,
     /// Since when its detector has been making a mistake (a false suspicion not yet over).
     pub(super) mistake_since: Option<Instant>,
-    /// The latest real instant an input found the node stalled (local health).
-    pub(super) stalled_at: Option<Instant>,
-    /// The next reset of its timer is a deferral (local health).
-    pub(super) deferral_pending: bool,
     /// The embedder's host around the node, if the run has hosts.
     pub(super) user: super::hosted::UserSlot,
-}
-
-/// A pre-vote request a node handled, as it stood when it decided.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct PreVoteAsked {
-    pub(super) candidate: NodeId,
-    pub(super) local: Instant,
-    pub(super) contact: Option<Instant>,
 }
 
 /// A node's timer event in the engine's queue.
@@ -180,16 +156,10 @@ impl Host {
                 spec.and_then(|s| s.log_index).unwrap_or(DEFAULT_LOG_INDEX),
             ),
             last_heartbeat: None,
-            contact_local: None,
-            pre_votes: Vec::new(),
-            handling_transfer_vote: false,
-            timer: TimerWatch::default(),
             reset_pending: false,
             membership: 0,
             up_since: None,
             mistake_since: None,
-            stalled_at: None,
-            deferral_pending: false,
             user: super::hosted::UserSlot::default(),
         }
     }
@@ -230,7 +200,7 @@ impl World<'_> {
         let local = self.local(i);
         if let (Some(threshold), Some(p)) = (self.local_pause_threshold, self.hosts[i].pending) {
             if local > p.deadline + threshold {
-                self.hosts[i].stalled_at = Some(self.now);
+                self.checks.stall_seen(i, self.now);
             }
         }
         local
@@ -269,10 +239,9 @@ impl World<'_> {
         host.paused_until = None;
         host.pending = None;
         host.disk_free_at = self.now;
-        host.timer.stop();
-        host.pre_votes.clear();
         host.user.crash();
         let id = host.id;
+        self.checks.crashed(i);
         self.end_watch(i);
         self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
         if node.role() == Role::Leader && self.failover.is_none() {
@@ -288,11 +257,10 @@ impl World<'_> {
             self.now,
             Record::Fault { node: Some(self.hosts[i].id), fault: Fault::Restart },
         );
-        let host = &mut self.hosts[i];
-        if host.stored.term == Term(0) {
+        if self.hosts[i].stored.term == Term(0) {
             // It never made a term durable, so it never acknowledged a heartbeat (an answer
             // waits for the term it carries to be written): no lease counts on its window.
-            host.contact_local = None;
+            self.checks.forget_contact(i);
         }
         self.boot(i);
         self.catch_up(i);
@@ -355,7 +323,7 @@ impl World<'_> {
     /// The latest real instant at which node `i`, whose timer was reset at `local` on its own
     /// clock, may time out: its longest timeout converted by its clock, then one processing
     /// delay, the largest timer lateness, and a microsecond for rounding. Pauses are added by
-    /// [`TimerWatch::pause`].
+    /// the timer checkers' model (`TimerWatch::pause`).
     /// The latest real instant node `i`'s timer, reset at `local`, may fire: the top of the
     /// range its timeout was drawn from (a detector may wait past the configured maximum).
     pub(super) fn timer_bound(&self, i: usize, local: Instant) -> Instant {

@@ -10,16 +10,12 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Ev, World};
 use crate::core::{Contact, Event, InputError, Instant, LogPosition, Node, NodeId, Term};
+use crate::sim::checkers::user::{self, MAX_DISPATCHES};
 use crate::sim::harness::{View, WorldView};
 use crate::sim::host::{Host, HostCtx, HostWorld};
-use crate::sim::invariants::{Invariant, Violation};
 use crate::sim::network::{Fate, Payload, PAYLOAD_FRAME};
 use crate::sim::rng::{rng_for, Stream};
 use crate::sim::trace::{DropReason, Record};
-
-/// Host callbacks one engine event may cause, at most: a host whose events keep causing
-/// events (a livelock of its own) is reported rather than run forever.
-const MAX_DISPATCHES: usize = 100_000;
 
 /// A node's embedder host and what belongs to it.
 #[derive(Default)]
@@ -107,14 +103,7 @@ impl World<'_> {
                     dispatched += 1;
                     if dispatched > MAX_DISPATCHES {
                         self.hosts[i].user.events.clear();
-                        self.violation.get_or_insert(Violation {
-                            invariant: Invariant::User,
-                            at: self.now,
-                            detail: format!(
-                                "hosts handled more than {MAX_DISPATCHES} node events caused by \
-                                 one engine event: a host keeps causing the events it reacts to"
-                            ),
-                        });
+                        self.checks.report(Err(user::endless_dispatch(self.now)));
                         return;
                     }
                     self.with_user(i, |h, ctx| h.on_event(ctx, &event));
@@ -161,21 +150,13 @@ impl World<'_> {
 
     /// The embedder's invariants, after every event; the first broken one is the violation.
     pub(super) fn check_user_invariants(&mut self) {
-        if self.user_invariants.is_empty() || self.violation.is_some() {
+        if self.checks.user.is_empty() || self.checks.violation().is_some() {
             return;
         }
-        let mut checks = std::mem::take(&mut self.user_invariants);
-        for (name, check) in &mut checks {
-            if let Err(detail) = check(&View::new(&*self)) {
-                self.violation = Some(Violation {
-                    invariant: Invariant::User,
-                    at: self.now,
-                    detail: format!("{name}: {detail}"),
-                });
-                break;
-            }
-        }
-        self.user_invariants = checks;
+        let mut invariants = std::mem::take(&mut self.checks.user);
+        let checked = invariants.check(self.now, &View::new(&*self));
+        self.checks.user = invariants;
+        self.checks.report(checked);
     }
 }
 

@@ -15,7 +15,7 @@
 
 use super::{Ev, World};
 use crate::core::{LogPosition, Membership, Node, NodeId, Term};
-use crate::sim::invariants::{Invariant, Violation};
+use crate::sim::checkers::membership_change;
 use crate::sim::latency::unit;
 use crate::sim::trace::{Fault, Record};
 
@@ -98,12 +98,8 @@ impl World<'_> {
             let host = &mut self.hosts[i];
             let Some(node) = host.node.as_mut() else { return };
             if let Err(e) = node.set_membership(local, next) {
-                let (id, at) = (host.id, self.now);
-                self.violation.get_or_insert(Violation {
-                    invariant: Invariant::MembershipChange,
-                    at,
-                    detail: format!("{id} refused membership change {v} of {latest}: {e}"),
-                });
+                let refused = membership_change::refused(self.now, host.id, v, latest, &e);
+                self.checks.report(Err(refused));
                 return;
             }
             host.log = host.log.max(entry);

@@ -17,7 +17,6 @@ mod hosted;
 mod membership;
 mod observe;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rand_chacha::ChaCha8Rng;
@@ -25,16 +24,15 @@ use rand_chacha::ChaCha8Rng;
 use self::faults::{step_end, ArmedCrash};
 use self::host::Host;
 use self::observe::{Elected, Failover};
-use super::harness::{Harness, InvariantCheck};
-use super::invariants::{ElectionRestriction, ElectionSafety, Violation};
+use super::checkers::{Checkers, Violation};
+use super::harness::Harness;
 use super::metrics::{ShadowResult, TrialResult};
 use super::network::{Network, Payload};
 use super::queue::EventQueue;
 use super::rng::{rng_for, Stream};
 use super::scenario::{ms, CrashPoint, Scenario, Target};
-use super::timers::Draws;
 use super::trace::TraceSink;
-use crate::core::{Envelope, HardState, Instant, LogPosition, Membership, NodeId, Term, TimerRule};
+use crate::core::{Envelope, HardState, Instant, LogPosition, Membership, NodeId, TimerRule};
 
 pub(crate) use self::faults::point_wait;
 
@@ -109,8 +107,8 @@ pub struct World<'a> {
     scenario: &'a Scenario,
     /// The embedder's hosts and invariants.
     harness: &'a Harness,
-    /// This trial's instances of the embedder's invariants.
-    user_invariants: Vec<(String, InvariantCheck)>,
+    /// Every checker of the trial, and its first violation.
+    checks: Checkers,
     /// Every membership the cluster had, the starting one first: a host's index into it is
     /// the latest change its log holds.
     memberships: Vec<Membership>,
@@ -139,34 +137,12 @@ pub struct World<'a> {
     disarmed: Vec<u64>,
     next_arm: u64,
     timer_rule: TimerRule,
-    election: ElectionSafety,
-    restriction: ElectionRestriction,
-    draws: Draws,
     failover: Option<Failover>,
     last_leader: Option<Elected>,
-    liveness_pending: bool,
-    /// When the last fault ends; liveness is judged from then on.
-    quiet_at: Instant,
     /// Timeline steps and scheduled crashes still in the queue.
     pending_faults: usize,
     result: TrialResult,
-    violation: Option<Violation>,
     end: Instant,
-    /// Read-index requests not yet confirmed: the node, its term, the round's send time on
-    /// its clock, and when (real time) the read was asked.
-    reads: Vec<PendingRead>,
-    /// The highest term a leader was elected in so far, and when (real time) each term's
-    /// leader was elected, for the read-index check.
-    elected_at: BTreeMap<Term, Instant>,
-}
-
-/// A read index waiting for a majority (thesis §6.4).
-#[derive(Clone, Copy, Debug)]
-struct PendingRead {
-    node: usize,
-    term: Term,
-    sent_local: Instant,
-    asked_at: Instant,
 }
 
 impl<'a> World<'a> {
@@ -178,17 +154,14 @@ impl<'a> World<'a> {
         trial_seed: u64,
         trace: TraceSink,
     ) -> Self {
-        let hosts =
+        let hosts: Vec<Host> =
             (1..=scenario.cluster.nodes).map(|id| Host::new(scenario, id, trial_seed)).collect();
         let timing = scenario.core_config(NodeId(1), 0);
+        let stickiness = scenario.cluster.leader_stickiness;
         let mut world = World {
             scenario,
             harness,
-            user_invariants: harness
-                .invariants
-                .iter()
-                .map(|inv| (inv.name.clone(), (inv.make)()))
-                .collect(),
+            checks: Checkers::new(hosts.len(), &timing, stickiness, harness),
             memberships: vec![scenario.membership()],
             membership_entries: vec![LogPosition::default()],
             committed: 0,
@@ -207,18 +180,8 @@ impl<'a> World<'a> {
             disarmed: Vec::new(),
             next_arm: 0,
             timer_rule: timing.timer_rule,
-            election: ElectionSafety::default(),
-            restriction: ElectionRestriction::default(),
-            draws: Draws::new(
-                timing.election_timeout_min,
-                timing.election_timeout_max,
-                timing.timer_granularity,
-            )
-            .with_floor(timing.timeout_floor()),
             failover: None,
             last_leader: None,
-            liveness_pending: false,
-            quiet_at: Instant::ZERO,
             pending_faults: 0,
             result: TrialResult {
                 trial,
@@ -226,10 +189,7 @@ impl<'a> World<'a> {
                 shadows: vec![ShadowResult::default(); scenario.cluster.shadow_detectors.len()],
                 ..TrialResult::default()
             },
-            violation: None,
             end: Instant::ZERO + ms(scenario.duration_ms),
-            reads: Vec::new(),
-            elected_at: BTreeMap::new(),
         };
         for (i, step) in scenario.timeline.iter().enumerate() {
             world.push(Instant::ZERO + ms(step.at_ms), Ev::Step(i));
@@ -237,8 +197,7 @@ impl<'a> World<'a> {
         if let Some(bound) = scenario.check.liveness_within_ms {
             let wait = point_wait(scenario);
             let quiet = scenario.timeline.iter().map(|s| step_end(s, wait)).fold(0.0, f64::max);
-            world.liveness_pending = true;
-            world.quiet_at = Instant::ZERO + ms(quiet);
+            world.checks.liveness.arm(Instant::ZERO + ms(quiet));
             world
                 .push(Instant::ZERO + ms(quiet + bound), Ev::LivenessDeadline { bound: ms(bound) });
         }
@@ -270,17 +229,13 @@ impl<'a> World<'a> {
             self.result.events += 1;
             self.handle(ev);
             self.dispatch_events();
-            if self.violation.is_none() {
-                if let Err(v) = self.check() {
-                    self.violation = Some(v);
-                }
-            }
+            self.check();
             self.check_user_invariants();
-            if self.liveness_pending && self.now >= self.quiet_at && self.known_leader().is_some() {
+            if self.checks.liveness.owed_at(self.now) && self.known_leader().is_some() {
                 // Liveness holds: a leader was known to a majority after the last fault.
-                self.liveness_pending = false;
+                self.checks.liveness.settled();
             }
-            if self.violation.is_some() || self.finished_early() {
+            if self.checks.violation().is_some() || self.finished_early() {
                 stopped = true;
                 break;
             }
@@ -288,9 +243,7 @@ impl<'a> World<'a> {
         if !stopped {
             self.now = self.end;
         }
-        if self.violation.is_none() {
-            self.violation = self.draws.check(self.now).err();
-        }
+        self.checks.at_end(self.now);
         for i in 0..self.hosts.len() {
             // Open mistakes count their time so far, not as ended.
             if let Some(since) = self.hosts[i].mistake_since.take() {
@@ -302,7 +255,8 @@ impl<'a> World<'a> {
         if let Some(f) = &self.failover {
             f.report(&mut self.result);
         }
-        (self.result, self.violation, self.trace)
+        let violation = self.checks.take_violation();
+        (self.result, violation, self.trace)
     }
 
     fn finished_early(&self) -> bool {
@@ -310,7 +264,7 @@ impl<'a> World<'a> {
         if !(self.scenario.stop_after_recovery && recovered) {
             return false;
         }
-        !self.liveness_pending && self.pending_faults == 0
+        !self.checks.liveness.pending() && self.pending_faults == 0
     }
 
     fn push(&mut self, at: Instant, ev: Ev) {

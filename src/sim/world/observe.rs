@@ -1,12 +1,12 @@
 //! Watching the cluster: the failover being measured, false suspicions and spurious leader
-//! changes, and the invariants checked at every event (election safety, the election
-//! restriction, leader stickiness, leases, timer bounds and draws, liveness).
+//! changes, and what the checkers are told of each node's events (src/sim/checkers/ holds the
+//! rules).
 
 use std::time::Duration;
 
 use super::World;
 use crate::core::{Event, Instant, NodeId, Role, Term, TimerRule};
-use crate::sim::invariants::{self, Invariant, Violation};
+use crate::sim::checkers::liveness;
 use crate::sim::metrics::TrialResult;
 use crate::sim::scenario::CrashPoint;
 
@@ -81,8 +81,8 @@ impl World<'_> {
     ) {
         let host = &mut self.hosts[i];
         host.last_heartbeat = Some(super::host::Contact { leader, term });
-        host.contact_local = Some(local);
         host.reset_pending = true;
+        self.checks.leader_contact(i, local);
         self.end_mistake(i);
         self.on_heartbeat_accepted(leader, term);
     }
@@ -117,44 +117,16 @@ impl World<'_> {
         let reset = std::mem::take(&mut self.hosts[i].reset_pending);
         let Some(node) = self.hosts[i].node.as_ref() else { return };
         let Some(deadline) = node.election_deadline() else {
-            self.hosts[i].timer.stop();
+            self.checks.timer_stopped(i);
             return;
         };
         if !reset {
             return;
         }
         let bound = self.timer_bound(i, local);
-        let now = self.now;
-        let host = &mut self.hosts[i];
-        let deferral = std::mem::take(&mut host.deferral_pending);
-        host.timer.reset(now, local, bound, deferral);
+        let host = &self.hosts[i];
         let from = host.node.as_ref().map_or(self.timeout_floor, |n| n.election_timeout_range().0);
-        if let Err(v) = self.draws.record(self.now, host.id, deadline - local, from) {
-            self.violation.get_or_insert(v);
-        }
-    }
-
-    /// Leader stickiness: node `i` granted `what` to `candidate` at `local` on its clock, its
-    /// last contact with a leader at `contact`.
-    pub(super) fn check_stickiness(
-        &mut self,
-        i: usize,
-        candidate: NodeId,
-        what: &str,
-        local: Instant,
-        contact: Option<Instant>,
-    ) {
-        if let Err(v) = invariants::check_stickiness(
-            self.now,
-            self.hosts[i].id,
-            candidate,
-            what,
-            local,
-            contact,
-            self.timeout_floor,
-        ) {
-            self.violation.get_or_insert(v);
-        }
+        self.checks.timer_reset(self.now, i, local, bound, deadline - local, from);
     }
 
     pub(super) fn on_core_event(&mut self, i: usize, event: Event) {
@@ -174,14 +146,7 @@ impl World<'_> {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 self.end_mistake(i);
                 self.result.leaders_elected += 1;
-                self.elected_at.entry(term).or_insert(self.now);
-                if let Err(v) = self.election.on_leader(self.now, id, term) {
-                    self.violation.get_or_insert(v);
-                }
-                let log = self.hosts[i].log;
-                if let Err(v) = self.restriction.on_leader(self.now, id, term, log) {
-                    self.violation.get_or_insert(v);
-                }
+                self.checks.leader_elected(self.now, i, term, self.hosts[i].log);
                 if !self.armed.is_empty() {
                     self.trigger(i, CrashPoint::AfterElection, self.heartbeat_interval);
                 }
@@ -215,13 +180,8 @@ impl World<'_> {
             }
             Event::VoteGranted { term, candidate } => {
                 self.hosts[i].reset_pending = true;
-                // A transfer's vote is granted despite stickiness, by design (thesis §3.10).
-                if self.scenario.cluster.leader_stickiness && !self.hosts[i].handling_transfer_vote
-                {
-                    let (local, contact) = (self.local(i), self.hosts[i].contact_local);
-                    self.check_stickiness(i, candidate, "vote", local, contact);
-                }
-                self.restriction.on_grant(term, id, self.hosts[i].log, candidate);
+                let (local, log) = (self.local(i), self.hosts[i].log);
+                self.checks.vote_granted(self.now, i, term, log, candidate, local);
             }
             Event::ShadowSuspected { index, .. } => {
                 if !self.membership().contains(id) {
@@ -245,25 +205,13 @@ impl World<'_> {
             }
             Event::ElectionTimeoutDeferred { .. } => {
                 let local = self.local(i);
-                let host = &self.hosts[i];
-                let checked = host
-                    .timer
-                    .check_fire(self.now, id, local, self.timeout_floor)
-                    .and_then(|()| host.timer.check_deferral(self.now, id, host.stalled_at));
-                if let Err(v) = checked {
-                    self.violation.get_or_insert(v);
-                }
+                self.checks.deferred(self.now, i, local);
                 self.hosts[i].reset_pending = true;
-                self.hosts[i].deferral_pending = true;
                 self.result.timeouts_deferred += 1;
             }
             Event::ElectionTimeout { .. } => {
                 let local = self.local(i);
-                if let Err(v) =
-                    self.hosts[i].timer.check_fire(self.now, id, local, self.timeout_floor)
-                {
-                    self.violation.get_or_insert(v);
-                }
+                self.checks.timed_out(self.now, i, local);
                 self.hosts[i].reset_pending = true;
                 // A node outside the membership hears no leader: its silence detects nothing.
                 if !self.membership().contains(id) {
@@ -328,22 +276,21 @@ impl World<'_> {
             && self.reachable_by_majority(i)
     }
 
-    /// The invariants checked after every event: at most one valid lease at a time, and every
-    /// timer within its bound.
-    pub(super) fn check(&self) -> Result<(), Violation> {
-        // One pass over the hosts; a broken lease is reported before a broken bound.
-        let mut leaders = 0;
-        let mut late = None;
-        for h in &self.hosts {
-            if late.is_none() && h.timer.overdue(self.now) {
-                late = Some(h);
-            }
-            leaders += usize::from(h.live().is_some_and(|n| n.role() == Role::Leader));
+    /// The checks after every event: at most one valid lease at a time, and every timer within
+    /// its bound.
+    pub(super) fn check(&mut self) {
+        if self.checks.violation().is_some() {
+            return;
         }
+        let leaders = self
+            .hosts
+            .iter()
+            .filter(|h| h.live().is_some_and(|n| n.role() == Role::Leader))
+            .count();
         // Two leases at once need two nodes that think they lead.
+        let mut holders = [(NodeId(0), Term(0)); 2];
+        let mut count = 0;
         if leaders > 1 {
-            let mut holders = [(NodeId(0), Term(0)); 2];
-            let mut count = 0;
             for (i, h) in self.hosts.iter().enumerate() {
                 let Some(node) = h.live() else { continue };
                 if node.role() == Role::Leader
@@ -356,21 +303,20 @@ impl World<'_> {
                     count += 1;
                 }
             }
-            invariants::check_leases(self.now, &holders[..count.min(2)])?;
         }
-        late.map_or(Ok(()), |h| h.timer.check_bound(self.now, h.id))
+        let holders = (leaders > 1).then_some(&holders[..count.min(2)]);
+        self.checks.after_event(self.now, holders);
     }
 
     /// The liveness deadline passed: if it is still pending and a majority is connected, a
     /// leader must be known to a majority by now.
     pub(super) fn on_liveness_deadline(&mut self, bound: Duration) {
-        if !std::mem::replace(&mut self.liveness_pending, false) {
+        if !self.checks.liveness.deadline_reached() {
             return;
         }
         if self.majority_connected() {
-            if let Err(v) = invariants::check_liveness(self.now, self.known_leader(), bound) {
-                self.violation = Some(v);
-            }
+            let owed = liveness::check(self.now, self.known_leader(), bound);
+            self.checks.report(owed);
         }
     }
 
@@ -406,42 +352,9 @@ fn millis(d: Duration) -> f64 {
 }
 
 impl World<'_> {
-    /// Confirms node `i`'s reads a majority has acknowledged a round for, checking each
-    /// (thesis §6.4): no leader of a later term was elected by the time the read was asked.
-    /// Reads of a node that no longer leads its term are dropped, unanswered.
+    /// Confirms node `i`'s reads a majority has acknowledged a round for (the read-index
+    /// checker judges each).
     pub(super) fn settle_reads(&mut self, i: usize) {
-        if self.reads.iter().all(|r| r.node != i) {
-            return;
-        }
-        let mut kept = Vec::with_capacity(self.reads.len());
-        for read in std::mem::take(&mut self.reads) {
-            if read.node != i {
-                kept.push(read);
-                continue;
-            }
-            let Some(node) = self.hosts[i].live() else { continue };
-            if node.role() != Role::Leader || node.term() != read.term {
-                continue;
-            }
-            if !node.majority_acked_since(read.sent_local) {
-                kept.push(read);
-                continue;
-            }
-            let newer = self
-                .elected_at
-                .range(Term(read.term.0 + 1)..)
-                .find(|(_, at)| **at <= read.asked_at);
-            if let Some((term, at)) = newer {
-                self.violation.get_or_insert(Violation {
-                    invariant: Invariant::ReadIndex,
-                    at: self.now,
-                    detail: format!(
-                        "{} confirmed a read of {} asked at {}, but a leader of {term} had been elected at {at}",
-                        self.hosts[i].id, read.term, read.asked_at
-                    ),
-                });
-            }
-        }
-        self.reads = kept;
+        self.checks.settle_reads(self.now, i, self.hosts[i].node.as_ref());
     }
 }

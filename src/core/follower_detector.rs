@@ -1,9 +1,10 @@
-//! The leader's failure detector for its followers, shaped after the HeartBeat pattern: it has
+//! The leader's detector of its followers' failure, shaped after the HeartBeat pattern: it has
 //! exactly two operations, *heartbeat received* and *periodic check*.
 //!
-//! The followers' detector for the leader is the randomized election timer in
-//! [`Node`](crate::core::Node); this trait covers the other direction, so that other detectors
-//! (phi accrual, Lifeguard-style adaptive timeouts) can replace the fixed timeout.
+//! The other direction, a follower's detector of its leader's failure (the randomized election
+//! timer and the detectors that may set it), is `leader_detector.rs`: each file is named for
+//! whose failure it detects. This trait lets other detectors (phi accrual, Lifeguard-style
+//! adaptive timeouts) replace the leader's fixed timeout.
 
 use std::fmt;
 use std::time::Duration;

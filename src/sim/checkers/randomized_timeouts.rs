@@ -1,27 +1,11 @@
-//! What the engine knows of each node's election timer, from the timer rule alone.
-//!
-//! The engine never reads a node's timer to decide when it should fire. It watches the inputs
-//! and events that the rule (Raft's Figure 2, or etcd-raft's, see
-//! [`TimerRule`](crate::core::TimerRule)) says reset the timer (an accepted heartbeat, a granted
-//! vote, a campaign, a leader's or, under etcd's rule, a candidate's step-down, a boot) and
-//! derives from them three checks:
-//!
-//! - *no early timeout*: a node times out no sooner than the timeout floor
-//!   (`election_timeout_min` unless a lower floor is configured), on its own clock, after the
-//!   latest reset the rule explains;
-//! - *detection bound*: a follower or candidate times out, or is reset again, within
-//!   `election_timeout_max` of that reset (converted to real time by its clock rate), plus any
-//!   pause, one processing delay, the largest timer lateness and a microsecond of rounding;
-//! - *randomized timeouts*: each timeout drawn at such a reset lies in `[min, max]` (or a
-//!   detector's range as wide, starting no earlier than the floor), and over a
-//!   trial the draws are uniform, within the Dvoretzky–Kiefer–Wolfowitz bound at α = 10⁻⁹.
-//!
-//! A core that resets its timer where the rule does not, or fails to where it does, breaks one
-//! of them.
+//! Randomized timeouts (Raft §5.2, §9.3): every timeout drawn at a reset lies in the range it
+//! was drawn from (`[min, max]`, or a detector's range as wide, starting no earlier than the
+//! floor), and over a trial the draws are uniform (Dvoretzky–Kiefer–Wolfowitz bound,
+//! α = 10⁻⁹): the randomization that breaks split votes survives every detector.
 
 use std::time::Duration;
 
-use super::invariants::{Invariant, Violation};
+use super::{Invariant, Violation};
 use crate::core::{duration_nanos, Instant, NodeId};
 
 /// Histogram bins of the normalized draws: the uniformity test compares the empirical
@@ -29,123 +13,11 @@ use crate::core::{duration_nanos, Instant, NodeId};
 const BINS: usize = 64;
 
 /// The uniformity test's false-alarm probability per trial.
-pub(crate) const UNIFORMITY_ALPHA: f64 = 1e-9;
+const UNIFORMITY_ALPHA: f64 = 1e-9;
 
 /// Fewer draws than this are not tested for uniformity: the tolerance would be too wide to
 /// mean anything.
 const MIN_DRAWS: u64 = 200;
-
-/// One node's timer as the rule sees it.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct TimerWatch {
-    /// The latest reset the rule explains, on the node's own clock; `None` while it leads or
-    /// is down.
-    pub(crate) armed_local: Option<Instant>,
-    /// The same reset, in real time.
-    pub(crate) armed_real: Option<Instant>,
-    /// That reset was a deferral (local health).
-    pub(crate) deferred: bool,
-    /// The real instant by which the node must have timed out or been reset again.
-    pub(crate) bound: Option<Instant>,
-    /// A pause keeps the node's timer from firing until this real instant (plus slack).
-    pub(crate) paused_floor: Option<Instant>,
-}
-
-impl TimerWatch {
-    /// The node's timer was reset at `real` time, `local` on its clock (by a deferral if
-    /// `deferred`); `bound` is the real instant by which it must fire.
-    pub(crate) fn reset(&mut self, real: Instant, local: Instant, bound: Instant, deferred: bool) {
-        self.armed_local = Some(local);
-        self.armed_real = Some(real);
-        self.bound = Some(bound);
-        self.deferred = deferred;
-    }
-
-    /// Local health: `node` deferred its election timeout at `at`; its latest stall (an input
-    /// while its timer was overdue past the threshold) was at `stalled_at`.
-    pub(crate) fn check_deferral(
-        &self,
-        at: Instant,
-        node: NodeId,
-        stalled_at: Option<Instant>,
-    ) -> Result<(), Violation> {
-        let broken = |detail: String| Violation { invariant: Invariant::LocalHealth, at, detail };
-        let Some(armed) = self.armed_real else { return Ok(()) };
-        if self.deferred {
-            return Err(broken(format!(
-                "{node} deferred its election timeout twice in a row, with no contact, vote or \
-                 campaign between"
-            )));
-        }
-        if stalled_at.is_none_or(|s| s <= armed) {
-            return Err(broken(format!(
-                "{node} deferred its election timeout for a stall of its own, but none reached \
-                 it since its timer was armed at {armed} (latest: {stalled_at:?})"
-            )));
-        }
-        Ok(())
-    }
-
-    /// The node runs no election timer (it leads, or is down).
-    pub(crate) fn stop(&mut self) {
-        *self = TimerWatch::default();
-    }
-
-    /// The node is paused until `until`: its timer may fire that late.
-    pub(crate) fn pause(&mut self, until: Instant) {
-        self.paused_floor = Some(self.paused_floor.map_or(until, |p| p.max(until)));
-    }
-
-    /// The latest real instant at which the node's timer may still fire.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        let bound = self.bound?;
-        Some(self.paused_floor.map_or(bound, |p| bound.max(p)))
-    }
-
-    /// No early timeout: `node` timed out at `local`, its own clock.
-    pub(crate) fn check_fire(
-        &self,
-        at: Instant,
-        node: NodeId,
-        local: Instant,
-        min: Duration,
-    ) -> Result<(), Violation> {
-        let Some(armed) = self.armed_local else { return Ok(()) };
-        let waited = local - armed;
-        if waited < min {
-            return Err(Violation {
-                invariant: Invariant::NoEarlyTimeout,
-                at,
-                detail: format!(
-                    "{node} timed out {waited:?} after its timer's last reset (by its own clock), \
-                     below the minimum {min:?}"
-                ),
-            });
-        }
-        Ok(())
-    }
-
-    /// Detection bound: fails if `node` is past the latest instant its timer could fire.
-    /// Whether the detection bound has passed at `now` (what [`check_bound`](Self::check_bound)
-    /// reports), as a cheap test for every event.
-    pub(crate) fn overdue(&self, now: Instant) -> bool {
-        self.deadline().is_some_and(|d| now > d)
-    }
-
-    pub(crate) fn check_bound(&self, now: Instant, node: NodeId) -> Result<(), Violation> {
-        match self.deadline() {
-            Some(deadline) if now > deadline => Err(Violation {
-                invariant: Invariant::DetectionBound,
-                at: now,
-                detail: format!(
-                    "{node} neither timed out nor was reset by {deadline}, election_timeout_max \
-                     after its timer's last reset (plus pauses, processing and timer lateness)"
-                ),
-            }),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// The timeouts drawn in one trial, normalized to `[0, 1]` over `[min, max]`; with a timer
 /// granularity, the index of each among the `values` multiples of the step.
@@ -276,47 +148,6 @@ mod tests {
 
     fn t(ms: u64) -> Instant {
         Instant::from_millis(ms)
-    }
-
-    #[test]
-    fn an_early_timeout_fires_the_checker() {
-        let mut w = TimerWatch::default();
-        w.reset(t(100), t(100), t(400), false);
-        let min = Duration::from_millis(150);
-        w.check_fire(t(250), NodeId(1), t(250), min).unwrap();
-        let v = w.check_fire(t(249), NodeId(1), t(249), min).unwrap_err();
-        assert_eq!(v.invariant, Invariant::NoEarlyTimeout);
-    }
-
-    #[test]
-    fn a_timer_past_its_bound_fires_the_checker_unless_paused() {
-        let mut w = TimerWatch::default();
-        w.reset(t(100), t(100), t(400), false);
-        w.check_bound(t(400), NodeId(1)).unwrap();
-        assert_eq!(
-            w.check_bound(t(401), NodeId(1)).unwrap_err().invariant,
-            Invariant::DetectionBound
-        );
-        w.pause(t(900));
-        w.pause(t(500));
-        w.check_bound(t(900), NodeId(1)).unwrap();
-        assert!(w.check_bound(t(901), NodeId(1)).is_err(), "a shorter pause ends nothing early");
-        w.stop();
-        w.check_bound(t(5000), NodeId(1)).unwrap();
-    }
-
-    #[test]
-    fn a_deferral_without_a_stall_since_the_reset_or_a_second_one_fires_the_checker() {
-        let mut w = TimerWatch::default();
-        w.reset(t(100), t(100), t(400), false);
-        w.check_deferral(t(500), NodeId(1), Some(t(450))).unwrap();
-        let none = w.check_deferral(t(500), NodeId(1), None).unwrap_err();
-        assert_eq!(none.invariant, Invariant::LocalHealth);
-        let stale = w.check_deferral(t(500), NodeId(1), Some(t(100))).unwrap_err();
-        assert!(stale.detail.contains("none reached"), "{}", stale.detail);
-        w.reset(t(500), t(500), t(800), true);
-        let twice = w.check_deferral(t(900), NodeId(1), Some(t(850))).unwrap_err();
-        assert!(twice.detail.contains("twice"), "{}", twice.detail);
     }
 
     #[test]
