@@ -1,15 +1,32 @@
 //! Validation: what the types cannot check (ranges, ids, the core's own rules).
 
-use super::{Action, Scenario, Step, Target};
+use super::{Action, Scenario, Step, SwarmSpec, Target};
 use crate::core::NodeId;
 use crate::sim::error::ScenarioError;
 
 impl Scenario {
-    /// Checks what the types cannot: ranges, ids, the core's own rules.
+    /// Checks what the types cannot: ranges, ids, the core's own rules. Reports the first
+    /// problem, in the order of the file's sections.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let invalid = |field: &str, problem: String| {
-            Err(ScenarioError::Invalid { field: field.to_string(), problem })
-        };
+        self.validate_run()?;
+        self.validate_cluster()?;
+        self.validate_network()?;
+        self.validate_nodes()?;
+        self.validate_links()?;
+        for (i, step) in self.timeline.iter().enumerate() {
+            self.validate_step(i, step)?;
+        }
+        if let Some(s) = &self.swarm {
+            s.validate()?;
+        }
+        if let Some(l) = self.check.liveness_within_ms {
+            check_ms("check.liveness_within_ms", l)?;
+        }
+        Ok(())
+    }
+
+    /// The cluster's size, a trial's length, the number of trials.
+    fn validate_run(&self) -> Result<(), ScenarioError> {
         let n = self.cluster.nodes;
         if !(1..=64).contains(&n) {
             return invalid("cluster.nodes", format!("must be 1 to 64, got {n}"));
@@ -31,6 +48,12 @@ impl Scenario {
         if self.trials == 0 {
             return invalid("trials", "must be at least 1".into());
         }
+        Ok(())
+    }
+
+    /// The cluster's times, its learners, and the core's own rules for its configuration.
+    fn validate_cluster(&self) -> Result<(), ScenarioError> {
+        let n = self.cluster.nodes;
         for (field, v) in [
             ("cluster.heartbeat_ms", self.cluster.heartbeat_ms),
             ("cluster.election_timeout_ms[0]", self.cluster.election_timeout_ms[0]),
@@ -61,6 +84,11 @@ impl Scenario {
         if let Err(e) = self.core_config(NodeId(1), 0).validate() {
             return invalid("cluster", e.to_string());
         }
+        Ok(())
+    }
+
+    /// The network's probabilities and distributions.
+    fn validate_network(&self) -> Result<(), ScenarioError> {
         check_probability("network.loss", self.network.loss)?;
         check_probability("network.duplicate", self.network.duplicate)?;
         self.network.latency.validate("network.latency")?;
@@ -78,10 +106,15 @@ impl Scenario {
                 return invalid("network.bandwidth_mbps", format!("must be positive, got {b}"));
             }
         }
-        let id_ok = |id: u64| (1..=n).contains(&id);
+        Ok(())
+    }
+
+    /// Each node's settings, of a node of the cluster.
+    fn validate_nodes(&self) -> Result<(), ScenarioError> {
+        let n = self.cluster.nodes;
         for (i, node) in self.nodes.iter().enumerate() {
             let at = |f: &str| format!("nodes[{i}].{f}");
-            if !id_ok(node.id) {
+            if !(1..=n).contains(&node.id) {
                 return invalid(
                     &at("id"),
                     format!("{} is not a node of a {n}-node cluster", node.id),
@@ -99,6 +132,13 @@ impl Scenario {
                 d.validate(&at("disk"))?;
             }
         }
+        Ok(())
+    }
+
+    /// Each link override, of a link between two nodes of the cluster.
+    fn validate_links(&self) -> Result<(), ScenarioError> {
+        let n = self.cluster.nodes;
+        let id_ok = |id: u64| (1..=n).contains(&id);
         for (i, link) in self.links.iter().enumerate() {
             let at = |f: &str| format!("links[{i}].{f}");
             if !id_ok(link.from) || !id_ok(link.to) || link.from == link.to {
@@ -114,85 +154,10 @@ impl Scenario {
                 check_probability(&at("loss"), p)?;
             }
         }
-        for (i, step) in self.timeline.iter().enumerate() {
-            self.validate_step(i, step)?;
-        }
-        if let Some(s) = &self.swarm {
-            check_range("swarm.loss", s.loss, 0.0, 1.0)?;
-            check_range("swarm.duplicate", s.duplicate, 0.0, 1.0)?;
-            check_range("swarm.late", s.late, 0.0, 1.0)?;
-            check_range("swarm.latency_ms", s.latency_ms, 0.0, f64::MAX)?;
-            for (f, r) in [
-                ("swarm.crashes", s.crashes),
-                ("swarm.flaps", s.flaps),
-                ("swarm.leader_crashes", s.leader_crashes),
-                ("swarm.write_crashes", s.write_crashes),
-                ("swarm.pauses", s.pauses),
-                ("swarm.partitions", s.partitions),
-                ("swarm.latency_spikes", s.latency_spikes),
-                ("swarm.holds", s.holds),
-                ("swarm.stale_deliveries", s.stale_deliveries),
-                ("swarm.partial_repairs", s.partial_repairs),
-                ("swarm.transfers", s.transfers),
-                ("swarm.reads", s.reads),
-                ("swarm.membership_changes", s.membership_changes),
-            ] {
-                if r[0] > r[1] {
-                    return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));
-                }
-            }
-            check_ms("swarm.max_pause_ms", s.max_pause_ms)?;
-            if let Some([lo, hi]) = s.nodes {
-                if !(1 <= lo && lo <= hi && hi <= 64) {
-                    return invalid(
-                        "swarm.nodes",
-                        format!("must be a range within [1, 64], got [{lo}, {hi}]"),
-                    );
-                }
-            }
-            if let Some(r) = s.heartbeat_ms {
-                check_range("swarm.heartbeat_ms", r, 0.001, 1e7)?;
-                if s.timeout_heartbeats.is_none() {
-                    return invalid(
-                        "swarm.heartbeat_ms",
-                        "needs swarm.timeout_heartbeats, so every drawn interval gets a timeout \
-                         above it"
-                            .into(),
-                    );
-                }
-            }
-            if let Some(r) = s.timeout_heartbeats {
-                check_range("swarm.timeout_heartbeats", r, 1.001, 1e4)?;
-            }
-            if let Some(r) = s.timeout_spread {
-                check_range("swarm.timeout_spread", r, 1.0, 1e4)?;
-            }
-            check_probability("swarm.equal_timeouts", s.equal_timeouts)?;
-            if let Some(r) = s.drift_bound {
-                check_range("swarm.drift_bound", r, 0.0, 0.9)?;
-            }
-            if let Some([lo, hi]) = s.log_lag {
-                if lo > hi {
-                    return invalid("swarm.log_lag", format!("range [{lo}, {hi}] is empty"));
-                }
-            }
-            if let Some(r) = s.disk_ms {
-                check_range("swarm.disk_ms", r, 0.0, 1e7)?;
-            }
-            check_ms("swarm.faults_until_ms", s.faults_until_ms)?;
-            if !(0.0..0.5).contains(&s.clock_drift) {
-                return invalid(
-                    "swarm.clock_drift",
-                    format!("must be in [0, 0.5), got {}", s.clock_drift),
-                );
-            }
-        }
-        if let Some(l) = self.check.liveness_within_ms {
-            check_ms("check.liveness_within_ms", l)?;
-        }
         Ok(())
     }
 
+    /// Step `i`: its time, the nodes it names, and its action's numbers.
     fn validate_step(&self, i: usize, step: &Step) -> Result<(), ScenarioError> {
         let n = self.cluster.nodes;
         let field = |f: &str| format!("timeline[{i}].{f}");
@@ -284,6 +249,86 @@ impl Scenario {
             Action::Read { node } => target_ok(node, "node"),
         }
     }
+}
+
+impl SwarmSpec {
+    /// Every range non-empty and within what a trial can run.
+    fn validate(&self) -> Result<(), ScenarioError> {
+        check_range("swarm.loss", self.loss, 0.0, 1.0)?;
+        check_range("swarm.duplicate", self.duplicate, 0.0, 1.0)?;
+        check_range("swarm.late", self.late, 0.0, 1.0)?;
+        check_range("swarm.latency_ms", self.latency_ms, 0.0, f64::MAX)?;
+        for (f, r) in [
+            ("swarm.crashes", self.crashes),
+            ("swarm.flaps", self.flaps),
+            ("swarm.leader_crashes", self.leader_crashes),
+            ("swarm.write_crashes", self.write_crashes),
+            ("swarm.pauses", self.pauses),
+            ("swarm.partitions", self.partitions),
+            ("swarm.latency_spikes", self.latency_spikes),
+            ("swarm.holds", self.holds),
+            ("swarm.stale_deliveries", self.stale_deliveries),
+            ("swarm.partial_repairs", self.partial_repairs),
+            ("swarm.transfers", self.transfers),
+            ("swarm.reads", self.reads),
+            ("swarm.membership_changes", self.membership_changes),
+        ] {
+            if r[0] > r[1] {
+                return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));
+            }
+        }
+        check_ms("swarm.max_pause_ms", self.max_pause_ms)?;
+        if let Some([lo, hi]) = self.nodes {
+            if !(1 <= lo && lo <= hi && hi <= 64) {
+                return invalid(
+                    "swarm.nodes",
+                    format!("must be a range within [1, 64], got [{lo}, {hi}]"),
+                );
+            }
+        }
+        if let Some(r) = self.heartbeat_ms {
+            check_range("swarm.heartbeat_ms", r, 0.001, 1e7)?;
+            if self.timeout_heartbeats.is_none() {
+                return invalid(
+                    "swarm.heartbeat_ms",
+                    "needs swarm.timeout_heartbeats, so every drawn interval gets a timeout \
+                     above it"
+                        .into(),
+                );
+            }
+        }
+        if let Some(r) = self.timeout_heartbeats {
+            check_range("swarm.timeout_heartbeats", r, 1.001, 1e4)?;
+        }
+        if let Some(r) = self.timeout_spread {
+            check_range("swarm.timeout_spread", r, 1.0, 1e4)?;
+        }
+        check_probability("swarm.equal_timeouts", self.equal_timeouts)?;
+        if let Some(r) = self.drift_bound {
+            check_range("swarm.drift_bound", r, 0.0, 0.9)?;
+        }
+        if let Some([lo, hi]) = self.log_lag {
+            if lo > hi {
+                return invalid("swarm.log_lag", format!("range [{lo}, {hi}] is empty"));
+            }
+        }
+        if let Some(r) = self.disk_ms {
+            check_range("swarm.disk_ms", r, 0.0, 1e7)?;
+        }
+        check_ms("swarm.faults_until_ms", self.faults_until_ms)?;
+        if !(0.0..0.5).contains(&self.clock_drift) {
+            return invalid(
+                "swarm.clock_drift",
+                format!("must be in [0, 0.5), got {}", self.clock_drift),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The error for `field`, which has `problem`.
+fn invalid(field: &str, problem: String) -> Result<(), ScenarioError> {
+    Err(ScenarioError::Invalid { field: field.to_string(), problem })
 }
 
 fn check_ms(field: &str, v: f64) -> Result<(), ScenarioError> {
