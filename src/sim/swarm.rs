@@ -264,32 +264,10 @@ fn coin(rng: &mut ChaCha8Rng) -> bool {
 
 /// Whether every node a step names by id is in an `n`-node cluster.
 fn step_targets_fit(action: &Action, n: u64) -> bool {
-    let fits = |t: &Target| !matches!(t, Target::Id(id) if *id > n);
-    match action {
-        Action::Crash { node, .. }
-        | Action::Restart { node }
-        | Action::Pause { node, .. }
-        | Action::Isolate { node }
-        | Action::Bridge { node }
-        | Action::ClockRate { node, .. }
-        | Action::Transfer { to: node }
-        | Action::Add { node, .. }
-        | Action::Remove { node } => fits(node),
-        Action::Bulk { from, .. } => fits(from),
-        Action::Hold { from, to } | Action::Release { from, to } => fits(from) && fits(to),
-        Action::OneWayPartition { from, to }
-        | Action::Repair { from, to }
-        | Action::OneWayRepair { from, to }
-        | Action::Delay { from, to, .. } => from.iter().chain(to).all(fits),
-        Action::Partition { groups } => groups.iter().flatten().all(|&id| id <= n),
-        Action::Split { .. }
-        | Action::RepairAll
-        | Action::ReleaseAll
-        | Action::SetLoss { .. }
-        | Action::SetLatency { .. }
-        | Action::Redeliver { .. } => true,
-        Action::Read { node } => fits(node),
-    }
+    action.targets().iter().all(|(_, target)| match target {
+        Target::Id(id) => *id <= n,
+        Target::Role(_) => true,
+    })
 }
 
 /// The drawn faults, each over by `faults_until_ms` (crashes restarted, cuts healed, holds

@@ -1,5 +1,7 @@
 //! Validation: what the types cannot check (ranges, ids, the core's own rules).
 
+use std::collections::BTreeSet;
+
 use super::{Action, Scenario, Step, SwarmSpec, Target};
 use crate::core::NodeId;
 use crate::sim::error::ScenarioError;
@@ -162,16 +164,24 @@ impl Scenario {
         let n = self.cluster.nodes;
         let field = |f: &str| format!("timeline[{i}].{f}");
         check_ms(&field("at_ms"), step.at_ms)?;
-        let target_ok = |t: &Target, f: &str| match t {
-            Target::Id(id) if !(1..=n).contains(id) => Err(ScenarioError::Invalid {
-                field: field(f),
-                problem: format!("{id} is not a node of a {n}-node cluster"),
-            }),
-            _ => Ok(()),
-        };
+        // No node is in two of a partition's groups.
+        let disjoint = matches!(step.action, Action::Partition { .. });
+        let mut seen = BTreeSet::new();
+        for (f, target) in step.action.targets() {
+            match target {
+                Target::Id(id) if !(1..=n).contains(&id) => {
+                    return invalid(&field(f), format!("{id} is not a node of a {n}-node cluster"));
+                }
+                Target::Id(id) => {
+                    if disjoint && !seen.insert(id) {
+                        return invalid(&field(f), format!("node {id} is in two groups"));
+                    }
+                }
+                Target::Role(_) => {}
+            }
+        }
         match &step.action {
-            Action::Crash { node, window_ms, restart_after_ms, .. } => {
-                target_ok(node, "node")?;
+            Action::Crash { window_ms, restart_after_ms, .. } => {
                 if let Some(w) = window_ms {
                     check_ms(&field("window_ms"), *w)?;
                 }
@@ -180,73 +190,42 @@ impl Scenario {
                 }
                 Ok(())
             }
-            Action::Restart { node } | Action::Isolate { node } | Action::Bridge { node } => {
-                target_ok(node, "node")
-            }
-            Action::Transfer { to } => target_ok(to, "to"),
-            Action::Add { node, .. } | Action::Remove { node } => target_ok(node, "node"),
-            Action::Pause { node, for_ms } => {
-                target_ok(node, "node")?;
-                check_ms(&field("for_ms"), *for_ms)
-            }
-            Action::ClockRate { node, rate } => {
-                target_ok(node, "node")?;
+            Action::Pause { for_ms, .. } => check_ms(&field("for_ms"), *for_ms),
+            Action::ClockRate { rate, .. } => {
                 if rate.is_finite() && *rate > 0.0 {
                     Ok(())
                 } else {
-                    Err(ScenarioError::Invalid {
-                        field: field("rate"),
-                        problem: format!("must be positive, got {rate}"),
-                    })
+                    invalid(&field("rate"), format!("must be positive, got {rate}"))
                 }
-            }
-            Action::Partition { groups } => {
-                let mut seen = std::collections::BTreeSet::new();
-                for id in groups.iter().flatten() {
-                    target_ok(&Target::Id(*id), "groups")?;
-                    if !seen.insert(*id) {
-                        return Err(ScenarioError::Invalid {
-                            field: field("groups"),
-                            problem: format!("node {id} is in two groups"),
-                        });
-                    }
-                }
-                Ok(())
-            }
-            Action::OneWayPartition { from, to }
-            | Action::Repair { from, to }
-            | Action::OneWayRepair { from, to } => {
-                from.iter().try_for_each(|t| target_ok(t, "from"))?;
-                to.iter().try_for_each(|t| target_ok(t, "to"))
-            }
-            Action::Hold { from, to } | Action::Release { from, to } => {
-                target_ok(from, "from")?;
-                target_ok(to, "to")
             }
             Action::SetLoss { loss } => check_probability(&field("loss"), *loss),
             Action::SetLatency { latency } => latency.validate(&field("latency")),
-            Action::Bulk { from, every_ms, for_ms, .. } => {
-                target_ok(from, "from")?;
+            Action::Bulk { every_ms, for_ms, .. } => {
                 check_ms(&field("for_ms"), *for_ms)?;
                 if *every_ms > 0.0 && every_ms.is_finite() {
                     Ok(())
                 } else {
-                    Err(ScenarioError::Invalid {
-                        field: field("every_ms"),
-                        problem: format!("must be positive, got {every_ms}"),
-                    })
+                    invalid(&field("every_ms"), format!("must be positive, got {every_ms}"))
                 }
             }
-            Action::Delay { from, to, extra_ms } => {
-                from.iter().try_for_each(|t| target_ok(t, "from"))?;
-                to.iter().try_for_each(|t| target_ok(t, "to"))?;
-                check_ms(&field("extra_ms"), *extra_ms)
-            }
-            Action::Split { .. }
+            Action::Delay { extra_ms, .. } => check_ms(&field("extra_ms"), *extra_ms),
+            Action::Restart { .. }
+            | Action::Isolate { .. }
+            | Action::Bridge { .. }
+            | Action::Read { .. }
+            | Action::Transfer { .. }
+            | Action::Add { .. }
+            | Action::Remove { .. }
+            | Action::Hold { .. }
+            | Action::Release { .. }
+            | Action::Partition { .. }
+            | Action::OneWayPartition { .. }
+            | Action::Repair { .. }
+            | Action::OneWayRepair { .. }
+            | Action::Split { .. }
             | Action::RepairAll
             | Action::ReleaseAll
             | Action::Redeliver { .. } => Ok(()),
-            Action::Read { node } => target_ok(node, "node"),
         }
     }
 }
