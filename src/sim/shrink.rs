@@ -246,7 +246,7 @@ fn without_node(s: &Scenario, gone: u64) -> Option<Scenario> {
     let target = |t: Target| match t {
         Target::Id(id) if id == gone => None,
         Target::Id(id) => Some(Target::Id(renumber(id))),
-        role => Some(role),
+        Target::Role(role) => Some(Target::Role(role)),
     };
     let targets = |ts: &[Target]| -> Option<Vec<Target>> {
         let kept: Vec<Target> = ts.iter().filter_map(|&t| target(t)).collect();
@@ -306,7 +306,12 @@ fn without_node(s: &Scenario, gone: u64) -> Option<Scenario> {
             Action::Read { node } => target(node).map(|node| Action::Read { node }),
             Action::Add { node, learner } => target(node).map(|node| Action::Add { node, learner }),
             Action::Remove { node } => target(node).map(|node| Action::Remove { node }),
-            other => Some(other),
+            no_nodes @ (Action::Split { .. }
+            | Action::RepairAll
+            | Action::ReleaseAll
+            | Action::Redeliver { .. }
+            | Action::SetLoss { .. }
+            | Action::SetLatency { .. }) => Some(no_nodes),
         };
         if let Some(action) = action {
             out.timeline.push(super::scenario::Step { at_ms: step.at_ms, action });

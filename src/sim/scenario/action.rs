@@ -38,6 +38,15 @@ impl CrashPoint {
     fn is_now(&self) -> bool {
         *self == CrashPoint::Now
     }
+
+    /// Whether a crash of `node = "leader"` at this point crashes whichever node reaches the
+    /// point as leader, not the node leading when the step happens.
+    pub(crate) fn follows_leadership(self) -> bool {
+        match self {
+            CrashPoint::WithinHeartbeat | CrashPoint::AfterElection => true,
+            CrashPoint::Now | CrashPoint::DuringWrite => false,
+        }
+    }
 }
 
 /// Which side of a majority/minority split the leader ends up on.
