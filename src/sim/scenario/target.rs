@@ -1,6 +1,6 @@
 //! The nodes a fault names: by id, or by role when it happens; and the one walk over the nodes
-//! an action names, which validation and the swarm share, so that a new action names its nodes
-//! in one place.
+//! an action names, which validation, the swarm and shrinking share, so that a new action names
+//! its nodes in one place.
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,62 @@ impl Action {
             | Action::SetLatency { .. } => Vec::new(),
         }
     }
+
+    /// The action with every node id `id` replaced by `f(id)`, roles kept. An id `f` maps to
+    /// `None` leaves its list or partition group; the action itself is `None` when that leaves
+    /// a field that named nodes without one (a partition's groups may be left empty).
+    pub(crate) fn map_ids(self, f: impl Fn(u64) -> Option<u64>) -> Option<Action> {
+        let one = |t: Target| match t {
+            Target::Id(id) => f(id).map(Target::Id),
+            Target::Role(role) => Some(Target::Role(role)),
+        };
+        let some = |ts: Vec<Target>| {
+            let named = !ts.is_empty();
+            let kept: Vec<Target> = ts.into_iter().filter_map(one).collect();
+            (!named || !kept.is_empty()).then_some(kept)
+        };
+        Some(match self {
+            Action::Crash { node, at, window_ms, restart_after_ms } => {
+                Action::Crash { node: one(node)?, at, window_ms, restart_after_ms }
+            }
+            Action::Restart { node } => Action::Restart { node: one(node)? },
+            Action::Pause { node, for_ms } => Action::Pause { node: one(node)?, for_ms },
+            Action::Isolate { node } => Action::Isolate { node: one(node)? },
+            Action::Bridge { node } => Action::Bridge { node: one(node)? },
+            Action::Read { node } => Action::Read { node: one(node)? },
+            Action::Add { node, learner } => Action::Add { node: one(node)?, learner },
+            Action::Remove { node } => Action::Remove { node: one(node)? },
+            Action::ClockRate { node, rate } => Action::ClockRate { node: one(node)?, rate },
+            Action::Transfer { to } => Action::Transfer { to: one(to)? },
+            Action::Bulk { from, bytes, every_ms, for_ms } => {
+                Action::Bulk { from: one(from)?, bytes, every_ms, for_ms }
+            }
+            Action::Hold { from, to } => Action::Hold { from: one(from)?, to: one(to)? },
+            Action::Release { from, to } => Action::Release { from: one(from)?, to: one(to)? },
+            Action::OneWayPartition { from, to } => {
+                Action::OneWayPartition { from: some(from)?, to: some(to)? }
+            }
+            Action::Repair { from, to } => Action::Repair { from: some(from)?, to: some(to)? },
+            Action::OneWayRepair { from, to } => {
+                Action::OneWayRepair { from: some(from)?, to: some(to)? }
+            }
+            Action::Delay { from, to, extra_ms } => {
+                Action::Delay { from: some(from)?, to: some(to)?, extra_ms }
+            }
+            Action::Partition { groups } => Action::Partition {
+                groups: groups
+                    .into_iter()
+                    .map(|g| g.into_iter().filter_map(&f).collect())
+                    .collect(),
+            },
+            no_nodes @ (Action::Split { .. }
+            | Action::RepairAll
+            | Action::ReleaseAll
+            | Action::Redeliver { .. }
+            | Action::SetLoss { .. }
+            | Action::SetLatency { .. }) => no_nodes,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +145,29 @@ mod tests {
         assert_eq!(partition.targets().len(), 3);
         assert!(partition.targets().iter().all(|&(field, _)| field == "groups"));
         assert_eq!(Action::RepairAll.targets(), []);
+    }
+
+    #[test]
+    fn mapping_ids_keeps_roles_and_drops_an_action_left_without_a_node() {
+        let without_2 = |id: u64| (id != 2).then_some(if id > 2 { id - 1 } else { id });
+        let isolate = |node| Action::Isolate { node };
+        assert_eq!(isolate(Target::Id(2)).map_ids(without_2), None);
+        assert_eq!(isolate(Target::Id(3)).map_ids(without_2), Some(isolate(Target::Id(2))));
+        assert_eq!(isolate(LEADER).map_ids(without_2), Some(isolate(LEADER)));
+        let repair = |from, to| Action::Repair { from, to };
+        assert_eq!(
+            repair(vec![Target::Id(1), Target::Id(2)], vec![Target::Id(3)]).map_ids(without_2),
+            Some(repair(vec![Target::Id(1)], vec![Target::Id(2)]))
+        );
+        assert_eq!(repair(vec![Target::Id(2)], vec![LEADER]).map_ids(without_2), None);
+        assert_eq!(
+            repair(vec![], vec![LEADER]).map_ids(without_2),
+            Some(repair(vec![], vec![LEADER]))
+        );
+        let partition = Action::Partition { groups: vec![vec![2], vec![1, 3]] };
+        assert_eq!(
+            partition.map_ids(without_2),
+            Some(Action::Partition { groups: vec![vec![], vec![1, 2]] })
+        );
     }
 }
