@@ -238,7 +238,9 @@ fn validate_detector(kind: LeaderDetectorKind) -> Result<(), ConfigError> {
         LeaderDetectorKind::Phi { threshold } if !(threshold.is_finite() && threshold > 0.0) => {
             Err(ConfigError::PhiThreshold(threshold))
         }
-        _ => Ok(()),
+        LeaderDetectorKind::Fixed
+        | LeaderDetectorKind::Adaptive { .. }
+        | LeaderDetectorKind::Phi { .. } => Ok(()),
     }
 }
 

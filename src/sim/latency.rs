@@ -92,7 +92,11 @@ impl Latency {
                 fast.validate(&format!("{field}.fast"))?;
                 slow.validate(&format!("{field}.slow"))
             }
-            _ => Ok(()),
+            Latency::Constant { .. }
+            | Latency::Uniform { .. }
+            | Latency::Normal { .. }
+            | Latency::LogNormal { .. }
+            | Latency::Exponential { .. } => Ok(()),
         }
     }
 
@@ -124,7 +128,9 @@ impl Latency {
             Latency::Uniform { max_ms, .. } => Some(*max_ms),
             Latency::Normal { std_ms, mean_ms } if *std_ms == 0.0 => Some(*mean_ms),
             Latency::LongTail { fast, slow, .. } => Some(fast.max_ms()?.max(slow.max_ms()?)),
-            _ => None,
+            Latency::Normal { .. } | Latency::LogNormal { .. } | Latency::Exponential { .. } => {
+                None
+            }
         }
     }
 }

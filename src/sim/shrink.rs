@@ -13,7 +13,7 @@ use super::harness::Harness;
 use super::latency::Latency;
 use super::metrics::ViolationReport;
 use super::runner::{trial_violation, RunOptions};
-use super::scenario::{Action, Scenario, Target};
+use super::scenario::{Scenario, Step};
 
 /// The outcome of shrinking.
 #[derive(Clone, Debug)]
@@ -243,15 +243,6 @@ fn simpler(l: &Latency) -> Latency {
 /// node setting and link that names it removed.
 fn without_node(s: &Scenario, gone: u64) -> Option<Scenario> {
     let renumber = |id: u64| if id > gone { id - 1 } else { id };
-    let target = |t: Target| match t {
-        Target::Id(id) if id == gone => None,
-        Target::Id(id) => Some(Target::Id(renumber(id))),
-        role => Some(role),
-    };
-    let targets = |ts: &[Target]| -> Option<Vec<Target>> {
-        let kept: Vec<Target> = ts.iter().filter_map(|&t| target(t)).collect();
-        (!kept.is_empty()).then_some(kept)
-    };
     let mut out = s.clone();
     out.cluster.nodes -= 1;
     out.cluster.learners.retain(|&id| id != gone);
@@ -260,57 +251,43 @@ fn without_node(s: &Scenario, gone: u64) -> Option<Scenario> {
     out.nodes.iter_mut().for_each(|n| n.id = renumber(n.id));
     out.links.retain(|l| l.from != gone && l.to != gone);
     out.links.iter_mut().for_each(|l| (l.from, l.to) = (renumber(l.from), renumber(l.to)));
-    out.timeline = Vec::new();
-    for step in &s.timeline {
-        let action = match step.action.clone() {
-            Action::Crash { node, at, window_ms, restart_after_ms } => {
-                target(node).map(|node| Action::Crash { node, at, window_ms, restart_after_ms })
-            }
-            Action::Restart { node } => target(node).map(|node| Action::Restart { node }),
-            Action::Pause { node, for_ms } => {
-                target(node).map(|node| Action::Pause { node, for_ms })
-            }
-            Action::Isolate { node } => target(node).map(|node| Action::Isolate { node }),
-            Action::Bridge { node } => target(node).map(|node| Action::Bridge { node }),
-            Action::ClockRate { node, rate } => {
-                target(node).map(|node| Action::ClockRate { node, rate })
-            }
-            Action::Bulk { from, bytes, every_ms, for_ms } => {
-                target(from).map(|from| Action::Bulk { from, bytes, every_ms, for_ms })
-            }
-            Action::Hold { from, to } => {
-                Some(Action::Hold { from: target(from)?, to: target(to)? })
-            }
-            Action::Release { from, to } => {
-                Some(Action::Release { from: target(from)?, to: target(to)? })
-            }
-            Action::OneWayPartition { from, to } => {
-                Some(Action::OneWayPartition { from: targets(&from)?, to: targets(&to)? })
-            }
-            Action::Repair { from, to } => {
-                Some(Action::Repair { from: targets(&from)?, to: targets(&to)? })
-            }
-            Action::OneWayRepair { from, to } => {
-                Some(Action::OneWayRepair { from: targets(&from)?, to: targets(&to)? })
-            }
-            Action::Delay { from, to, extra_ms } => {
-                Some(Action::Delay { from: targets(&from)?, to: targets(&to)?, extra_ms })
-            }
-            Action::Partition { groups } => Some(Action::Partition {
-                groups: groups
-                    .iter()
-                    .map(|g| g.iter().filter(|&&id| id != gone).map(|&id| renumber(id)).collect())
-                    .collect(),
-            }),
-            Action::Transfer { to } => target(to).map(|to| Action::Transfer { to }),
-            Action::Read { node } => target(node).map(|node| Action::Read { node }),
-            Action::Add { node, learner } => target(node).map(|node| Action::Add { node, learner }),
-            Action::Remove { node } => target(node).map(|node| Action::Remove { node }),
-            other => Some(other),
-        };
-        if let Some(action) = action {
-            out.timeline.push(super::scenario::Step { at_ms: step.at_ms, action });
-        }
-    }
+    out.timeline = s
+        .timeline
+        .iter()
+        .filter_map(|step| {
+            let action = step.action.clone().map_ids(|id| (id != gone).then(|| renumber(id)))?;
+            Some(Step { at_ms: step.at_ms, action })
+        })
+        .collect();
     out.validate().ok().map(|()| out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario::{Action, Target};
+
+    #[test]
+    fn a_node_goes_with_the_steps_that_name_it_and_the_others_renumbered() {
+        let mut s =
+            Scenario::parse("name = \"t\"\nduration_ms = 1000\n[cluster]\nnodes = 3\n").unwrap();
+        let (one, two, three) = (Target::Id(1), Target::Id(2), Target::Id(3));
+        for action in [
+            Action::Hold { from: one, to: two },
+            Action::Release { from: one, to: two },
+            Action::Delay { from: vec![two], to: vec![one, three], extra_ms: 5.0 },
+            Action::Isolate { node: three },
+        ] {
+            s.timeline.push(Step { at_ms: 10.0, action });
+        }
+        let without_2 = without_node(&s, 2).expect("a valid scenario without node 2");
+        let actions: Vec<Action> = without_2.timeline.into_iter().map(|t| t.action).collect();
+        assert_eq!(actions, [Action::Isolate { node: two }]);
+        let without_3 = without_node(&s, 3).expect("a valid scenario without node 3");
+        assert_eq!(without_3.timeline.len(), 3);
+        assert_eq!(
+            without_3.timeline[2].action,
+            Action::Delay { from: vec![two], to: vec![one], extra_ms: 5.0 }
+        );
+    }
 }

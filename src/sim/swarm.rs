@@ -45,11 +45,12 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
         s.cluster.learners = vec![1 + ((unit(&mut rng) * n as f64) as u64).min(n - 1)];
     }
     if spec.draw_detector && coin(&mut rng) {
-        s.cluster.leader_detector = if coin(&mut rng) {
-            LeaderDetectorKind::Adaptive { deviations: 6.0 * unit(&mut rng) }
+        let kind = if coin(&mut rng) {
+            LeaderDetectorKind::Adaptive { deviations: 0.0 }
         } else {
-            LeaderDetectorKind::Phi { threshold: 0.5 + 15.5 * unit(&mut rng) }
+            LeaderDetectorKind::Phi { threshold: 0.0 }
         };
+        s.cluster.leader_detector = with_drawn_parameter(kind, &mut rng);
         if coin(&mut rng) {
             // Anywhere in (heartbeat, min]: the lease shrinks with the floor, and a floor near
             // the heartbeat interval tests the promise where it is tightest.
@@ -91,12 +92,32 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
     s
 }
 
+/// Every detector kind, in the order [`draw_kind`] picks from; the parameters are placeholders,
+/// which [`with_drawn_parameter`] replaces.
+const KINDS: [LeaderDetectorKind; 3] = [
+    LeaderDetectorKind::Fixed,
+    LeaderDetectorKind::Adaptive { deviations: 0.0 },
+    LeaderDetectorKind::Phi { threshold: 0.0 },
+];
+
 /// Any detector, with a parameter anywhere in the range the swarm draws the one in charge from.
 fn draw_kind(rng: &mut ChaCha8Rng) -> LeaderDetectorKind {
-    match (unit(rng) * 3.0) as u32 {
-        0 => LeaderDetectorKind::Fixed,
-        1 => LeaderDetectorKind::Adaptive { deviations: 6.0 * unit(rng) },
-        _ => LeaderDetectorKind::Phi { threshold: 0.5 + 15.5 * unit(rng) },
+    let pick = ((unit(rng) * KINDS.len() as f64) as usize).min(KINDS.len() - 1);
+    with_drawn_parameter(KINDS[pick], rng)
+}
+
+/// `kind` with its parameter drawn in place of its own: 0 to 6 deviations for the adaptive
+/// detector, a threshold of 0.5 to 16 for the phi one. The match names every kind, so a new kind
+/// is a compile error here until it has a range, and a reminder to add it to [`KINDS`].
+fn with_drawn_parameter(kind: LeaderDetectorKind, rng: &mut ChaCha8Rng) -> LeaderDetectorKind {
+    match kind {
+        LeaderDetectorKind::Fixed => LeaderDetectorKind::Fixed,
+        LeaderDetectorKind::Adaptive { .. } => {
+            LeaderDetectorKind::Adaptive { deviations: 6.0 * unit(rng) }
+        }
+        LeaderDetectorKind::Phi { .. } => {
+            LeaderDetectorKind::Phi { threshold: 0.5 + 15.5 * unit(rng) }
+        }
     }
 }
 
@@ -213,7 +234,11 @@ impl Timing {
         let one_way = match &s.network.latency {
             // The 99.9th percentile of min + Exp(mean - min).
             Latency::Exponential { min_ms, mean_ms } => min_ms + (mean_ms - min_ms) * 1000f64.ln(),
-            other => other.max_ms().unwrap_or(f64::INFINITY),
+            latency @ (Latency::Constant { .. }
+            | Latency::Uniform { .. }
+            | Latency::Normal { .. }
+            | Latency::LogNormal { .. }
+            | Latency::LongTail { .. }) => latency.max_ms().unwrap_or(f64::INFINITY),
         };
         let disk = s
             .nodes
@@ -264,32 +289,10 @@ fn coin(rng: &mut ChaCha8Rng) -> bool {
 
 /// Whether every node a step names by id is in an `n`-node cluster.
 fn step_targets_fit(action: &Action, n: u64) -> bool {
-    let fits = |t: &Target| !matches!(t, Target::Id(id) if *id > n);
-    match action {
-        Action::Crash { node, .. }
-        | Action::Restart { node }
-        | Action::Pause { node, .. }
-        | Action::Isolate { node }
-        | Action::Bridge { node }
-        | Action::ClockRate { node, .. }
-        | Action::Transfer { to: node }
-        | Action::Add { node, .. }
-        | Action::Remove { node } => fits(node),
-        Action::Bulk { from, .. } => fits(from),
-        Action::Hold { from, to } | Action::Release { from, to } => fits(from) && fits(to),
-        Action::OneWayPartition { from, to }
-        | Action::Repair { from, to }
-        | Action::OneWayRepair { from, to }
-        | Action::Delay { from, to, .. } => from.iter().chain(to).all(fits),
-        Action::Partition { groups } => groups.iter().flatten().all(|&id| id <= n),
-        Action::Split { .. }
-        | Action::RepairAll
-        | Action::ReleaseAll
-        | Action::SetLoss { .. }
-        | Action::SetLatency { .. }
-        | Action::Redeliver { .. } => true,
-        Action::Read { node } => fits(node),
-    }
+    action.targets().iter().all(|(_, target)| match target {
+        Target::Id(id) => *id <= n,
+        Target::Role(_) => true,
+    })
 }
 
 /// The drawn faults, each over by `faults_until_ms` (crashes restarted, cuts healed, holds
@@ -611,7 +614,27 @@ faults_until_ms = 5000
                     }
                     Action::Pause { for_ms, .. } => step.at_ms + for_ms,
                     Action::Delay { extra_ms, .. } => step.at_ms + extra_ms,
-                    _ => step.at_ms,
+                    Action::Restart { .. }
+                    | Action::Isolate { .. }
+                    | Action::Split { .. }
+                    | Action::Partition { .. }
+                    | Action::OneWayPartition { .. }
+                    | Action::Repair { .. }
+                    | Action::OneWayRepair { .. }
+                    | Action::Bridge { .. }
+                    | Action::Hold { .. }
+                    | Action::Release { .. }
+                    | Action::ReleaseAll
+                    | Action::Redeliver { .. }
+                    | Action::RepairAll
+                    | Action::SetLoss { .. }
+                    | Action::SetLatency { .. }
+                    | Action::Read { .. }
+                    | Action::Transfer { .. }
+                    | Action::Add { .. }
+                    | Action::Remove { .. }
+                    | Action::ClockRate { .. }
+                    | Action::Bulk { .. } => step.at_ms,
                 };
                 assert!(end <= until + 1e-9, "seed {seed}: {step:?} ends at {end}");
             }

@@ -178,9 +178,7 @@ impl World<'_> {
         match action {
             Action::Crash { node, at, window_ms, restart_after_ms } => {
                 let restart_after = restart_after_ms.map(ms);
-                // A leader crashed at a later point is whichever node leads then.
-                let any = node == Target::Role(RoleTarget::Leader)
-                    && matches!(at, CrashPoint::WithinHeartbeat | CrashPoint::AfterElection);
+                let any = node == Target::Role(RoleTarget::Leader) && at.follows_leadership();
                 let who = if any {
                     None
                 } else {
@@ -189,7 +187,13 @@ impl World<'_> {
                 };
                 match (at, who) {
                     (CrashPoint::Now, Some(i)) => self.on_crash(i, restart_after, None),
-                    _ => {
+                    (CrashPoint::Now, None)
+                    | (
+                        CrashPoint::WithinHeartbeat
+                        | CrashPoint::DuringWrite
+                        | CrashPoint::AfterElection,
+                        _,
+                    ) => {
                         self.next_arm += 1;
                         let id = self.next_arm;
                         self.armed.push(ArmedCrash { id, node: who, point: at, restart_after });
@@ -427,6 +431,26 @@ pub(super) fn step_end(step: &Step, point_wait: f64) -> f64 {
                 if at == CrashPoint::Now { 0.0 } else { window_ms.unwrap_or(0.0) + point_wait };
             step.at_ms + wait + restart_after_ms.unwrap_or(0.0)
         }
-        _ => step.at_ms,
+        Action::Restart { .. }
+        | Action::Isolate { .. }
+        | Action::Split { .. }
+        | Action::Partition { .. }
+        | Action::OneWayPartition { .. }
+        | Action::Repair { .. }
+        | Action::OneWayRepair { .. }
+        | Action::Bridge { .. }
+        | Action::Hold { .. }
+        | Action::Release { .. }
+        | Action::ReleaseAll
+        | Action::Delay { .. }
+        | Action::Redeliver { .. }
+        | Action::RepairAll
+        | Action::SetLoss { .. }
+        | Action::SetLatency { .. }
+        | Action::Read { .. }
+        | Action::Transfer { .. }
+        | Action::Add { .. }
+        | Action::Remove { .. }
+        | Action::ClockRate { .. } => step.at_ms,
     }
 }
