@@ -11,25 +11,25 @@ use crate::sim::trace::{DropReason, Record};
 impl World<'_> {
     pub(super) fn deliver(&mut self, env: Envelope) {
         let to = (env.to.0 - 1) as usize;
-        let host = &self.hosts[to];
-        if host.node.is_none() {
+        let machine = &self.machines[to];
+        if machine.node.is_none() {
             self.trace.record(self.now, Record::drop(&env, DropReason::Down));
             return;
         }
-        if let Some(until) = host.pause_end(self.now) {
+        if let Some(until) = machine.pause_end(self.now) {
             self.push(until, Ev::Deliver(env));
             return;
         }
-        if host.busy_until > self.now {
-            let at = host.busy_until;
+        if machine.busy_until > self.now {
+            let at = machine.busy_until;
             self.push(at, Ev::Deliver(env));
             return;
         }
         self.trace.record(self.now, Record::deliver(&env));
         let local = self.input_local(to);
         let now = self.now;
-        let host = &mut self.hosts[to];
-        host.busy_until = now + host.processing;
+        let machine = &mut self.machines[to];
+        machine.busy_until = now + machine.processing;
         let (transfer_vote, pre_vote) = match env.message {
             Message::VoteRequest(r) => {
                 (r.kind == VoteKind::Transfer, (r.kind == VoteKind::PreVote).then_some(env.from))
@@ -37,8 +37,8 @@ impl World<'_> {
             _ => (false, None),
         };
         self.checks.message_in(to, transfer_vote, pre_vote, local);
-        let host = &mut self.hosts[to];
-        let node = host.node.as_mut().expect("checked above");
+        let machine = &mut self.machines[to];
+        let node = machine.node.as_mut().expect("checked above");
         if node.handle_message(local, env).is_err() {
             // Only a node outside the receiver's membership is refused (thesis §4.2.3), and a
             // refused request gets no answer to match.
@@ -63,27 +63,28 @@ impl World<'_> {
     /// Persists, sends and reports what node `i` produced, and re-arms its timer.
     pub(super) fn flush(&mut self, i: usize) {
         let now = self.now;
-        let Some(node) = self.hosts[i].node.as_mut() else { return };
+        let Some(node) = self.machines[i].node.as_mut() else { return };
         if let Some(state) = node.take_hard_state() {
-            let host = &mut self.hosts[i];
-            let mut done = now.max(host.disk_free_at) + host.disk.sample(&mut host.disk_rng);
-            if host.writes_term_then_vote(state) {
-                done = done + host.disk.sample(&mut host.disk_rng);
+            let machine = &mut self.machines[i];
+            let mut done =
+                now.max(machine.disk_free_at) + machine.disk.sample(&mut machine.disk_rng);
+            if machine.writes_term_then_vote(state) {
+                done = done + machine.disk.sample(&mut machine.disk_rng);
             }
-            host.written = state;
-            host.disk_free_at = done;
-            let incarnation = host.incarnation;
+            machine.written = state;
+            machine.disk_free_at = done;
+            let incarnation = machine.incarnation;
             self.push(done, Ev::Persisted { node: i, incarnation, state });
             if !self.armed.is_empty() {
                 self.trigger(i, CrashPoint::DuringWrite, done - now);
             }
         }
-        while let Some(env) = self.hosts[i].node.as_mut().and_then(Node::poll_transmit) {
+        while let Some(env) = self.machines[i].node.as_mut().and_then(Node::poll_transmit) {
             self.send(i, env);
         }
-        while let Some(event) = self.hosts[i].node.as_mut().and_then(Node::poll_event) {
-            self.trace.record(now, Record::Node { node: self.hosts[i].id, event });
-            self.hosts[i].user.queue(event);
+        while let Some(event) = self.machines[i].node.as_mut().and_then(Node::poll_event) {
+            self.trace.record(now, Record::Node { node: self.machines[i].id, event });
+            self.machines[i].user.queue(event);
             self.on_core_event(i, event);
         }
         self.watch_timer(i);

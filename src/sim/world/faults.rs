@@ -1,5 +1,5 @@
 //! Applying faults: a timeline step's action resolved to nodes (by id or by role, drawn from
-//! the timeline's generator) and applied to hosts and links; crashes armed for a later point
+//! the timeline's generator) and applied to machines and links; crashes armed for a later point
 //! (within a heartbeat, during a write, after an election) and triggered when a node reaches it.
 
 use std::time::Duration;
@@ -29,16 +29,16 @@ impl World<'_> {
             Target::Role(RoleTarget::Follower) => {
                 let leader = self.current_leader();
                 let members = self.membership();
-                let followers: Vec<usize> = (0..self.hosts.len())
-                    .filter(|&i| Some(i) != leader && self.hosts[i].node.is_some())
-                    .filter(|&i| members.contains(self.hosts[i].id))
+                let followers: Vec<usize> = (0..self.machines.len())
+                    .filter(|&i| Some(i) != leader && self.machines[i].node.is_some())
+                    .filter(|&i| members.contains(self.machines[i].id))
                     .collect();
                 self.pick(&followers)
             }
             Target::Role(RoleTarget::Candidate) => {
-                let campaigning: Vec<usize> = (0..self.hosts.len())
+                let campaigning: Vec<usize> = (0..self.machines.len())
                     .filter(|&i| {
-                        self.hosts[i].live().is_some_and(|n| {
+                        self.machines[i].live().is_some_and(|n| {
                             matches!(n.role(), Role::PreCandidate | Role::Candidate)
                         })
                     })
@@ -51,7 +51,7 @@ impl World<'_> {
             }
             Target::Role(RoleTarget::Random) => {
                 let live: Vec<usize> =
-                    (0..self.hosts.len()).filter(|&i| self.hosts[i].node.is_some()).collect();
+                    (0..self.machines.len()).filter(|&i| self.machines[i].node.is_some()).collect();
                 self.pick(&live)
             }
         }
@@ -93,13 +93,13 @@ impl World<'_> {
 
     /// The live leader of the highest term.
     pub(super) fn current_leader(&self) -> Option<usize> {
-        (0..self.hosts.len())
-            .filter(|&i| self.hosts[i].live().is_some_and(|n| n.role() == Role::Leader))
-            .max_by_key(|&i| self.hosts[i].live().map(Node::term))
+        (0..self.machines.len())
+            .filter(|&i| self.machines[i].live().is_some_and(|n| n.role() == Role::Leader))
+            .max_by_key(|&i| self.machines[i].live().map(Node::term))
     }
 
     fn ids(&self, idx: &[usize]) -> Vec<NodeId> {
-        idx.iter().map(|&i| self.hosts[i].id).collect()
+        idx.iter().map(|&i| self.machines[i].id).collect()
     }
 
     fn network_fault(&mut self) {
@@ -132,7 +132,7 @@ impl World<'_> {
         again: Option<(u64, CrashPoint)>,
     ) {
         if let Some((id, point)) = again {
-            let deposed = self.hosts[i].live().is_some_and(|n| n.role() != Role::Leader);
+            let deposed = self.machines[i].live().is_some_and(|n| n.role() != Role::Leader);
             if deposed && self.disarmed.contains(&id) {
                 return;
             }
@@ -161,10 +161,10 @@ impl World<'_> {
     /// One bulk transfer from `from` to every peer, and the next one queued if due before
     /// `until`. Resolved at every transfer: the leader's stream moves with the leadership.
     pub(super) fn on_bulk(&mut self, from: Target, bytes: u64, every: Duration, until: Instant) {
-        if let Some(sender) = self.resolve(from).filter(|&f| self.hosts[f].node.is_some()) {
-            for to in 0..self.hosts.len() {
+        if let Some(sender) = self.resolve(from).filter(|&f| self.machines[f].node.is_some()) {
+            for to in 0..self.machines.len() {
                 if to != sender {
-                    self.net.bulk(self.now, self.hosts[sender].id, self.hosts[to].id, bytes);
+                    self.net.bulk(self.now, self.machines[sender].id, self.machines[to].id, bytes);
                 }
             }
         }
@@ -211,16 +211,16 @@ impl World<'_> {
             }
             Action::Pause { node, for_ms } => {
                 let Some(i) = self.resolve(node) else { return };
-                if self.hosts[i].node.is_none() {
+                if self.machines[i].node.is_none() {
                     return;
                 }
                 let d = ms(for_ms);
                 let until = self.now + d;
-                let host = &mut self.hosts[i];
-                let start = host.paused_until.unwrap_or(self.now);
-                host.paused_until = Some(until.max(start));
-                let (id, incarnation) = (host.id, host.incarnation);
-                let slack = self.detection_slack(&self.hosts[i]);
+                let machine = &mut self.machines[i];
+                let start = machine.paused_until.unwrap_or(self.now);
+                machine.paused_until = Some(until.max(start));
+                let (id, incarnation) = (machine.id, machine.incarnation);
+                let slack = self.detection_slack(&self.machines[i]);
                 self.checks.timer_paused(i, until + slack);
                 self.trace.record(
                     self.now,
@@ -233,13 +233,13 @@ impl World<'_> {
             }
             Action::Isolate { node } => {
                 let Some(i) = self.resolve(node) else { return };
-                let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
+                let others: Vec<usize> = (0..self.machines.len()).filter(|&j| j != i).collect();
                 let (a, b) = (self.ids(&[i]), self.ids(&others));
                 self.net.partition(&a, &b);
                 self.network_fault();
             }
             Action::Split { leader_in } => {
-                let n = self.hosts.len();
+                let n = self.machines.len();
                 let leader = self.current_leader().unwrap_or(0);
                 let minority_size = (n - 1) / 2;
                 let mut order: Vec<usize> = (0..n).filter(|&i| i != leader).collect();
@@ -280,7 +280,7 @@ impl World<'_> {
             Action::OneWayRepair { from, to } => self.links(&from, &to, Network::repair_one_way),
             Action::Bridge { node } => {
                 let Some(i) = self.resolve(node) else { return };
-                let others: Vec<usize> = (0..self.hosts.len()).filter(|&j| j != i).collect();
+                let others: Vec<usize> = (0..self.machines.len()).filter(|&j| j != i).collect();
                 let (left, right) = others.split_at(others.len() / 2);
                 let (a, b) = (self.ids(left), self.ids(right));
                 self.net.partition(&a, &b);
@@ -288,13 +288,13 @@ impl World<'_> {
             }
             Action::Hold { from, to } => {
                 if let (Some(f), Some(t)) = (self.resolve(from), self.resolve(to)) {
-                    self.net.hold(self.hosts[f].id, self.hosts[t].id);
+                    self.net.hold(self.machines[f].id, self.machines[t].id);
                     self.network_fault();
                 }
             }
             Action::Release { from, to } => {
                 let (Some(f), Some(t)) = (self.resolve(from), self.resolve(to)) else { return };
-                let released = self.net.release(self.now, self.hosts[f].id, self.hosts[t].id);
+                let released = self.net.release(self.now, self.machines[f].id, self.machines[t].id);
                 self.deliver_released(released);
             }
             Action::ReleaseAll => {
@@ -306,7 +306,7 @@ impl World<'_> {
                 let to: Vec<usize> = to.into_iter().filter_map(|t| self.resolve(t)).collect();
                 for &f in &from {
                     for &t in &to {
-                        let (a, b) = (self.hosts[f].id, self.hosts[t].id);
+                        let (a, b) = (self.machines[f].id, self.machines[t].id);
                         self.net.set_extra_delay(a, b, ms(extra_ms));
                     }
                 }
@@ -334,11 +334,11 @@ impl World<'_> {
             }
             Action::Read { node } => {
                 let Some(leader) = self.resolve(node) else { return };
-                if self.hosts[leader].paused(self.now) {
+                if self.machines[leader].paused(self.now) {
                     return;
                 }
                 let local = self.input_local(leader);
-                let Some(node) = self.hosts[leader].node.as_mut() else { return };
+                let Some(node) = self.machines[leader].node.as_mut() else { return };
                 let term = node.term();
                 if let Some(sent_local) = node.heartbeat_now(local) {
                     self.checks.read_asked(self.now, leader, term, sent_local);
@@ -348,11 +348,11 @@ impl World<'_> {
             Action::Transfer { to } => {
                 let Some(leader) = self.current_leader() else { return };
                 let Some(target) = self.resolve(to) else { return };
-                if target == leader || self.hosts[leader].paused(self.now) {
+                if target == leader || self.machines[leader].paused(self.now) {
                     return;
                 }
-                let (target, local) = (self.hosts[target].id, self.input_local(leader));
-                let Some(node) = self.hosts[leader].node.as_mut() else { return };
+                let (target, local) = (self.machines[target].id, self.input_local(leader));
+                let Some(node) = self.machines[leader].node.as_mut() else { return };
                 if node.transfer_leadership(local, target).is_ok() {
                     let _ = node.transfer_caught_up(local);
                 }
@@ -360,7 +360,7 @@ impl World<'_> {
             }
             Action::Add { node, learner } => {
                 let Some(i) = self.resolve(node) else { return };
-                let id = self.hosts[i].id;
+                let id = self.machines[i].id;
                 self.change_membership(|m| {
                     m.voters.retain(|&v| v != id);
                     m.learners.retain(|&l| l != id);
@@ -373,7 +373,7 @@ impl World<'_> {
             }
             Action::Remove { node } => {
                 let Some(i) = self.resolve(node) else { return };
-                let id = self.hosts[i].id;
+                let id = self.machines[i].id;
                 self.change_membership(|m| {
                     m.voters.retain(|&v| v != id);
                     m.learners.retain(|&l| l != id);
@@ -382,15 +382,15 @@ impl World<'_> {
             Action::ClockRate { node, rate } => {
                 let Some(i) = self.resolve(node) else { return };
                 let now = self.now;
-                let host = &mut self.hosts[i];
-                host.clock = host.clock.with_rate(now, rate);
-                host.pending = None;
+                let machine = &mut self.machines[i];
+                machine.clock = machine.clock.with_rate(now, rate);
+                machine.pending = None;
                 if let Some(armed) = self.checks.timer_armed_local(i) {
                     let bound = self.timer_bound(i, armed);
                     self.checks.timer_rebound(i, bound);
                 }
-                let host = &self.hosts[i];
-                let id = host.id;
+                let machine = &self.machines[i];
+                let id = machine.id;
                 self.trace.record(
                     now,
                     Record::Fault {

@@ -1,4 +1,4 @@
-//! Membership changes as the simulated hosts replicate them (thesis §4.1): the leader appends
+//! Membership changes as the simulated log replicates them (thesis §4.1): the leader appends
 //! a change and applies it at once; every other live node applies it when it reaches it over
 //! an open link, within a heartbeat interval; it commits once a majority of the new voters has
 //! it, and the leader is told. One change at a time, as the thesis requires of hosts.
@@ -29,7 +29,7 @@ impl World<'_> {
     /// [`Action::Add`](crate::sim::scenario::Action::Add).
     pub(super) fn change_membership(&mut self, change: impl FnOnce(&mut Membership)) {
         let Some(leader) = self.current_leader() else { return };
-        if self.committed < self.memberships.len() - 1 || self.hosts[leader].paused(self.now) {
+        if self.committed < self.memberships.len() - 1 || self.machines[leader].paused(self.now) {
             return;
         }
         let mut next = self.membership().clone();
@@ -40,7 +40,7 @@ impl World<'_> {
         self.trace.record(
             self.now,
             Record::Fault {
-                node: Some(self.hosts[leader].id),
+                node: Some(self.machines[leader].id),
                 fault: Fault::Membership {
                     voters: next.voters.len() as u64,
                     learners: next.learners.len() as u64,
@@ -49,31 +49,34 @@ impl World<'_> {
         );
         // After every entry in any log: the simulated logs are fixed, and the change must be
         // newer than all of them for the election restriction to protect it.
-        let index = self.hosts.iter().map(|h| h.log.index).max().unwrap_or(0) + 1;
-        let term = self.hosts[leader].node.as_ref().map_or(Term(0), Node::term);
+        let index = self.machines.iter().map(|h| h.log.index).max().unwrap_or(0) + 1;
+        let term = self.machines[leader].node.as_ref().map_or(Term(0), Node::term);
         self.memberships.push(next);
         self.membership_entries.push(LogPosition::new(term, index));
         self.apply_memberships(leader);
         let interval = self.heartbeat_interval;
-        for i in (0..self.hosts.len()).filter(|&i| i != leader) {
-            if self.hosts[i].node.is_some() {
+        for i in (0..self.machines.len()).filter(|&i| i != leader) {
+            if self.machines[i].node.is_some() {
                 let lag = interval.mul_f64(unit(&mut self.rng));
-                let incarnation = self.hosts[i].incarnation;
+                let incarnation = self.machines[i].incarnation;
                 self.push(self.now + lag, Ev::Membership { node: i, incarnation });
             }
         }
     }
 
-    /// The latest membership tries to reach host `i`: it applies every change it has not, in
+    /// The latest membership tries to reach machine `i`: it applies every change it has not, in
     /// order, if some node that has them can reach it; otherwise it tries again an interval
-    /// later. A paused host applies them when it resumes.
+    /// later. A paused machine applies them when it resumes.
     pub(super) fn on_membership(&mut self, i: usize, incarnation: u32) {
         let latest = self.memberships.len() - 1;
-        let host = &self.hosts[i];
-        if host.node.is_none() || host.incarnation != incarnation || host.membership >= latest {
+        let machine = &self.machines[i];
+        if machine.node.is_none()
+            || machine.incarnation != incarnation
+            || machine.membership >= latest
+        {
             return;
         }
-        let again = if let Some(until) = host.pause_end(self.now) {
+        let again = if let Some(until) = machine.pause_end(self.now) {
             Some(until)
         } else if !self.reachable_by_holder(i) {
             Some(self.now + self.heartbeat_interval)
@@ -87,25 +90,25 @@ impl World<'_> {
         self.apply_memberships(i);
     }
 
-    /// Host `i` applies, in order, every change it has not.
+    /// Machine `i` applies, in order, every change it has not.
     fn apply_memberships(&mut self, i: usize) {
         let latest = self.memberships.len() - 1;
         let local = self.input_local(i);
-        let from = self.hosts[i].membership + 1;
+        let from = self.machines[i].membership + 1;
         for v in from..=latest {
             let next = self.memberships[v].clone();
             let entry = self.membership_entries[v];
-            let host = &mut self.hosts[i];
-            let Some(node) = host.node.as_mut() else { return };
+            let machine = &mut self.machines[i];
+            let Some(node) = machine.node.as_mut() else { return };
             if let Err(e) = node.set_membership(local, next) {
-                let refused = membership_change::refused(self.now, host.id, v, latest, &e);
+                let refused = membership_change::refused(self.now, machine.id, v, latest, &e);
                 self.checks.report(Err(refused));
                 return;
             }
-            host.log = host.log.max(entry);
-            node.set_last_log(host.log);
+            machine.log = machine.log.max(entry);
+            node.set_last_log(machine.log);
         }
-        self.hosts[i].membership = latest;
+        self.machines[i].membership = latest;
         if self.committed == latest {
             // Reached it after it committed: a leader it removed must step down too.
             self.commit_at(i);
@@ -114,35 +117,35 @@ impl World<'_> {
         self.try_commit();
     }
 
-    /// Host `i` learns that the latest membership is committed, when it is not paused.
+    /// Machine `i` learns that the latest membership is committed, when it is not paused.
     pub(super) fn commit_at(&mut self, i: usize) {
-        if let Some(until) = self.hosts[i].pause_end(self.now) {
-            let incarnation = self.hosts[i].incarnation;
+        if let Some(until) = self.machines[i].pause_end(self.now) {
+            let incarnation = self.machines[i].incarnation;
             self.push(until, Ev::MembershipCommitted { node: i, incarnation });
             return;
         }
         let local = self.input_local(i);
-        if let Some(node) = self.hosts[i].node.as_mut() {
+        if let Some(node) = self.machines[i].node.as_mut() {
             node.membership_committed(local);
         }
     }
 
-    /// A paused host's [`commit_at`](Self::commit_at), at its resumption.
+    /// A paused machine's [`commit_at`](Self::commit_at), at its resumption.
     pub(super) fn on_membership_committed(&mut self, i: usize, incarnation: u32) {
-        if self.hosts[i].incarnation == incarnation && self.hosts[i].node.is_some() {
+        if self.machines[i].incarnation == incarnation && self.machines[i].node.is_some() {
             self.commit_at(i);
             self.flush(i);
         }
     }
 
-    /// Whether a live, running node that has the latest membership has an open link to host
+    /// Whether a live, running node that has the latest membership has an open link to machine
     /// `i`; or, if no live node has it (its leader failed before it spread), whether `i` is
     /// alive at all: the change then spreads from the failed leader's log, as the model never
     /// truncates a change.
     fn reachable_by_holder(&self, i: usize) -> bool {
         let latest = self.memberships.len() - 1;
-        let to: NodeId = self.hosts[i].id;
-        let mut holders = self.hosts.iter().filter(|h| h.id != to && h.membership == latest);
+        let to: NodeId = self.machines[i].id;
+        let mut holders = self.machines.iter().filter(|h| h.id != to && h.membership == latest);
         if !holders.clone().any(|h| h.node.is_some()) {
             return true;
         }
@@ -158,7 +161,7 @@ impl World<'_> {
         }
         let membership = &self.memberships[version];
         let holding = self
-            .hosts
+            .machines
             .iter()
             .filter(|h| h.membership >= version && membership.is_voter(h.id))
             .count();
@@ -166,18 +169,18 @@ impl World<'_> {
             return;
         }
         self.committed = version;
-        for i in 0..self.hosts.len() {
-            if self.hosts[i].membership == version && self.hosts[i].node.is_some() {
+        for i in 0..self.machines.len() {
+            if self.machines[i].membership == version && self.machines[i].node.is_some() {
                 self.commit_at(i);
                 self.flush(i);
             }
         }
     }
 
-    /// After host `i` restarts: it boots with the membership its log holds, and catches up.
+    /// After machine `i` restarts: it boots with the membership its log holds, and catches up.
     pub(super) fn catch_up(&mut self, i: usize) {
-        if self.hosts[i].membership < self.memberships.len() - 1 {
-            let incarnation = self.hosts[i].incarnation;
+        if self.machines[i].membership < self.memberships.len() - 1 {
+            let incarnation = self.machines[i].incarnation;
             self.push(self.now, Ev::Membership { node: i, incarnation });
         }
     }

@@ -5,15 +5,20 @@
 //! | file | what it holds |
 //! |---|---|
 //! | `mod.rs` | the world, its events and the loop that handles them |
-//! | `host.rs` | hosts and their clocks: boot, crash, restart, pauses, timers in real time |
+//! | `machine.rs` | each simulated machine around a node, and its clock: boot, crash, restart, pauses, timers in real time |
 //! | `delivery.rs` | messages into a node, and what it produced out of it |
-//! | `faults.rs` | timeline actions applied to hosts and links; crashes armed for a later point |
-//! | `observe.rs` | the failover measured, and the invariants checked at every event |
+//! | `faults.rs` | timeline actions applied to machines and links; crashes armed for a later point |
+//! | `membership.rs` | membership changes as the simulated log replicates them (thesis §4.1) |
+//! | `observe.rs` | the failover measured (false suspicions, mistakes, spurious leader changes), and what the checkers are told |
+//! | `embedder.rs` | the embedder's hosts (`sim::Host`) in the loop: built at boot, fed events, payloads and timers; their invariants checked |
+//!
+//! The rules themselves are not here: `sim/checkers/` holds them, and the engine only reports
+//! what happened to them.
 
 mod delivery;
+mod embedder;
 mod faults;
-mod host;
-mod hosted;
+mod machine;
 mod membership;
 mod observe;
 
@@ -22,7 +27,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha8Rng;
 
 use self::faults::{step_end, ArmedCrash};
-use self::host::Host;
+use self::machine::Machine;
 use self::observe::{Elected, Failover};
 use super::checkers::{Checkers, Violation};
 use super::harness::Harness;
@@ -48,9 +53,9 @@ enum Ev {
         incarnation: u32,
         state: HardState,
     },
-    /// A host's payload arrives.
+    /// An embedder host's payload arrives.
     DeliverPayload(Payload),
-    /// A host's timer is due.
+    /// An embedder host's timer is due.
     HostTimer {
         node: usize,
         incarnation: u32,
@@ -109,7 +114,7 @@ pub struct World<'a> {
     harness: &'a Harness,
     /// Every checker of the trial, and its first violation.
     checks: Checkers,
-    /// Every membership the cluster had, the starting one first: a host's index into it is
+    /// Every membership the cluster had, the starting one first: a machine's index into it is
     /// the latest change its log holds.
     memberships: Vec<Membership>,
     /// The log entry of each membership change (none for the starting membership).
@@ -127,7 +132,7 @@ pub struct World<'a> {
     local_pause_threshold: Option<Duration>,
     now: Instant,
     queue: EventQueue<Ev>,
-    hosts: Vec<Host>,
+    machines: Vec<Machine>,
     net: Network,
     rng: ChaCha8Rng,
     trace: TraceSink,
@@ -154,14 +159,14 @@ impl<'a> World<'a> {
         trial_seed: u64,
         trace: TraceSink,
     ) -> Self {
-        let hosts: Vec<Host> =
-            (1..=scenario.cluster.nodes).map(|id| Host::new(scenario, id, trial_seed)).collect();
+        let machines: Vec<Machine> =
+            (1..=scenario.cluster.nodes).map(|id| Machine::new(scenario, id, trial_seed)).collect();
         let timing = scenario.core_config(NodeId(1), 0);
         let stickiness = scenario.cluster.leader_stickiness;
         let mut world = World {
             scenario,
             harness,
-            checks: Checkers::new(hosts.len(), &timing, stickiness, harness),
+            checks: Checkers::new(machines.len(), &timing, stickiness, harness),
             memberships: vec![scenario.membership()],
             membership_entries: vec![LogPosition::default()],
             committed: 0,
@@ -172,7 +177,7 @@ impl<'a> World<'a> {
             local_pause_threshold: scenario.cluster.local_pause_threshold_ms.map(ms),
             now: Instant::ZERO,
             queue: EventQueue::new(),
-            hosts,
+            machines,
             net: Network::new(scenario, trial_seed),
             rng: rng_for(trial_seed, Stream::Timeline),
             trace,
@@ -202,12 +207,12 @@ impl<'a> World<'a> {
                 .push(Instant::ZERO + ms(quiet + bound), Ev::LivenessDeadline { bound: ms(bound) });
         }
         if harness.hosts.is_some() {
-            // The hosts keep the log: every node starts empty, and says where its log ends.
-            for host in &mut world.hosts {
-                host.log = LogPosition::default();
+            // The embedder's hosts keep the log: every node starts empty, and says where its log ends.
+            for machine in &mut world.machines {
+                machine.log = LogPosition::default();
             }
         }
-        for i in 0..world.hosts.len() {
+        for i in 0..world.machines.len() {
             world.boot(i);
         }
         world.dispatch_events();
@@ -244,9 +249,9 @@ impl<'a> World<'a> {
             self.now = self.end;
         }
         self.checks.at_end(self.now);
-        for i in 0..self.hosts.len() {
+        for i in 0..self.machines.len() {
             // Open mistakes count their time so far, not as ended.
-            if let Some(since) = self.hosts[i].mistake_since.take() {
+            if let Some(since) = self.machines[i].mistake_since.take() {
                 self.result.mistake_seconds += (self.now - since).as_nanos() as f64 / 1e9;
             }
             self.end_watch(i);

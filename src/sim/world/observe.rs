@@ -79,9 +79,9 @@ impl World<'_> {
         term: Term,
         local: Instant,
     ) {
-        let host = &mut self.hosts[i];
-        host.last_heartbeat = Some(super::host::Contact { leader, term });
-        host.reset_pending = true;
+        let machine = &mut self.machines[i];
+        machine.last_heartbeat = Some(super::machine::HeardFrom { leader, term });
+        machine.reset_pending = true;
         self.checks.leader_contact(i, local);
         self.end_mistake(i);
         self.on_heartbeat_accepted(leader, term);
@@ -95,12 +95,12 @@ impl World<'_> {
         // Recovered once every live node follows this leader of this term (Raft §9.3's
         // "until the other servers receive the new leader's first heartbeat").
         let members = self.membership();
-        let all = self.hosts.iter().all(|h| match h.live() {
+        let all = self.machines.iter().all(|h| match h.live() {
             None => true,
             // A node outside the membership hears no leader.
             Some(_) if !members.contains(h.id) => true,
             Some(n) if n.id() == leader => n.role() == Role::Leader && n.term() == term,
-            Some(_) => h.last_heartbeat == Some(super::host::Contact { leader, term }),
+            Some(_) => h.last_heartbeat == Some(super::machine::HeardFrom { leader, term }),
         });
         if all {
             let at = self.now;
@@ -114,8 +114,8 @@ impl World<'_> {
     /// checks the timeout the node drew for it.
     pub(super) fn watch_timer(&mut self, i: usize) {
         let local = self.local(i);
-        let reset = std::mem::take(&mut self.hosts[i].reset_pending);
-        let Some(node) = self.hosts[i].node.as_ref() else { return };
+        let reset = std::mem::take(&mut self.machines[i].reset_pending);
+        let Some(node) = self.machines[i].node.as_ref() else { return };
         let Some(deadline) = node.election_deadline() else {
             self.checks.timer_stopped(i);
             return;
@@ -124,13 +124,14 @@ impl World<'_> {
             return;
         }
         let bound = self.timer_bound(i, local);
-        let host = &self.hosts[i];
-        let from = host.node.as_ref().map_or(self.timeout_floor, |n| n.election_timeout_range().0);
+        let machine = &self.machines[i];
+        let from =
+            machine.node.as_ref().map_or(self.timeout_floor, |n| n.election_timeout_range().0);
         self.checks.timer_reset(self.now, i, local, bound, deadline - local, from);
     }
 
     pub(super) fn on_core_event(&mut self, i: usize, event: Event) {
-        let id = self.hosts[i].id;
+        let id = self.machines[i].id;
         if let Event::RoleChanged { from, to, .. } = event {
             // The timer rule: a campaign and a leader's step-down reset the timer; under
             // etcd's rule, so does a candidate's step-down.
@@ -139,21 +140,21 @@ impl World<'_> {
                 && matches!(from, Role::PreCandidate | Role::Candidate)
                 && to == Role::Follower;
             if campaign || from == Role::Leader || candidate_steps_down {
-                self.hosts[i].reset_pending = true;
+                self.machines[i].reset_pending = true;
             }
         }
         match event {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 self.end_mistake(i);
                 self.result.leaders_elected += 1;
-                self.checks.leader_elected(self.now, i, term, self.hosts[i].log);
+                self.checks.leader_elected(self.now, i, term, self.machines[i].log);
                 if !self.armed.is_empty() {
                     self.trigger(i, CrashPoint::AfterElection, self.heartbeat_interval);
                 }
                 // Spurious: the previous leader did not fail, it was deposed (or paused); one
                 // removed from the voters stepped down as planned (thesis §4.2.2).
                 if let Some(prev) = self.last_leader {
-                    let voter = self.membership().is_voter(self.hosts[prev.node].id);
+                    let voter = self.membership().is_voter(self.machines[prev.node].id);
                     if prev.node != i && voter && self.reachable_by_majority(prev.node) {
                         self.result.spurious_leader_changes += 1;
                     }
@@ -163,14 +164,14 @@ impl World<'_> {
             Event::TermChanged { to, .. } => {
                 // A campaign, counted by its term: a candidate that times out again under
                 // Figure 2's rule stays a candidate, so its role does not change, only its term.
-                let campaigned = self.hosts[i]
+                let campaigned = self.machines[i]
                     .live()
                     .is_some_and(|n| n.role() == Role::Candidate && n.term() == to);
                 // Every campaign resets the timer (Raft Figure 2), also one a leadership
                 // transfer's TimeoutNow starts in a node that was already a candidate, which
                 // changes neither its role nor times it out.
                 if campaigned {
-                    self.hosts[i].reset_pending = true;
+                    self.machines[i].reset_pending = true;
                 }
                 if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
                     if campaigned {
@@ -179,8 +180,8 @@ impl World<'_> {
                 }
             }
             Event::VoteGranted { term, candidate } => {
-                self.hosts[i].reset_pending = true;
-                let (local, log) = (self.local(i), self.hosts[i].log);
+                self.machines[i].reset_pending = true;
+                let (local, log) = (self.local(i), self.machines[i].log);
                 self.checks.vote_granted(self.now, i, term, log, candidate, local);
             }
             Event::ShadowSuspected { index, .. } => {
@@ -190,7 +191,7 @@ impl World<'_> {
                 let false_suspicion = self.last_leader.is_some_and(|l| {
                     l.node != i
                         && self.healthy_leader(l.node)
-                        && self.net.open(self.hosts[l.node].id, id)
+                        && self.net.open(self.machines[l.node].id, id)
                 });
                 let now = self.now;
                 if let Some(s) = self.result.shadows.get_mut(index) {
@@ -206,25 +207,25 @@ impl World<'_> {
             Event::ElectionTimeoutDeferred { .. } => {
                 let local = self.local(i);
                 self.checks.deferred(self.now, i, local);
-                self.hosts[i].reset_pending = true;
+                self.machines[i].reset_pending = true;
                 self.result.timeouts_deferred += 1;
             }
             Event::ElectionTimeout { .. } => {
                 let local = self.local(i);
                 self.checks.timed_out(self.now, i, local);
-                self.hosts[i].reset_pending = true;
+                self.machines[i].reset_pending = true;
                 // A node outside the membership hears no leader: its silence detects nothing.
                 if !self.membership().contains(id) {
                     return;
                 }
                 // False: a healthy leader could still reach this node.
                 let healthy = |l: usize| {
-                    l != i && self.healthy_leader(l) && self.net.open(self.hosts[l].id, id)
+                    l != i && self.healthy_leader(l) && self.net.open(self.machines[l].id, id)
                 };
                 if self.last_leader.is_some_and(|l| healthy(l.node)) {
                     self.result.false_suspicions += 1;
                     let now = self.now;
-                    self.hosts[i].mistake_since.get_or_insert(now);
+                    self.machines[i].mistake_since.get_or_insert(now);
                 }
                 let now = self.now;
                 if let Some(f) = self.failover.as_mut().filter(|f| f.detected_at.is_none()) {
@@ -237,7 +238,7 @@ impl World<'_> {
 
     /// Node `i`'s mistake, if it is making one, is over: it trusts a leader again (or leads).
     pub(super) fn end_mistake(&mut self, i: usize) {
-        if let Some(since) = self.hosts[i].mistake_since.take() {
+        if let Some(since) = self.machines[i].mistake_since.take() {
             let d = secs(self.now - since);
             self.result.mistake_seconds += d;
             self.result.ended_mistake_seconds += d;
@@ -248,7 +249,7 @@ impl World<'_> {
     /// Node `i` stops being watched (it crashed, or the trial ended): its up time and any
     /// mistake under way are accounted for; a mistake cut short by a crash counts as ended.
     pub(super) fn end_watch(&mut self, i: usize) {
-        if let Some(since) = self.hosts[i].up_since.take() {
+        if let Some(since) = self.machines[i].up_since.take() {
             self.result.up_seconds += secs(self.now - since);
         }
         self.end_mistake(i);
@@ -257,14 +258,14 @@ impl World<'_> {
     /// Whether node `i` is alive and can exchange messages with a majority of the voters
     /// (itself included, if it votes).
     fn reachable_by_majority(&self, i: usize) -> bool {
-        let host = &self.hosts[i];
-        host.node.is_some() && self.voters_connected_to(host.id) >= self.membership().quorum()
+        let machine = &self.machines[i];
+        machine.node.is_some() && self.voters_connected_to(machine.id) >= self.membership().quorum()
     }
 
     /// Live voters of the latest membership connected to `id`, itself included if it votes.
     fn voters_connected_to(&self, id: NodeId) -> usize {
         let m = self.membership();
-        self.hosts
+        self.machines
             .iter()
             .filter(|h| h.node.is_some() && m.is_voter(h.id) && self.net.connected(id, h.id))
             .count()
@@ -272,7 +273,7 @@ impl World<'_> {
 
     /// Whether node `i` leads, is alive, and can exchange messages with a majority.
     fn healthy_leader(&self, i: usize) -> bool {
-        self.hosts[i].live().is_some_and(|n| n.role() == Role::Leader)
+        self.machines[i].live().is_some_and(|n| n.role() == Role::Leader)
             && self.reachable_by_majority(i)
     }
 
@@ -283,7 +284,7 @@ impl World<'_> {
             return;
         }
         let leaders = self
-            .hosts
+            .machines
             .iter()
             .filter(|h| h.live().is_some_and(|n| n.role() == Role::Leader))
             .count();
@@ -291,7 +292,7 @@ impl World<'_> {
         let mut holders = [(NodeId(0), Term(0)); 2];
         let mut count = 0;
         if leaders > 1 {
-            for (i, h) in self.hosts.iter().enumerate() {
+            for (i, h) in self.machines.iter().enumerate() {
                 let Some(node) = h.live() else { continue };
                 if node.role() == Role::Leader
                     && !h.paused(self.now)
@@ -322,16 +323,16 @@ impl World<'_> {
 
     fn majority_connected(&self) -> bool {
         let quorum = self.membership().quorum();
-        self.hosts.iter().any(|a| a.node.is_some() && self.voters_connected_to(a.id) >= quorum)
+        self.machines.iter().any(|a| a.node.is_some() && self.voters_connected_to(a.id) >= quorum)
     }
 
     /// The leader that a majority of the voters, alive, follow in its term, if any.
     pub(super) fn known_leader(&self) -> Option<(NodeId, Term)> {
-        self.hosts.iter().filter_map(|h| h.live()).filter(|n| n.role() == Role::Leader).find_map(
+        self.machines.iter().filter_map(|h| h.live()).filter(|n| n.role() == Role::Leader).find_map(
             |leader| {
                 let m = self.membership();
                 let followers = self
-                    .hosts
+                    .machines
                     .iter()
                     .filter(|h| m.is_voter(h.id))
                     .filter_map(|h| h.live())
@@ -355,6 +356,6 @@ impl World<'_> {
     /// Confirms node `i`'s reads a majority has acknowledged a round for (the read-index
     /// checker judges each).
     pub(super) fn settle_reads(&mut self, i: usize) {
-        self.checks.settle_reads(self.now, i, self.hosts[i].node.as_ref());
+        self.checks.settle_reads(self.now, i, self.machines[i].node.as_ref());
     }
 }

@@ -66,24 +66,25 @@ impl World<'_> {
     /// Builds node `i`'s host for its new incarnation, if the run has hosts, and starts it.
     pub(super) fn start_user(&mut self, i: usize) {
         let Some(make) = self.harness.hosts.as_ref() else { return };
-        let host = &mut self.hosts[i];
-        let stream = Stream::Host { node: host.id.0, incarnation: u64::from(host.incarnation) };
-        host.user.rng = Some(rng_for(self.result.seed, stream));
-        host.user.host = Some(make(host.id));
-        host.user.active = true;
-        host.user.events.clear();
+        let machine = &mut self.machines[i];
+        let stream =
+            Stream::Host { node: machine.id.0, incarnation: u64::from(machine.incarnation) };
+        machine.user.rng = Some(rng_for(self.result.seed, stream));
+        machine.user.host = Some(make(machine.id));
+        machine.user.active = true;
+        machine.user.events.clear();
         self.with_user(i, |h, ctx| h.on_start(ctx));
     }
 
     /// Runs `f` on node `i`'s host with a context, if the node is up with a host.
     fn with_user(&mut self, i: usize, f: impl FnOnce(&mut dyn Host, &mut HostCtx<'_>)) {
-        if self.hosts[i].node.is_none() {
+        if self.machines[i].node.is_none() {
             return;
         }
-        let Some(mut host) = self.hosts[i].user.host.take() else { return };
-        let incarnation = self.hosts[i].incarnation;
+        let Some(mut host) = self.machines[i].user.host.take() else { return };
+        let incarnation = self.machines[i].incarnation;
         f(host.as_mut(), &mut HostCtx::new(self, i));
-        let slot = &mut self.hosts[i];
+        let slot = &mut self.machines[i];
         if slot.node.is_some() && slot.incarnation == incarnation {
             slot.user.host = Some(host);
         }
@@ -97,12 +98,12 @@ impl World<'_> {
         let mut dispatched = 0;
         loop {
             let mut any = false;
-            for i in 0..self.hosts.len() {
-                while let Some(event) = self.hosts[i].user.events.pop_front() {
+            for i in 0..self.machines.len() {
+                while let Some(event) = self.machines[i].user.events.pop_front() {
                     any = true;
                     dispatched += 1;
                     if dispatched > MAX_DISPATCHES {
-                        self.hosts[i].user.events.clear();
+                        self.machines[i].user.events.clear();
                         self.checks.report(Err(user::endless_dispatch(self.now)));
                         return;
                     }
@@ -118,13 +119,13 @@ impl World<'_> {
     /// A host's payload reached node `to`'s host (or waits for its pause, or is lost with it).
     pub(super) fn deliver_payload(&mut self, payload: Payload) {
         let to = (payload.to.0 - 1) as usize;
-        let host = &self.hosts[to];
-        if host.node.is_none() || !host.user.active {
+        let machine = &self.machines[to];
+        if machine.node.is_none() || !machine.user.active {
             let (from, to) = (payload.from, payload.to);
             self.trace.record(self.now, Record::PayloadDrop { from, to, reason: DropReason::Down });
             return;
         }
-        if let Some(until) = host.pause_end(self.now) {
+        if let Some(until) = machine.pause_end(self.now) {
             self.push(until, Ev::DeliverPayload(payload));
             return;
         }
@@ -136,15 +137,15 @@ impl World<'_> {
 
     /// Node `i`'s host timer `token`, set in incarnation `incarnation`, is due.
     pub(super) fn on_host_timer(&mut self, i: usize, incarnation: u32, token: u64) {
-        let host = &self.hosts[i];
-        if host.incarnation != incarnation || host.node.is_none() {
+        let machine = &self.machines[i];
+        if machine.incarnation != incarnation || machine.node.is_none() {
             return;
         }
-        if let Some(until) = host.pause_end(self.now) {
+        if let Some(until) = machine.pause_end(self.now) {
             self.push(until, Ev::HostTimer { node: i, incarnation, token });
             return;
         }
-        self.trace.record(self.now, Record::HostTimer { node: host.id, token });
+        self.trace.record(self.now, Record::HostTimer { node: machine.id, token });
         self.with_user(i, |h, ctx| h.on_timer(ctx, token));
     }
 
@@ -162,7 +163,7 @@ impl World<'_> {
 
 impl HostWorld for World<'_> {
     fn host_id(&self, i: usize) -> NodeId {
-        self.hosts[i].id
+        self.machines[i].id
     }
 
     fn host_now(&self, i: usize) -> Instant {
@@ -170,19 +171,19 @@ impl HostWorld for World<'_> {
     }
 
     fn host_node(&self, i: usize) -> &Node {
-        self.hosts[i].node.as_ref().expect("a host runs only while its node is up")
+        self.machines[i].node.as_ref().expect("a host runs only while its node is up")
     }
 
     fn host_input(&mut self, i: usize, input: &mut dyn FnMut(&mut Node, Instant)) {
         let local = self.input_local(i);
-        if let Some(node) = self.hosts[i].node.as_mut() {
+        if let Some(node) = self.machines[i].node.as_mut() {
             input(node, local);
         }
         self.flush(i);
     }
 
     fn host_update(&mut self, i: usize, update: &mut dyn FnMut(&mut Node)) {
-        if let Some(node) = self.hosts[i].node.as_mut() {
+        if let Some(node) = self.machines[i].node.as_mut() {
             update(node);
         }
         self.flush(i);
@@ -196,7 +197,7 @@ impl HostWorld for World<'_> {
         leader_commit: u64,
     ) -> Result<Contact, InputError> {
         let local = self.input_local(i);
-        let node = self.hosts[i].node.as_mut().expect("a host runs only while its node is up");
+        let node = self.machines[i].node.as_mut().expect("a host runs only while its node is up");
         let outcome = node.leader_contact(local, from, term, leader_commit);
         if outcome == Ok(Contact::Counted) {
             self.leader_contact_counted(i, from, term, local);
@@ -206,17 +207,17 @@ impl HostWorld for World<'_> {
     }
 
     fn host_set_last_log(&mut self, i: usize, last_log: LogPosition) {
-        let host = &mut self.hosts[i];
-        host.log = last_log;
-        if let Some(node) = host.node.as_mut() {
+        let machine = &mut self.machines[i];
+        machine.log = last_log;
+        if let Some(node) = machine.node.as_mut() {
             node.set_last_log(last_log);
         }
     }
 
     fn host_send(&mut self, i: usize, to: NodeId, bytes: Vec<u8>) {
-        let host = &mut self.hosts[i];
-        if host.written != host.stored {
-            host.user.held.push((to, bytes));
+        let machine = &mut self.machines[i];
+        if machine.written != machine.stored {
+            machine.user.held.push((to, bytes));
             return;
         }
         self.send_payload(i, to, bytes);
@@ -226,22 +227,22 @@ impl HostWorld for World<'_> {
         // At least a microsecond: a timer that fires at once, again and again, would hold
         // virtual time still.
         let after = after.max(Duration::from_micros(1));
-        let host = &self.hosts[i];
-        let due = host.clock.real(host.clock.local(self.now) + after).max(self.now);
-        let incarnation = host.incarnation;
+        let machine = &self.machines[i];
+        let due = machine.clock.real(machine.clock.local(self.now) + after).max(self.now);
+        let incarnation = machine.incarnation;
         self.push(due, Ev::HostTimer { node: i, incarnation, token });
     }
 
     fn host_rng(&mut self, i: usize) -> &mut ChaCha8Rng {
-        self.hosts[i].user.rng.as_mut().expect("a host's generator is made with it")
+        self.machines[i].user.rng.as_mut().expect("a host's generator is made with it")
     }
 
     fn host_persist(&mut self, i: usize, bytes: Vec<u8>) {
-        self.hosts[i].user.durable = Some(bytes);
+        self.machines[i].user.durable = Some(bytes);
     }
 
     fn host_persisted(&self, i: usize) -> Option<&[u8]> {
-        self.hosts[i].user.durable.as_deref()
+        self.machines[i].user.durable.as_deref()
     }
 
     fn host_members(&self) -> Vec<NodeId> {
@@ -261,18 +262,18 @@ impl HostWorld for World<'_> {
 impl World<'_> {
     /// Node `i`'s hard state is durable: the payloads its host sent meanwhile leave now.
     pub(super) fn release_held_sends(&mut self, i: usize) {
-        let host = &mut self.hosts[i];
-        if host.written != host.stored || host.user.held.is_empty() {
+        let machine = &mut self.machines[i];
+        if machine.written != machine.stored || machine.user.held.is_empty() {
             return;
         }
-        for (to, bytes) in std::mem::take(&mut host.user.held) {
+        for (to, bytes) in std::mem::take(&mut machine.user.held) {
             self.send_payload(i, to, bytes);
         }
     }
 
     fn send_payload(&mut self, i: usize, to: NodeId, bytes: Vec<u8>) {
-        let from = self.hosts[i].id;
-        if to == from || !(1..=self.hosts.len() as u64).contains(&to.0) {
+        let from = self.machines[i].id;
+        if to == from || !(1..=self.machines.len() as u64).contains(&to.0) {
             // No link leads there: dropped where the trace shows it.
             let reason = DropReason::Stranger;
             self.trace.record(self.now, Record::PayloadDrop { from, to, reason });
@@ -309,7 +310,7 @@ impl WorldView for World<'_> {
     }
 
     fn view_ids(&self) -> Vec<NodeId> {
-        self.hosts.iter().map(|h| h.id).collect()
+        self.machines.iter().map(|h| h.id).collect()
     }
 
     fn view_node(&self, id: NodeId) -> Option<&Node> {
@@ -332,7 +333,7 @@ impl WorldView for World<'_> {
 }
 
 impl World<'_> {
-    fn slot(&self, id: NodeId) -> Option<&super::host::Host> {
-        self.hosts.get(usize::try_from(id.0).ok()?.checked_sub(1)?)
+    fn slot(&self, id: NodeId) -> Option<&super::machine::Machine> {
+        self.machines.get(usize::try_from(id.0).ok()?.checked_sub(1)?)
     }
 }

@@ -1,6 +1,7 @@
-//! Hosts and their clocks: each simulated machine around a `core` node, with its clock (which
-//! may drift), its disk, its pauses and its timer event in the engine's queue; booting,
-//! crashing and restarting it; the node's timer converted to real time.
+//! Machines and their clocks: each simulated machine around a `core` node, with its clock
+//! (which may drift), its disk, its pauses and its timer event in the engine's queue; booting,
+//! crashing and restarting it; the node's timer converted to real time. (An embedder's
+//! `sim::Host` runs on a machine, in its `user` slot.)
 
 use std::time::Duration;
 
@@ -61,7 +62,7 @@ impl Clock {
     }
 }
 
-/// How late a host's timers fire: a delay drawn from its own generator.
+/// How late a machine's timers fire: a delay drawn from its own generator.
 #[derive(Debug)]
 pub(super) struct TimerLateness {
     sampler: Sampler,
@@ -70,7 +71,7 @@ pub(super) struct TimerLateness {
 
 /// One simulated machine: a `core` node (while it is up) and everything around it.
 #[derive(Debug)]
-pub(super) struct Host {
+pub(super) struct Machine {
     pub(super) id: NodeId,
     pub(super) node: Option<Node>,
     pub(super) incarnation: u32,
@@ -93,7 +94,7 @@ pub(super) struct Host {
     pub(super) generation: u64,
     pub(super) log: LogPosition,
     /// The last heartbeat this node accepted.
-    pub(super) last_heartbeat: Option<Contact>,
+    pub(super) last_heartbeat: Option<HeardFrom>,
     /// The input being handled reset the node's timer, by the rule.
     pub(super) reset_pending: bool,
     /// The latest membership change its log holds, as an index into the world's list.
@@ -103,7 +104,7 @@ pub(super) struct Host {
     /// Since when its detector has been making a mistake (a false suspicion not yet over).
     pub(super) mistake_since: Option<Instant>,
     /// The embedder's host around the node, if the run has hosts.
-    pub(super) user: super::hosted::UserSlot,
+    pub(super) user: super::embedder::UserSlot,
 }
 
 /// A node's timer event in the engine's queue.
@@ -119,19 +120,19 @@ pub(super) struct TimerEvent {
 
 /// A heartbeat a follower accepted: from which leader, of which term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Contact {
+pub(super) struct HeardFrom {
     pub(super) leader: NodeId,
     pub(super) term: Term,
 }
 
-impl Host {
+impl Machine {
     /// Host `id` of `scenario`, not booted yet.
-    pub(super) fn new(scenario: &Scenario, id: u64, trial_seed: u64) -> Host {
+    pub(super) fn new(scenario: &Scenario, id: u64, trial_seed: u64) -> Machine {
         let spec = scenario.node(id);
         let disk =
             spec.and_then(|s| s.disk.clone()).unwrap_or_else(|| scenario.network.disk.clone());
         let jitter = &scenario.network.timer_jitter;
-        Host {
+        Machine {
             id: NodeId(id),
             node: None,
             incarnation: 0,
@@ -160,7 +161,7 @@ impl Host {
             membership: 0,
             up_since: None,
             mistake_since: None,
-            user: super::hosted::UserSlot::default(),
+            user: super::embedder::UserSlot::default(),
         }
     }
 
@@ -180,7 +181,7 @@ impl Host {
         self.pause_end(now).is_some()
     }
 
-    /// The end of the pause the host is in at `now`, if it is paused.
+    /// The end of the pause the machine is in at `now`, if it is paused.
     pub(super) fn pause_end(&self, now: Instant) -> Option<Instant> {
         self.paused_until.filter(|p| *p > now)
     }
@@ -188,7 +189,7 @@ impl Host {
 
 impl World<'_> {
     pub(super) fn local(&self, i: usize) -> Instant {
-        self.hosts[i].clock.local(self.now)
+        self.machines[i].clock.local(self.now)
     }
 
     /// Node `i`'s clock now, for an input about to reach it. With local health on, an input
@@ -198,7 +199,7 @@ impl World<'_> {
     /// node's next periodic check, so the node's lateness is never more than this one.
     pub(super) fn input_local(&mut self, i: usize) -> Instant {
         let local = self.local(i);
-        if let (Some(threshold), Some(p)) = (self.local_pause_threshold, self.hosts[i].pending) {
+        if let (Some(threshold), Some(p)) = (self.local_pause_threshold, self.machines[i].pending) {
             if local > p.deadline + threshold {
                 self.checks.stall_seen(i, self.now);
             }
@@ -208,39 +209,39 @@ impl World<'_> {
 
     /// Starts node `i` from the hard state it persisted, with a seed of this incarnation's.
     pub(super) fn boot(&mut self, i: usize) {
-        let host = &mut self.hosts[i];
+        let machine = &mut self.machines[i];
         let seed = seed_for(
             self.result.seed,
-            Stream::Core { node: host.id.0, incarnation: u64::from(host.incarnation) },
+            Stream::Core { node: machine.id.0, incarnation: u64::from(machine.incarnation) },
         );
         let config =
-            self.scenario.core_config_in(host.id, seed, &self.memberships[host.membership]);
-        let local = host.clock.local(self.now);
-        let mut node = Node::restart(config, host.stored, host.log, local)
+            self.scenario.core_config_in(machine.id, seed, &self.memberships[machine.membership]);
+        let local = machine.clock.local(self.now);
+        let mut node = Node::restart(config, machine.stored, machine.log, local)
             .expect("run_trial validated these settings, and the stored term is one the node made");
         if self.harness.hosts.is_none() {
             // The simulator's own log model: everything in it is committed.
-            node.set_commit_index(host.log.index);
+            node.set_commit_index(machine.log.index);
         }
-        host.node = Some(node);
-        host.up_since = Some(self.now);
-        host.written = host.stored;
-        host.pending = None;
-        host.busy_until = self.now;
-        host.reset_pending = true;
+        machine.node = Some(node);
+        machine.up_since = Some(self.now);
+        machine.written = machine.stored;
+        machine.pending = None;
+        machine.busy_until = self.now;
+        machine.reset_pending = true;
         self.flush(i);
         self.start_user(i);
     }
 
     pub(super) fn crash(&mut self, i: usize) {
-        let host = &mut self.hosts[i];
-        let Some(node) = host.node.take() else { return };
-        host.incarnation += 1;
-        host.paused_until = None;
-        host.pending = None;
-        host.disk_free_at = self.now;
-        host.user.crash();
-        let id = host.id;
+        let machine = &mut self.machines[i];
+        let Some(node) = machine.node.take() else { return };
+        machine.incarnation += 1;
+        machine.paused_until = None;
+        machine.pending = None;
+        machine.disk_free_at = self.now;
+        machine.user.crash();
+        let id = machine.id;
         self.checks.crashed(i);
         self.end_watch(i);
         self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
@@ -250,14 +251,14 @@ impl World<'_> {
     }
 
     pub(super) fn restart(&mut self, i: usize) {
-        if self.hosts[i].node.is_some() {
+        if self.machines[i].node.is_some() {
             return;
         }
         self.trace.record(
             self.now,
-            Record::Fault { node: Some(self.hosts[i].id), fault: Fault::Restart },
+            Record::Fault { node: Some(self.machines[i].id), fault: Fault::Restart },
         );
-        if self.hosts[i].stored.term == Term(0) {
+        if self.machines[i].stored.term == Term(0) {
             // It never made a term durable, so it never acknowledged a heartbeat (an answer
             // waits for the term it carries to be written): no lease counts on its window.
             self.checks.forget_contact(i);
@@ -269,19 +270,19 @@ impl World<'_> {
     /// Node `i`'s timer event fired: the node times out unless the event is stale, the node
     /// is down, or it is paused (then the event waits for the pause to end).
     pub(super) fn on_timer(&mut self, i: usize, generation: u64) {
-        let host = &mut self.hosts[i];
-        let Some(pending) = host.pending.filter(|p| p.generation == generation) else { return };
-        if host.node.is_none() {
+        let machine = &mut self.machines[i];
+        let Some(pending) = machine.pending.filter(|p| p.generation == generation) else { return };
+        if machine.node.is_none() {
             return;
         }
-        if let Some(until) = host.pause_end(self.now) {
-            host.pending = Some(TimerEvent { fires_at: until, ..pending });
+        if let Some(until) = machine.pause_end(self.now) {
+            machine.pending = Some(TimerEvent { fires_at: until, ..pending });
             self.push(until, Ev::Timer { node: i, generation });
             return;
         }
         let local = self.input_local(i);
-        self.hosts[i].pending = None;
-        if let Some(n) = self.hosts[i].node.as_mut() {
+        self.machines[i].pending = None;
+        if let Some(n) = self.machines[i].node.as_mut() {
             n.handle_timeout(local);
         }
         self.flush(i);
@@ -289,20 +290,20 @@ impl World<'_> {
 
     /// Node `i`'s disk finished writing `state` (ignored if the node crashed meanwhile).
     pub(super) fn on_persisted(&mut self, i: usize, incarnation: u32, state: HardState) {
-        let host = &mut self.hosts[i];
-        if host.incarnation != incarnation {
+        let machine = &mut self.machines[i];
+        if machine.incarnation != incarnation {
             return;
         }
-        if host.stored != state {
-            host.stored = state;
-            self.trace.record(self.now, Record::Persist { node: host.id, term: state.term.0 });
+        if machine.stored != state {
+            machine.stored = state;
+            self.trace.record(self.now, Record::Persist { node: machine.id, term: state.term.0 });
         }
-        if let Some(until) = host.pause_end(self.now) {
+        if let Some(until) = machine.pause_end(self.now) {
             self.push(until, Ev::Persisted { node: i, incarnation, state });
             return;
         }
         let local = self.input_local(i);
-        if let Some(n) = self.hosts[i].node.as_mut() {
+        if let Some(n) = self.machines[i].node.as_mut() {
             n.hard_state_persisted(local, state);
         }
         self.flush(i);
@@ -312,11 +313,11 @@ impl World<'_> {
     /// A pause of node `i` ended. A shorter pause nested in a longer one ends nothing: only
     /// the pause that ends last resumes the node.
     pub(super) fn on_resume(&mut self, i: usize, incarnation: u32) {
-        let host = &mut self.hosts[i];
-        if host.incarnation == incarnation && !host.paused(self.now) {
-            host.paused_until = None;
+        let machine = &mut self.machines[i];
+        if machine.incarnation == incarnation && !machine.paused(self.now) {
+            machine.paused_until = None;
             self.trace
-                .record(self.now, Record::Fault { node: Some(host.id), fault: Fault::Resume });
+                .record(self.now, Record::Fault { node: Some(machine.id), fault: Fault::Resume });
         }
     }
 
@@ -327,12 +328,12 @@ impl World<'_> {
     /// The latest real instant node `i`'s timer, reset at `local`, may fire: the top of the
     /// range its timeout was drawn from (a detector may wait past the configured maximum).
     pub(super) fn timer_bound(&self, i: usize, local: Instant) -> Instant {
-        let h = &self.hosts[i];
+        let h = &self.machines[i];
         let max = h.node.as_ref().map_or(self.timeout_max, |n| n.election_timeout_range().1);
         h.clock.real(local + max) + self.detection_slack(h)
     }
 
-    pub(super) fn detection_slack(&self, h: &Host) -> Duration {
+    pub(super) fn detection_slack(&self, h: &Machine) -> Duration {
         h.processing + self.max_lateness + Duration::from_micros(1)
     }
 
@@ -343,16 +344,17 @@ impl World<'_> {
     /// heartbeat, costs one event per timeout rather than one per heartbeat.
     pub(super) fn arm(&mut self, i: usize) {
         let now = self.now;
-        let host = &mut self.hosts[i];
-        let Some(deadline) = host.node.as_ref().map(Node::poll_timeout) else { return };
-        let due = host.clock.real(deadline).max(now);
-        if host.pending.is_some_and(|p| p.deadline == deadline || p.fires_at <= due) {
+        let machine = &mut self.machines[i];
+        let Some(deadline) = machine.node.as_ref().map(Node::poll_timeout) else { return };
+        let due = machine.clock.real(deadline).max(now);
+        if machine.pending.is_some_and(|p| p.deadline == deadline || p.fires_at <= due) {
             return;
         }
-        let late = host.lateness.as_mut().map_or(Duration::ZERO, |l| l.sampler.sample(&mut l.rng));
-        host.generation += 1;
-        let generation = host.generation;
-        host.pending = Some(TimerEvent { fires_at: due + late, generation, deadline });
+        let late =
+            machine.lateness.as_mut().map_or(Duration::ZERO, |l| l.sampler.sample(&mut l.rng));
+        machine.generation += 1;
+        let generation = machine.generation;
+        machine.pending = Some(TimerEvent { fires_at: due + late, generation, deadline });
         self.push(due + late, Ev::Timer { node: i, generation });
     }
 }
