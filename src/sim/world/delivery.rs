@@ -75,7 +75,7 @@ impl World<'_> {
             machine.disk_free_at = done;
             let incarnation = machine.incarnation;
             self.push(done, Ev::Persisted { node: i, incarnation, state });
-            if !self.armed.is_empty() {
+            if !self.faults.armed.is_empty() {
                 self.trigger(i, CrashPoint::DuringWrite, done - now);
             }
         }
@@ -94,11 +94,11 @@ impl World<'_> {
 
     fn send(&mut self, i: usize, env: Envelope) {
         let bytes = wire_size(&env);
-        self.result.messages += 1;
-        self.result.bytes += bytes;
+        self.watch.result.messages += 1;
+        self.watch.result.bytes += bytes;
         self.trace.record(self.now, Record::send(&env));
         if matches!(env.message, Message::Heartbeat(_)) {
-            self.trigger(i, CrashPoint::WithinHeartbeat, self.heartbeat_interval);
+            self.trigger(i, CrashPoint::WithinHeartbeat, self.timing.heartbeat_interval);
         }
         if let Message::VoteResponse(r) = env.message {
             if r.kind == VoteKind::PreVote {

@@ -69,7 +69,7 @@ impl World<'_> {
         let machine = &mut self.machines[i];
         let stream =
             Stream::Host { node: machine.id.0, incarnation: u64::from(machine.incarnation) };
-        machine.user.rng = Some(rng_for(self.result.seed, stream));
+        machine.user.rng = Some(rng_for(self.watch.result.seed, stream));
         machine.user.host = Some(make(machine.id));
         machine.user.active = true;
         machine.user.events.clear();
@@ -280,8 +280,8 @@ impl World<'_> {
             return;
         }
         let size = PAYLOAD_FRAME + bytes.len() as u64;
-        self.result.messages += 1;
-        self.result.bytes += size;
+        self.watch.result.messages += 1;
+        self.watch.result.bytes += size;
         let (len, digest) = (bytes.len() as u64, xxhash_rust::xxh3::xxh3_64(&bytes));
         self.trace.record(self.now, Record::PayloadSend { from, to, bytes: len, digest });
         let payload = Payload { from, to, bytes };
@@ -306,7 +306,7 @@ impl WorldView for World<'_> {
     }
 
     fn view_trial(&self) -> u64 {
-        self.result.trial
+        self.watch.result.trial
     }
 
     fn view_ids(&self) -> Vec<NodeId> {

@@ -4,12 +4,35 @@
 
 use std::time::Duration;
 
+use rand_chacha::ChaCha8Rng;
+
 use super::{Ev, World};
 use crate::core::{Instant, Node, NodeId, Role};
 use crate::sim::latency::unit;
 use crate::sim::network::{Network, Packet};
 use crate::sim::scenario::{ms, Action, CrashPoint, RoleTarget, Scenario, Side, Step, Target};
 use crate::sim::trace::{Fault, Record};
+
+/// The faults the trial has yet to apply, and the generator that picks their nodes.
+#[derive(Debug)]
+pub(super) struct Faults {
+    /// The timeline's generator: which node a role names when several fit, a crash's moment
+    /// in its window, a membership change's spread.
+    pub(super) rng: ChaCha8Rng,
+    /// Crashes waiting for their moment.
+    pub(super) armed: Vec<ArmedCrash>,
+    /// Crashes whose window closed while they were queued to happen.
+    pub(super) disarmed: Vec<u64>,
+    pub(super) next_arm: u64,
+    /// Timeline steps and scheduled crashes still in the queue.
+    pub(super) pending: usize,
+}
+
+impl Faults {
+    pub(super) fn new(rng: ChaCha8Rng) -> Self {
+        Faults { rng, armed: Vec::new(), disarmed: Vec::new(), next_arm: 0, pending: 0 }
+    }
+}
 
 /// A crash waiting for its moment (see [`CrashPoint`]).
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +110,7 @@ impl World<'_> {
         if among.is_empty() {
             return None;
         }
-        let i = (unit(&mut self.rng) * among.len() as f64) as usize;
+        let i = (unit(&mut self.faults.rng) * among.len() as f64) as usize;
         Some(among[i.min(among.len() - 1)])
     }
 
@@ -109,14 +132,17 @@ impl World<'_> {
     /// Crashes node `i`, which reached `point`, if a crash waits for that: at a uniformly random
     /// instant of the next `span`.
     pub(super) fn trigger(&mut self, i: usize, point: CrashPoint, span: Duration) {
-        let Some(k) =
-            self.armed.iter().position(|a| a.point == point && a.node.is_none_or(|n| n == i))
+        let Some(k) = self
+            .faults
+            .armed
+            .iter()
+            .position(|a| a.point == point && a.node.is_none_or(|n| n == i))
         else {
             return;
         };
-        let armed = self.armed.remove(k);
-        self.pending_faults -= 1;
-        let offset = Duration::from_secs_f64(span.as_secs_f64() * unit(&mut self.rng));
+        let armed = self.faults.armed.remove(k);
+        self.faults.pending -= 1;
+        let offset = Duration::from_secs_f64(span.as_secs_f64() * unit(&mut self.faults.rng));
         let again = armed.node.is_none().then_some((armed.id, armed.point));
         let restart_after = armed.restart_after;
         self.push(self.now + offset, Ev::Crash { node: i, restart_after, again });
@@ -133,12 +159,12 @@ impl World<'_> {
     ) {
         if let Some((id, point)) = again {
             let deposed = self.machines[i].live().is_some_and(|n| n.role() != Role::Leader);
-            if deposed && self.disarmed.contains(&id) {
+            if deposed && self.faults.disarmed.contains(&id) {
                 return;
             }
             if deposed {
-                self.armed.push(ArmedCrash { id, node: None, point, restart_after });
-                self.pending_faults += 1;
+                self.faults.armed.push(ArmedCrash { id, node: None, point, restart_after });
+                self.faults.pending += 1;
                 return;
             }
         }
@@ -150,11 +176,11 @@ impl World<'_> {
 
     /// The crash armed as `id` waited its whole window: it will not happen.
     pub(super) fn disarm(&mut self, id: u64) {
-        if let Some(k) = self.armed.iter().position(|a| a.id == id) {
-            self.armed.remove(k);
-            self.pending_faults -= 1;
+        if let Some(k) = self.faults.armed.iter().position(|a| a.id == id) {
+            self.faults.armed.remove(k);
+            self.faults.pending -= 1;
         } else {
-            self.disarmed.push(id);
+            self.faults.disarmed.push(id);
         }
     }
 
@@ -194,10 +220,15 @@ impl World<'_> {
                         | CrashPoint::AfterElection,
                         _,
                     ) => {
-                        self.next_arm += 1;
-                        let id = self.next_arm;
-                        self.armed.push(ArmedCrash { id, node: who, point: at, restart_after });
-                        self.pending_faults += 1;
+                        self.faults.next_arm += 1;
+                        let id = self.faults.next_arm;
+                        self.faults.armed.push(ArmedCrash {
+                            id,
+                            node: who,
+                            point: at,
+                            restart_after,
+                        });
+                        self.faults.pending += 1;
                         if let Some(window) = window_ms {
                             self.push(self.now + ms(window), Ev::Disarm { id });
                         }
@@ -245,7 +276,7 @@ impl World<'_> {
                 let mut order: Vec<usize> = (0..n).filter(|&i| i != leader).collect();
                 // Deterministic shuffle of the others.
                 for k in (1..order.len()).rev() {
-                    let j = (unit(&mut self.rng) * (k + 1) as f64) as usize;
+                    let j = (unit(&mut self.faults.rng) * (k + 1) as f64) as usize;
                     order.swap(k, j.min(k));
                 }
                 let (mut side_a, side_b): (Vec<usize>, Vec<usize>) = match leader_in {

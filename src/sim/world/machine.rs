@@ -199,7 +199,9 @@ impl World<'_> {
     /// node's next periodic check, so the node's lateness is never more than this one.
     pub(super) fn input_local(&mut self, i: usize) -> Instant {
         let local = self.local(i);
-        if let (Some(threshold), Some(p)) = (self.local_pause_threshold, self.machines[i].pending) {
+        if let (Some(threshold), Some(p)) =
+            (self.timing.local_pause_threshold, self.machines[i].pending)
+        {
             if local > p.deadline + threshold {
                 self.checks.stall_seen(i, self.now);
             }
@@ -211,11 +213,14 @@ impl World<'_> {
     pub(super) fn boot(&mut self, i: usize) {
         let machine = &mut self.machines[i];
         let seed = seed_for(
-            self.result.seed,
+            self.watch.result.seed,
             Stream::Core { node: machine.id.0, incarnation: u64::from(machine.incarnation) },
         );
-        let config =
-            self.scenario.core_config_in(machine.id, seed, &self.memberships[machine.membership]);
+        let config = self.scenario.core_config_in(
+            machine.id,
+            seed,
+            &self.membership_log.memberships[machine.membership],
+        );
         let local = machine.clock.local(self.now);
         let mut node = Node::restart(config, machine.stored, machine.log, local)
             .expect("run_trial validated these settings, and the stored term is one the node made");
@@ -245,7 +250,7 @@ impl World<'_> {
         self.checks.crashed(i);
         self.end_watch(i);
         self.trace.record(self.now, Record::Fault { node: Some(id), fault: Fault::Crash });
-        if node.role() == Role::Leader && self.failover.is_none() {
+        if node.role() == Role::Leader && self.watch.failover.is_none() {
             self.start_failover(node.term());
         }
     }
@@ -329,12 +334,12 @@ impl World<'_> {
     /// range its timeout was drawn from (a detector may wait past the configured maximum).
     pub(super) fn timer_bound(&self, i: usize, local: Instant) -> Instant {
         let h = &self.machines[i];
-        let max = h.node.as_ref().map_or(self.timeout_max, |n| n.election_timeout_range().1);
+        let max = h.node.as_ref().map_or(self.timing.timeout_max, |n| n.election_timeout_range().1);
         h.clock.real(local + max) + self.detection_slack(h)
     }
 
     pub(super) fn detection_slack(&self, h: &Machine) -> Duration {
-        h.processing + self.max_lateness + Duration::from_micros(1)
+        h.processing + self.timing.max_lateness + Duration::from_micros(1)
     }
 
     /// Makes sure a timer event is queued no later than node `i`'s deadline (plus its

@@ -19,17 +19,41 @@ use crate::sim::checkers::membership_change;
 use crate::sim::latency::unit;
 use crate::sim::trace::{Fault, Record};
 
+/// Every membership the cluster had, and which is committed.
+#[derive(Debug)]
+pub(super) struct MembershipLog {
+    /// The starting membership first: a machine's index into it is the latest change its log
+    /// holds.
+    pub(super) memberships: Vec<Membership>,
+    /// The log entry of each change (none for the starting membership).
+    pub(super) entries: Vec<LogPosition>,
+    /// The index of the latest committed membership.
+    pub(super) committed: usize,
+}
+
+impl MembershipLog {
+    pub(super) fn new(start: Membership) -> Self {
+        MembershipLog {
+            memberships: vec![start],
+            entries: vec![LogPosition::default()],
+            committed: 0,
+        }
+    }
+}
+
 impl World<'_> {
     /// The latest membership, as the leader's log has it.
     pub(super) fn membership(&self) -> &Membership {
-        self.memberships.last().expect("the starting membership is always there")
+        self.membership_log.memberships.last().expect("the starting membership is always there")
     }
 
     /// The leader appends `change(latest)`, if a change may be made now: see
     /// [`Action::Add`](crate::sim::scenario::Action::Add).
     pub(super) fn change_membership(&mut self, change: impl FnOnce(&mut Membership)) {
         let Some(leader) = self.current_leader() else { return };
-        if self.committed < self.memberships.len() - 1 || self.machines[leader].paused(self.now) {
+        if self.membership_log.committed < self.membership_log.memberships.len() - 1
+            || self.machines[leader].paused(self.now)
+        {
             return;
         }
         let mut next = self.membership().clone();
@@ -51,13 +75,13 @@ impl World<'_> {
         // newer than all of them for the election restriction to protect it.
         let index = self.machines.iter().map(|h| h.log.index).max().unwrap_or(0) + 1;
         let term = self.machines[leader].node.as_ref().map_or(Term(0), Node::term);
-        self.memberships.push(next);
-        self.membership_entries.push(LogPosition::new(term, index));
+        self.membership_log.memberships.push(next);
+        self.membership_log.entries.push(LogPosition::new(term, index));
         self.apply_memberships(leader);
-        let interval = self.heartbeat_interval;
+        let interval = self.timing.heartbeat_interval;
         for i in (0..self.machines.len()).filter(|&i| i != leader) {
             if self.machines[i].node.is_some() {
-                let lag = interval.mul_f64(unit(&mut self.rng));
+                let lag = interval.mul_f64(unit(&mut self.faults.rng));
                 let incarnation = self.machines[i].incarnation;
                 self.push(self.now + lag, Ev::Membership { node: i, incarnation });
             }
@@ -68,7 +92,7 @@ impl World<'_> {
     /// order, if some node that has them can reach it; otherwise it tries again an interval
     /// later. A paused machine applies them when it resumes.
     pub(super) fn on_membership(&mut self, i: usize, incarnation: u32) {
-        let latest = self.memberships.len() - 1;
+        let latest = self.membership_log.memberships.len() - 1;
         let machine = &self.machines[i];
         if machine.node.is_none()
             || machine.incarnation != incarnation
@@ -79,7 +103,7 @@ impl World<'_> {
         let again = if let Some(until) = machine.pause_end(self.now) {
             Some(until)
         } else if !self.reachable_by_holder(i) {
-            Some(self.now + self.heartbeat_interval)
+            Some(self.now + self.timing.heartbeat_interval)
         } else {
             None
         };
@@ -92,12 +116,12 @@ impl World<'_> {
 
     /// Machine `i` applies, in order, every change it has not.
     fn apply_memberships(&mut self, i: usize) {
-        let latest = self.memberships.len() - 1;
+        let latest = self.membership_log.memberships.len() - 1;
         let local = self.input_local(i);
         let from = self.machines[i].membership + 1;
         for v in from..=latest {
-            let next = self.memberships[v].clone();
-            let entry = self.membership_entries[v];
+            let next = self.membership_log.memberships[v].clone();
+            let entry = self.membership_log.entries[v];
             let machine = &mut self.machines[i];
             let Some(node) = machine.node.as_mut() else { return };
             if let Err(e) = node.set_membership(local, next) {
@@ -109,7 +133,7 @@ impl World<'_> {
             node.set_last_log(machine.log);
         }
         self.machines[i].membership = latest;
-        if self.committed == latest {
+        if self.membership_log.committed == latest {
             // Reached it after it committed: a leader it removed must step down too.
             self.commit_at(i);
         }
@@ -143,7 +167,7 @@ impl World<'_> {
     /// alive at all: the change then spreads from the failed leader's log, as the model never
     /// truncates a change.
     fn reachable_by_holder(&self, i: usize) -> bool {
-        let latest = self.memberships.len() - 1;
+        let latest = self.membership_log.memberships.len() - 1;
         let to: NodeId = self.machines[i].id;
         let mut holders = self.machines.iter().filter(|h| h.id != to && h.membership == latest);
         if !holders.clone().any(|h| h.node.is_some()) {
@@ -155,11 +179,11 @@ impl World<'_> {
     /// Commits the change under way once a majority of its voters has it, telling every node
     /// that has it (the leader it removed then steps down, thesis §4.2.2).
     fn try_commit(&mut self) {
-        let version = self.memberships.len() - 1;
-        if self.committed == version {
+        let version = self.membership_log.memberships.len() - 1;
+        if self.membership_log.committed == version {
             return;
         }
-        let membership = &self.memberships[version];
+        let membership = &self.membership_log.memberships[version];
         let holding = self
             .machines
             .iter()
@@ -168,7 +192,7 @@ impl World<'_> {
         if holding < membership.quorum() {
             return;
         }
-        self.committed = version;
+        self.membership_log.committed = version;
         for i in 0..self.machines.len() {
             if self.machines[i].membership == version && self.machines[i].node.is_some() {
                 self.commit_at(i);
@@ -179,7 +203,7 @@ impl World<'_> {
 
     /// After machine `i` restarts: it boots with the membership its log holds, and catches up.
     pub(super) fn catch_up(&mut self, i: usize) {
-        if self.machines[i].membership < self.memberships.len() - 1 {
+        if self.machines[i].membership < self.membership_log.memberships.len() - 1 {
             let incarnation = self.machines[i].incarnation;
             self.push(self.now, Ev::Membership { node: i, incarnation });
         }

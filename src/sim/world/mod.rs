@@ -24,11 +24,10 @@ mod observe;
 
 use std::time::Duration;
 
-use rand_chacha::ChaCha8Rng;
-
-use self::faults::{step_end, ArmedCrash};
+use self::faults::{step_end, Faults};
 use self::machine::Machine;
-use self::observe::{Elected, Failover};
+use self::membership::MembershipLog;
+use self::observe::{Failover, Watch};
 use super::checkers::{Checkers, Violation};
 use super::harness::Harness;
 use super::metrics::{ShadowResult, TrialResult};
@@ -37,7 +36,7 @@ use super::queue::EventQueue;
 use super::rng::{rng_for, Stream};
 use super::scenario::{ms, CrashPoint, Scenario, Target};
 use super::trace::TraceSink;
-use crate::core::{Envelope, HardState, Instant, LogPosition, Membership, NodeId, TimerRule};
+use crate::core::{Envelope, HardState, Instant, LogPosition, NodeId, TimerRule};
 
 pub(crate) use self::faults::point_wait;
 
@@ -107,21 +106,31 @@ impl Ev {
     }
 }
 
-/// One trial, from start to end.
+/// One trial, from start to end: the engine's own state. What it measures is in `watch`,
+/// what it checks in `checks`, the faults it has yet to apply in `faults`.
 pub struct World<'a> {
     scenario: &'a Scenario,
     /// The embedder's hosts and invariants.
     harness: &'a Harness,
+    /// The cluster's timing, as the core sees it, and the trial's end.
+    timing: Timing,
+    /// Real (simulated) time.
+    now: Instant,
+    queue: EventQueue<Ev>,
+    machines: Vec<Machine>,
+    net: Network,
+    trace: TraceSink,
+    faults: Faults,
+    membership_log: MembershipLog,
+    /// The failover, false suspicions and mistakes being measured.
+    watch: Watch,
     /// Every checker of the trial, and its first violation.
     checks: Checkers,
-    /// Every membership the cluster had, the starting one first: a machine's index into it is
-    /// the latest change its log holds.
-    memberships: Vec<Membership>,
-    /// The log entry of each membership change (none for the starting membership).
-    membership_entries: Vec<LogPosition>,
-    /// The index of the latest committed membership.
-    committed: usize,
-    /// The cluster's timing, as the core sees it.
+}
+
+/// The cluster's timing as the engine needs it.
+#[derive(Clone, Copy, Debug)]
+struct Timing {
     heartbeat_interval: Duration,
     /// The shortest silence any node may time out after ([`crate::core::Config::timeout_floor`]).
     timeout_floor: Duration,
@@ -130,23 +139,8 @@ pub struct World<'a> {
     max_lateness: Duration,
     /// Local health's threshold, if on.
     local_pause_threshold: Option<Duration>,
-    now: Instant,
-    queue: EventQueue<Ev>,
-    machines: Vec<Machine>,
-    net: Network,
-    rng: ChaCha8Rng,
-    trace: TraceSink,
-    /// Crashes waiting for their moment.
-    armed: Vec<ArmedCrash>,
-    /// Crashes whose window closed while they were queued to happen.
-    disarmed: Vec<u64>,
-    next_arm: u64,
     timer_rule: TimerRule,
-    failover: Option<Failover>,
-    last_leader: Option<Elected>,
-    /// Timeline steps and scheduled crashes still in the queue.
-    pending_faults: usize,
-    result: TrialResult,
+    /// When the trial ends.
     end: Instant,
 }
 
@@ -167,34 +161,28 @@ impl<'a> World<'a> {
             scenario,
             harness,
             checks: Checkers::new(machines.len(), &timing, stickiness, harness),
-            memberships: vec![scenario.membership()],
-            membership_entries: vec![LogPosition::default()],
-            committed: 0,
-            heartbeat_interval: timing.heartbeat_interval,
-            timeout_floor: timing.timeout_floor(),
-            timeout_max: timing.election_timeout_max,
-            max_lateness: ms(scenario.network.timer_jitter.max_ms().unwrap_or(0.0)),
-            local_pause_threshold: scenario.cluster.local_pause_threshold_ms.map(ms),
+            membership_log: MembershipLog::new(scenario.membership()),
+            timing: Timing {
+                heartbeat_interval: timing.heartbeat_interval,
+                timeout_floor: timing.timeout_floor(),
+                timeout_max: timing.election_timeout_max,
+                max_lateness: ms(scenario.network.timer_jitter.max_ms().unwrap_or(0.0)),
+                local_pause_threshold: scenario.cluster.local_pause_threshold_ms.map(ms),
+                timer_rule: timing.timer_rule,
+                end: Instant::ZERO + ms(scenario.duration_ms),
+            },
             now: Instant::ZERO,
             queue: EventQueue::new(),
             machines,
             net: Network::new(scenario, trial_seed),
-            rng: rng_for(trial_seed, Stream::Timeline),
             trace,
-            armed: Vec::new(),
-            disarmed: Vec::new(),
-            next_arm: 0,
-            timer_rule: timing.timer_rule,
-            failover: None,
-            last_leader: None,
-            pending_faults: 0,
-            result: TrialResult {
+            faults: Faults::new(rng_for(trial_seed, Stream::Timeline)),
+            watch: Watch::new(TrialResult {
                 trial,
                 seed: trial_seed,
                 shadows: vec![ShadowResult::default(); scenario.cluster.shadow_detectors.len()],
                 ..TrialResult::default()
-            },
-            end: Instant::ZERO + ms(scenario.duration_ms),
+            }),
         };
         for (i, step) in scenario.timeline.iter().enumerate() {
             world.push(Instant::ZERO + ms(step.at_ms), Ev::Step(i));
@@ -224,14 +212,14 @@ impl<'a> World<'a> {
     pub fn run(mut self) -> (TrialResult, Option<Violation>, TraceSink) {
         let mut stopped = false;
         while let Some((at, ev)) = self.queue.pop() {
-            if at > self.end {
+            if at > self.timing.end {
                 break;
             }
             if ev.is_fault() {
-                self.pending_faults -= 1;
+                self.faults.pending -= 1;
             }
             self.now = at;
-            self.result.events += 1;
+            self.watch.result.events += 1;
             self.handle(ev);
             self.dispatch_events();
             self.check();
@@ -246,35 +234,35 @@ impl<'a> World<'a> {
             }
         }
         if !stopped {
-            self.now = self.end;
+            self.now = self.timing.end;
         }
         self.checks.at_end(self.now);
         for i in 0..self.machines.len() {
             // Open mistakes count their time so far, not as ended.
             if let Some(since) = self.machines[i].mistake_since.take() {
-                self.result.mistake_seconds += (self.now - since).as_nanos() as f64 / 1e9;
+                self.watch.result.mistake_seconds += (self.now - since).as_nanos() as f64 / 1e9;
             }
             self.end_watch(i);
         }
-        self.result.sim_seconds = self.now.as_nanos() as f64 / 1e9;
-        if let Some(f) = &self.failover {
-            f.report(&mut self.result);
+        self.watch.result.sim_seconds = self.now.as_nanos() as f64 / 1e9;
+        if let Some(f) = &self.watch.failover {
+            f.report(&mut self.watch.result);
         }
         let violation = self.checks.take_violation();
-        (self.result, violation, self.trace)
+        (self.watch.result, violation, self.trace)
     }
 
     fn finished_early(&self) -> bool {
-        let recovered = self.failover.as_ref().is_some_and(Failover::recovered);
+        let recovered = self.watch.failover.as_ref().is_some_and(Failover::recovered);
         if !(self.scenario.stop_after_recovery && recovered) {
             return false;
         }
-        !self.checks.liveness.pending() && self.pending_faults == 0
+        !self.checks.liveness.pending() && self.faults.pending == 0
     }
 
     fn push(&mut self, at: Instant, ev: Ev) {
         if ev.is_fault() {
-            self.pending_faults += 1;
+            self.faults.pending += 1;
         }
         self.queue.push(at, ev);
     }

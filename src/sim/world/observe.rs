@@ -10,6 +10,23 @@ use crate::sim::checkers::liveness;
 use crate::sim::metrics::TrialResult;
 use crate::sim::scenario::CrashPoint;
 
+/// What the trial measures as it goes.
+#[derive(Debug)]
+pub(super) struct Watch {
+    /// The failover, once a leader crashed.
+    pub(super) failover: Option<Failover>,
+    /// The latest leader seen elected.
+    pub(super) last_leader: Option<Elected>,
+    /// The figures so far.
+    pub(super) result: TrialResult,
+}
+
+impl Watch {
+    pub(super) fn new(result: TrialResult) -> Self {
+        Watch { failover: None, last_leader: None, result }
+    }
+}
+
 /// The failover being measured: the first crash of a leader in the trial.
 #[derive(Debug)]
 pub(super) struct Failover {
@@ -59,7 +76,7 @@ impl Failover {
 
 impl World<'_> {
     pub(super) fn start_failover(&mut self, term: Term) {
-        self.failover = Some(Failover {
+        self.watch.failover = Some(Failover {
             crash_at: self.now,
             old_term: term,
             detected_at: None,
@@ -88,7 +105,7 @@ impl World<'_> {
     }
 
     fn on_heartbeat_accepted(&mut self, leader: NodeId, term: Term) {
-        let Some(f) = &self.failover else { return };
+        let Some(f) = &self.watch.failover else { return };
         if f.recovered.is_some() || term <= f.old_term {
             return;
         }
@@ -104,7 +121,7 @@ impl World<'_> {
         });
         if all {
             let at = self.now;
-            if let Some(f) = self.failover.as_mut() {
+            if let Some(f) = self.watch.failover.as_mut() {
                 f.recovered = Some(Recovery { at, term });
             }
         }
@@ -125,8 +142,10 @@ impl World<'_> {
         }
         let bound = self.timer_bound(i, local);
         let machine = &self.machines[i];
-        let from =
-            machine.node.as_ref().map_or(self.timeout_floor, |n| n.election_timeout_range().0);
+        let from = machine
+            .node
+            .as_ref()
+            .map_or(self.timing.timeout_floor, |n| n.election_timeout_range().0);
         self.checks.timer_reset(self.now, i, local, bound, deadline - local, from);
     }
 
@@ -136,7 +155,7 @@ impl World<'_> {
             // The timer rule: a campaign and a leader's step-down reset the timer; under
             // etcd's rule, so does a candidate's step-down.
             let campaign = matches!(to, Role::PreCandidate | Role::Candidate);
-            let candidate_steps_down = self.timer_rule == TimerRule::ResetOnStepDown
+            let candidate_steps_down = self.timing.timer_rule == TimerRule::ResetOnStepDown
                 && matches!(from, Role::PreCandidate | Role::Candidate)
                 && to == Role::Follower;
             if campaign || from == Role::Leader || candidate_steps_down {
@@ -146,20 +165,20 @@ impl World<'_> {
         match event {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 self.end_mistake(i);
-                self.result.leaders_elected += 1;
+                self.watch.result.leaders_elected += 1;
                 self.checks.leader_elected(self.now, i, term, self.machines[i].log);
-                if !self.armed.is_empty() {
-                    self.trigger(i, CrashPoint::AfterElection, self.heartbeat_interval);
+                if !self.faults.armed.is_empty() {
+                    self.trigger(i, CrashPoint::AfterElection, self.timing.heartbeat_interval);
                 }
                 // Spurious: the previous leader did not fail, it was deposed (or paused); one
                 // removed from the voters stepped down as planned (thesis §4.2.2).
-                if let Some(prev) = self.last_leader {
+                if let Some(prev) = self.watch.last_leader {
                     let voter = self.membership().is_voter(self.machines[prev.node].id);
                     if prev.node != i && voter && self.reachable_by_majority(prev.node) {
-                        self.result.spurious_leader_changes += 1;
+                        self.watch.result.spurious_leader_changes += 1;
                     }
                 }
-                self.last_leader = Some(Elected { node: i });
+                self.watch.last_leader = Some(Elected { node: i });
             }
             Event::TermChanged { to, .. } => {
                 // A campaign, counted by its term: a candidate that times out again under
@@ -173,7 +192,7 @@ impl World<'_> {
                 if campaigned {
                     self.machines[i].reset_pending = true;
                 }
-                if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
+                if let Some(f) = self.watch.failover.as_mut().filter(|f| f.recovered.is_none()) {
                     if campaigned {
                         f.candidate_terms.push(to);
                     }
@@ -188,17 +207,17 @@ impl World<'_> {
                 if !self.membership().contains(id) {
                     return;
                 }
-                let false_suspicion = self.last_leader.is_some_and(|l| {
+                let false_suspicion = self.watch.last_leader.is_some_and(|l| {
                     l.node != i
                         && self.healthy_leader(l.node)
                         && self.net.open(self.machines[l.node].id, id)
                 });
                 let now = self.now;
-                if let Some(s) = self.result.shadows.get_mut(index) {
+                if let Some(s) = self.watch.result.shadows.get_mut(index) {
                     s.suspicions += 1;
                     s.false_suspicions += u64::from(false_suspicion);
                 }
-                if let Some(f) = self.failover.as_mut().filter(|f| f.recovered.is_none()) {
+                if let Some(f) = self.watch.failover.as_mut().filter(|f| f.recovered.is_none()) {
                     if let Some(at) = f.shadow_detected_at.get_mut(index).filter(|a| a.is_none()) {
                         *at = Some(now);
                     }
@@ -208,7 +227,7 @@ impl World<'_> {
                 let local = self.local(i);
                 self.checks.deferred(self.now, i, local);
                 self.machines[i].reset_pending = true;
-                self.result.timeouts_deferred += 1;
+                self.watch.result.timeouts_deferred += 1;
             }
             Event::ElectionTimeout { .. } => {
                 let local = self.local(i);
@@ -222,13 +241,13 @@ impl World<'_> {
                 let healthy = |l: usize| {
                     l != i && self.healthy_leader(l) && self.net.open(self.machines[l].id, id)
                 };
-                if self.last_leader.is_some_and(|l| healthy(l.node)) {
-                    self.result.false_suspicions += 1;
+                if self.watch.last_leader.is_some_and(|l| healthy(l.node)) {
+                    self.watch.result.false_suspicions += 1;
                     let now = self.now;
                     self.machines[i].mistake_since.get_or_insert(now);
                 }
                 let now = self.now;
-                if let Some(f) = self.failover.as_mut().filter(|f| f.detected_at.is_none()) {
+                if let Some(f) = self.watch.failover.as_mut().filter(|f| f.detected_at.is_none()) {
                     f.detected_at = Some(now);
                 }
             }
@@ -240,9 +259,9 @@ impl World<'_> {
     pub(super) fn end_mistake(&mut self, i: usize) {
         if let Some(since) = self.machines[i].mistake_since.take() {
             let d = secs(self.now - since);
-            self.result.mistake_seconds += d;
-            self.result.ended_mistake_seconds += d;
-            self.result.mistakes_ended += 1;
+            self.watch.result.mistake_seconds += d;
+            self.watch.result.ended_mistake_seconds += d;
+            self.watch.result.mistakes_ended += 1;
         }
     }
 
@@ -250,7 +269,7 @@ impl World<'_> {
     /// mistake under way are accounted for; a mistake cut short by a crash counts as ended.
     pub(super) fn end_watch(&mut self, i: usize) {
         if let Some(since) = self.machines[i].up_since.take() {
-            self.result.up_seconds += secs(self.now - since);
+            self.watch.result.up_seconds += secs(self.now - since);
         }
         self.end_mistake(i);
     }
