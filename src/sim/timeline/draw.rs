@@ -1,41 +1,43 @@
-//! Drawing a scene as SVG: a lane per node, time across, a legend below.
+//! Drawing a scene as SVG: a lane per node, time across, in the frame `frame.rs` draws (the
+//! header, the time axis, the notes and the legend).
 //!
 //! Each lane holds, top to bottom, the node's election-timeout marks and its role bands (the
 //! term written in each, the lease span as a dark strip along a leader's band). Messages run
 //! from the edge of the sender's band to the edge of the receiver's. Network, clock and
 //! membership changes are dashed lines across every lane, labelled above them.
 
+use super::frame::{grid, header, legend, notes};
 use super::messages::{Arrow, Fate};
 use super::model::{MarkKind, OutageKind, Span};
-use super::read::{Change, MessageKind};
+use super::read::MessageKind;
 use super::svg::{Px, Svg};
 use super::window::Scene;
 use crate::core::{NodeId, Role};
 
-const WIDTH: f64 = 1500.0;
-const LEFT: f64 = 56.0;
-const RIGHT: f64 = 24.0;
+pub(super) const WIDTH: f64 = 1500.0;
+pub(super) const LEFT: f64 = 56.0;
+pub(super) const RIGHT: f64 = 24.0;
 /// Height of the strip above the lanes that holds one row of change labels.
-const NOTE_ROW: f64 = 14.0;
-const NOTE_ROWS: usize = 3;
-const HEADER: f64 = 50.0;
-const LANE: f64 = 60.0;
+pub(super) const NOTE_ROW: f64 = 14.0;
+pub(super) const NOTE_ROWS: usize = 3;
+pub(super) const HEADER: f64 = 50.0;
+pub(super) const LANE: f64 = 60.0;
 /// Top of a role band below its lane's top: the marks sit above it.
-const BAND_TOP: f64 = 16.0;
-const BAND: f64 = 28.0;
-const LEASE: f64 = 5.0;
-const AXIS: f64 = 44.0;
-const LEGEND_ROW: f64 = 22.0;
+pub(super) const BAND_TOP: f64 = 16.0;
+pub(super) const BAND: f64 = 28.0;
+pub(super) const LEASE: f64 = 5.0;
+pub(super) const AXIS: f64 = 44.0;
+pub(super) const LEGEND_ROW: f64 = 22.0;
 /// Average width of a character of the 12 px font: enough to keep labels apart.
-const CHAR: f64 = 6.8;
+pub(super) const CHAR: f64 = 6.8;
 
-const TEXT: &str = "#111827";
-const MUTED: &str = "#4b5563";
-const GRID: &str = "#eef2f7";
-const LEASE_FILL: &str = "#14532d";
-const TIMEOUT: &str = "#dc2626";
-const DEFERRED: &str = "#2563eb";
-const CRASH: &str = "#6b7280";
+pub(super) const TEXT: &str = "#111827";
+pub(super) const MUTED: &str = "#4b5563";
+pub(super) const GRID: &str = "#eef2f7";
+pub(super) const LEASE_FILL: &str = "#14532d";
+pub(super) const TIMEOUT: &str = "#dc2626";
+pub(super) const DEFERRED: &str = "#2563eb";
+pub(super) const CRASH: &str = "#6b7280";
 
 /// The SVG of `scene`, headed by `title`.
 pub fn svg(scene: &Scene, title: &str) -> String {
@@ -62,16 +64,16 @@ pub fn svg(scene: &Scene, title: &str) -> String {
 }
 
 /// Where things go.
-struct Geometry {
-    from_ns: u64,
-    to_ns: u64,
-    nodes: u64,
-    plot: f64,
-    lanes_top: f64,
+pub(super) struct Geometry {
+    pub(super) from_ns: u64,
+    pub(super) to_ns: u64,
+    pub(super) nodes: u64,
+    pub(super) plot: f64,
+    pub(super) lanes_top: f64,
 }
 
 impl Geometry {
-    fn of(scene: &Scene) -> Self {
+    pub(super) fn of(scene: &Scene) -> Self {
         let w = scene.window;
         let changes = scene.timeline.notes.iter().any(|n| w.overlaps(n.t_ns, n.t_ns));
         let note_rows = if changes { NOTE_ROWS } else { 0 };
@@ -84,39 +86,39 @@ impl Geometry {
         }
     }
 
-    fn lanes_bottom(&self) -> f64 {
+    pub(super) fn lanes_bottom(&self) -> f64 {
         self.lanes_top + LANE * self.nodes as f64
     }
 
-    fn height(&self) -> f64 {
+    pub(super) fn height(&self) -> f64 {
         self.lanes_bottom() + AXIS + LEGEND_ROW * 3.0 + 8.0
     }
 
     /// The x of time `t_ns`, inside the plot or not.
-    fn x(&self, t_ns: u64) -> f64 {
+    pub(super) fn x(&self, t_ns: u64) -> f64 {
         let span = (self.to_ns - self.from_ns) as f64;
         LEFT + (t_ns as f64 - self.from_ns as f64) / span * self.plot
     }
 
     /// The x of time `t_ns`, kept inside the plot.
-    fn x_in(&self, t_ns: u64) -> f64 {
+    pub(super) fn x_in(&self, t_ns: u64) -> f64 {
         self.x(t_ns.clamp(self.from_ns, self.to_ns))
     }
 
-    fn lane_top(&self, node: NodeId) -> f64 {
+    pub(super) fn lane_top(&self, node: NodeId) -> f64 {
         self.lanes_top + LANE * (node.0 - 1) as f64
     }
 
-    fn band_top(&self, node: NodeId) -> f64 {
+    pub(super) fn band_top(&self, node: NodeId) -> f64 {
         self.lane_top(node) + BAND_TOP
     }
 
-    fn band_bottom(&self, node: NodeId) -> f64 {
+    pub(super) fn band_bottom(&self, node: NodeId) -> f64 {
         self.band_top(node) + BAND
     }
 
     /// The visible part of `span`: its left x and width, if any.
-    fn span(&self, start_ns: u64, end_ns: u64) -> Option<(f64, f64)> {
+    pub(super) fn span(&self, start_ns: u64, end_ns: u64) -> Option<(f64, f64)> {
         if start_ns > self.to_ns || end_ns < self.from_ns {
             return None;
         }
@@ -125,11 +127,11 @@ impl Geometry {
     }
 }
 
-fn ms(t_ns: u64) -> String {
+pub(super) fn ms(t_ns: u64) -> String {
     format!("{:.3}", t_ns as f64 / 1e6)
 }
 
-fn role_fill(role: Role) -> &'static str {
+pub(super) fn role_fill(role: Role) -> &'static str {
     match role {
         Role::Follower => "#dbe3ee",
         Role::PreCandidate => "#fde68a",
@@ -139,7 +141,7 @@ fn role_fill(role: Role) -> &'static str {
 }
 
 /// The colour of a message's kind, and the id of its arrowhead.
-fn message_style(kind: MessageKind) -> (&'static str, &'static str) {
+pub(super) fn message_style(kind: MessageKind) -> (&'static str, &'static str) {
     match kind {
         MessageKind::Heartbeat | MessageKind::HeartbeatResponse => ("#64748b", "head-heartbeat"),
         MessageKind::PreVote | MessageKind::PreVoteResponse => ("#b45309", "head-pre-vote"),
@@ -149,7 +151,7 @@ fn message_style(kind: MessageKind) -> (&'static str, &'static str) {
 }
 
 /// Arrowheads, one per colour, and the stripes of a pause.
-fn defs(svg: &mut Svg) {
+pub(super) fn defs(svg: &mut Svg) {
     svg.open("defs", &[]);
     for kind in
         [MessageKind::Heartbeat, MessageKind::PreVote, MessageKind::Vote, MessageKind::TimeoutNow]
@@ -186,116 +188,8 @@ fn defs(svg: &mut Svg) {
     svg.close();
 }
 
-fn header(svg: &mut Svg, scene: &Scene, title: &str) {
-    let w = scene.window;
-    let heading = format!(
-        "{title}: trial {}, {} to {} ms, {} nodes",
-        scene.timeline.trial,
-        trim_ms(w.from_ns),
-        trim_ms(w.to_ns),
-        scene.timeline.nodes
-    );
-    svg.text(
-        &[("x", &Px(LEFT)), ("y", &Px(20.0)), ("font-size", &"15"), ("font-weight", &"bold")],
-        &heading,
-    );
-    let caption = match scene.heartbeats {
-        None => format!("messages: all {} in the window drawn", scene.messages),
-        Some((drawn, of)) => format!(
-            "messages: {} of {} in the window drawn (every election message; {drawn} of {of} \
-             heartbeats and answers, evenly spaced)",
-            scene.arrows.len(),
-            scene.messages
-        ),
-    };
-    svg.text(
-        &[("x", &Px(LEFT)), ("y", &Px(38.0)), ("font-size", &"12"), ("fill", &MUTED)],
-        &caption,
-    );
-}
-
-/// A time in ms with no trailing zeros: 900, 1229.97.
-fn trim_ms(t_ns: u64) -> String {
-    let text = format!("{:.2}", t_ns as f64 / 1e6);
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// Vertical lines at the ticks, and the time axis with its labels.
-fn grid(svg: &mut Svg, g: &Geometry) {
-    let (top, bottom) = (g.lanes_top, g.lanes_bottom());
-    let (from, to) = (g.from_ns as f64 / 1e6, g.to_ns as f64 / 1e6);
-    let (step, decimals) = tick_step(to - from);
-    let mut k = (from / step).ceil() as i64;
-    while (k as f64) * step <= to + 1e-9 {
-        let t = k as f64 * step;
-        let x = g.x((t * 1e6).round() as u64);
-        svg.leaf(
-            "line",
-            &[
-                ("x1", &Px(x)),
-                ("x2", &Px(x)),
-                ("y1", &Px(top)),
-                ("y2", &Px(bottom + 5.0)),
-                ("stroke", &GRID),
-            ],
-        );
-        svg.leaf(
-            "line",
-            &[
-                ("x1", &Px(x)),
-                ("x2", &Px(x)),
-                ("y1", &Px(bottom)),
-                ("y2", &Px(bottom + 5.0)),
-                ("stroke", &TEXT),
-            ],
-        );
-        svg.text(
-            &[
-                ("x", &Px(x)),
-                ("y", &Px(bottom + 18.0)),
-                ("font-size", &"11"),
-                ("text-anchor", &"middle"),
-                ("fill", &TEXT),
-            ],
-            &format!("{t:.decimals$}"),
-        );
-        k += 1;
-    }
-    let axis = [
-        ("x1", &Px(LEFT) as &dyn std::fmt::Display),
-        ("x2", &Px(LEFT + g.plot)),
-        ("y1", &Px(bottom)),
-        ("y2", &Px(bottom)),
-        ("stroke", &TEXT),
-    ];
-    svg.leaf("line", &axis);
-    svg.text(
-        &[
-            ("x", &Px(LEFT + g.plot)),
-            ("y", &Px(bottom + 34.0)),
-            ("font-size", &"12"),
-            ("text-anchor", &"end"),
-            ("fill", &MUTED),
-        ],
-        "simulated time (ms)",
-    );
-}
-
-/// A round step for about ten ticks over `span_ms`, and the decimals its labels need.
-fn tick_step(span_ms: f64) -> (f64, usize) {
-    let raw = (span_ms / 10.0).max(1e-6);
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * magnitude)
-        .find(|&s| s >= raw)
-        .unwrap_or(10.0 * magnitude);
-    let decimals = (-step.log10().floor()).max(0.0) as usize;
-    (step, decimals)
-}
-
 /// The lane's name and its bottom rule.
-fn lane(svg: &mut Svg, g: &Geometry, node: NodeId) {
+pub(super) fn lane(svg: &mut Svg, g: &Geometry, node: NodeId) {
     let y = g.band_top(node) + BAND / 2.0 + 4.0;
     svg.text(
         &[
@@ -322,7 +216,7 @@ fn lane(svg: &mut Svg, g: &Geometry, node: NodeId) {
     );
 }
 
-fn bands(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+pub(super) fn bands(svg: &mut Svg, scene: &Scene, g: &Geometry) {
     for b in &scene.timeline.bands {
         let Some((x, w)) = g.span(b.span.start_ns, b.span.end_ns) else { continue };
         let tip = format!(
@@ -351,7 +245,7 @@ fn bands(svg: &mut Svg, scene: &Scene, g: &Geometry) {
 }
 
 /// The term (and, where there is room, the role) in each band, over the arrows.
-fn terms(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+pub(super) fn terms(svg: &mut Svg, scene: &Scene, g: &Geometry) {
     for b in &scene.timeline.bands {
         let Some((x, w)) = g.span(b.span.start_ns, b.span.end_ns) else { continue };
         let long = format!("{} {}", b.role, b.term);
@@ -379,11 +273,11 @@ fn terms(svg: &mut Svg, scene: &Scene, g: &Geometry) {
     }
 }
 
-fn fits(text: &str, width: f64) -> bool {
+pub(super) fn fits(text: &str, width: f64) -> bool {
     text.len() as f64 * CHAR + 6.0 <= width
 }
 
-fn outages(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+pub(super) fn outages(svg: &mut Svg, scene: &Scene, g: &Geometry) {
     for o in &scene.timeline.outages {
         let Span { node, start_ns, end_ns } = o.span;
         let Some((x, w)) = g.span(start_ns, end_ns) else { continue };
@@ -420,7 +314,7 @@ fn outages(svg: &mut Svg, scene: &Scene, g: &Geometry) {
     }
 }
 
-fn leases(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+pub(super) fn leases(svg: &mut Svg, scene: &Scene, g: &Geometry) {
     for s in &scene.timeline.leases {
         let Some((x, w)) = g.span(s.start_ns, s.end_ns) else { continue };
         let tip = format!(
@@ -445,7 +339,7 @@ fn leases(svg: &mut Svg, scene: &Scene, g: &Geometry) {
 }
 
 /// One message, from the sender's band edge toward the receiver's; clipped to the window.
-fn arrow(svg: &mut Svg, g: &Geometry, a: &Arrow) {
+pub(super) fn arrow(svg: &mut Svg, g: &Geometry, a: &Arrow) {
     let down = a.from < a.to;
     let (y1, y2) = if down {
         (g.band_bottom(a.from), g.band_top(a.to))
@@ -502,7 +396,7 @@ fn arrow(svg: &mut Svg, g: &Geometry, a: &Arrow) {
 /// The part of the segment from `a` to `b` between `left` and `right`, and whether its end
 /// `b` is inside.
 #[allow(clippy::type_complexity)]
-fn clip(
+pub(super) fn clip(
     a: (f64, f64),
     b: (f64, f64),
     left: f64,
@@ -522,7 +416,7 @@ fn clip(
 }
 
 /// An x where a message was dropped.
-fn cross(svg: &mut Svg, x: f64, y: f64, colour: &str) {
+pub(super) fn cross(svg: &mut Svg, x: f64, y: f64, colour: &str) {
     let r = 4.0;
     let d = format!(
         "M{},{} L{},{} M{},{} L{},{}",
@@ -541,7 +435,7 @@ fn cross(svg: &mut Svg, x: f64, y: f64, colour: &str) {
     );
 }
 
-fn marks(svg: &mut Svg, scene: &Scene, g: &Geometry) {
+pub(super) fn marks(svg: &mut Svg, scene: &Scene, g: &Geometry) {
     for m in &scene.timeline.marks {
         if m.t_ns < g.from_ns || m.t_ns > g.to_ns {
             continue;
@@ -569,7 +463,7 @@ fn marks(svg: &mut Svg, scene: &Scene, g: &Geometry) {
 }
 
 /// A triangle pointing down at (x, y).
-fn triangle(x: f64, y: f64) -> String {
+pub(super) fn triangle(x: f64, y: f64) -> String {
     format!(
         "M{},{} L{},{} L{},{} z",
         Px(x - 5.0),
@@ -582,7 +476,7 @@ fn triangle(x: f64, y: f64) -> String {
 }
 
 /// A diamond standing on (x, y).
-fn diamond(x: f64, y: f64) -> String {
+pub(super) fn diamond(x: f64, y: f64) -> String {
     format!(
         "M{},{} L{},{} L{},{} L{},{} z",
         Px(x),
@@ -596,149 +490,14 @@ fn diamond(x: f64, y: f64) -> String {
     )
 }
 
-/// Dashed lines at network, clock and membership changes, labelled in rows above the lanes
-/// so that close labels do not overlap; changes at the same moment share one label.
-fn notes(svg: &mut Svg, scene: &Scene, g: &Geometry) {
-    let mut groups: Vec<(u64, String, usize)> = Vec::new();
-    for n in &scene.timeline.notes {
-        if n.t_ns < g.from_ns || n.t_ns > g.to_ns {
-            continue;
-        }
-        let label = match (&n.change, n.node) {
-            (Change::Network, _) => "network".to_string(),
-            (Change::ClockRate { ppm }, Some(node)) => {
-                format!("{node} clock x{:.3}", *ppm as f64 / 1e6)
-            }
-            (Change::ClockRate { ppm }, None) => format!("clock x{:.3}", *ppm as f64 / 1e6),
-            (Change::Membership { voters, learners }, _) => {
-                format!("membership: {voters} voters, {learners} learners")
-            }
-        };
-        match groups.last_mut() {
-            Some((t, l, count)) if *t == n.t_ns && *l == label => *count += 1,
-            _ => groups.push((n.t_ns, label, 1)),
-        }
-    }
-    let mut row_end = [f64::NEG_INFINITY; NOTE_ROWS];
-    for (t, label, count) in groups {
-        let x = g.x(t);
-        let text = if count > 1 { format!("{label} (x{count})") } else { label };
-        let width = text.len() as f64 * CHAR * 0.92;
-        let row = (0..NOTE_ROWS).find(|&r| row_end[r] + 6.0 < x).unwrap_or_else(|| {
-            (0..NOTE_ROWS).min_by(|&a, &b| row_end[a].total_cmp(&row_end[b])).unwrap_or(0)
-        });
-        let anchor_right = x + width > LEFT + g.plot;
-        row_end[row] = if anchor_right { x } else { x + width };
-        let y = HEADER + NOTE_ROW * (row as f64 + 1.0);
-        svg.leaf_with_tip(
-            "line",
-            &[
-                ("x1", &Px(x)),
-                ("x2", &Px(x)),
-                ("y1", &Px(y + 2.0)),
-                ("y2", &Px(g.lanes_bottom())),
-                ("stroke", &"#374151"),
-                ("stroke-width", &"1.2"),
-                ("stroke-dasharray", &"5 3"),
-                ("class", &"change"),
-            ],
-            &format!("{text} at {} ms", ms(t)),
-        );
-        svg.text(
-            &[
-                ("x", &Px(if anchor_right { x - 3.0 } else { x + 3.0 })),
-                ("y", &Px(y)),
-                ("font-size", &"11"),
-                ("text-anchor", if anchor_right { &"end" } else { &"start" }),
-                ("fill", &TEXT),
-            ],
-            &text,
-        );
-    }
-}
-
-/// What each colour, mark and line means, in rows that wrap at the width.
-fn legend(svg: &mut Svg, g: &Geometry) {
-    let mut x = LEFT;
-    let mut y = g.lanes_bottom() + AXIS + 8.0;
-    let mut item = |svg: &mut Svg, label: &str, draw: &dyn Fn(&mut Svg, f64, f64)| {
-        let width = 26.0 + label.len() as f64 * CHAR + 18.0;
-        if x + width > WIDTH - RIGHT {
-            x = LEFT;
-            y += LEGEND_ROW;
-        }
-        draw(svg, x, y);
-        svg.text(
-            &[("x", &Px(x + 26.0)), ("y", &Px(y + 4.0)), ("font-size", &"12"), ("fill", &TEXT)],
-            label,
-        );
-        x += width;
-    };
-    for role in [Role::Follower, Role::PreCandidate, Role::Candidate, Role::Leader] {
-        item(svg, &role.to_string(), &|svg, x, y| swatch(svg, x, y, role_fill(role)));
-    }
-    item(svg, "led (a lease lies within)", &|svg, x, y| {
-        let r = [
-            ("x", &Px(x) as &dyn std::fmt::Display),
-            ("y", &Px(y + 3.0 - LEASE)),
-            ("width", &Px(20.0)),
-            ("height", &Px(LEASE)),
-            ("fill", &LEASE_FILL),
-        ];
-        svg.leaf("rect", &r);
-    });
-    item(svg, "crashed", &|svg, x, y| swatch(svg, x, y, CRASH));
-    item(svg, "paused", &|svg, x, y| swatch(svg, x, y, "url(#paused)"));
-    item(svg, "election timeout", &|svg, x, y| {
-        let d = triangle(x + 10.0, y + 5.0);
-        svg.leaf("path", &[("d", &d), ("fill", &TIMEOUT)]);
-    });
-    item(svg, "timeout deferred", &|svg, x, y| {
-        let d = diamond(x + 10.0, y + 6.0);
-        svg.leaf(
-            "path",
-            &[("d", &d), ("fill", &"white"), ("stroke", &DEFERRED), ("stroke-width", &"1.5")],
-        );
-    });
-    item(svg, "network change", &|svg, x, y| {
-        line(svg, (x + 10.0, y - 7.0), (x + 10.0, y + 7.0), "#374151", "5 3", None);
-    });
-    for (kind, label) in [
-        (MessageKind::Heartbeat, "heartbeat"),
-        (MessageKind::PreVote, "pre-vote"),
-        (MessageKind::Vote, "vote"),
-        (MessageKind::TimeoutNow, "timeout-now, transfer vote"),
-    ] {
-        let (colour, marker) = message_style(kind);
-        item(svg, label, &|svg, x, y| {
-            line(svg, (x, y), (x + 20.0, y), colour, "none", Some(marker));
-        });
-    }
-    item(svg, "answer (dashed)", &|svg, x, y| {
-        line(svg, (x, y), (x + 20.0, y), TEXT, "4 2", None);
-    });
-    item(svg, "dropped", &|svg, x, y| {
-        line(svg, (x, y + 4.0), (x + 14.0, y - 2.0), TEXT, "none", None);
-        cross(svg, x + 14.0, y - 2.0, TEXT);
-    });
-}
-
-fn swatch(svg: &mut Svg, x: f64, y: f64, fill: &str) {
-    svg.leaf(
-        "rect",
-        &[
-            ("x", &Px(x)),
-            ("y", &Px(y - 7.0)),
-            ("width", &Px(20.0)),
-            ("height", &Px(14.0)),
-            ("fill", &fill),
-            ("stroke", &"#9ca3af"),
-            ("stroke-width", &"0.5"),
-        ],
-    );
-}
-
-fn line(svg: &mut Svg, a: (f64, f64), b: (f64, f64), colour: &str, dash: &str, head: Option<&str>) {
+pub(super) fn line(
+    svg: &mut Svg,
+    a: (f64, f64),
+    b: (f64, f64),
+    colour: &str,
+    dash: &str,
+    head: Option<&str>,
+) {
     let marker = head.map(|m| format!("url(#{m})")).unwrap_or_default();
     let (x1, y1, x2, y2) = (Px(a.0), Px(a.1), Px(b.0), Px(b.1));
     let mut attrs: Vec<(&str, &dyn std::fmt::Display)> = vec![
@@ -796,13 +555,6 @@ mod tests {
         }
         assert_eq!(out.matches("class=\"lease\"").count(), 1);
         assert!(out.contains("trial 0, 310 to 390 ms, 3 nodes"));
-    }
-
-    #[test]
-    fn ticks_are_round_and_about_ten() {
-        assert_eq!(tick_step(500.0), (50.0, 0));
-        assert_eq!(tick_step(1229.97), (200.0, 0));
-        assert_eq!(tick_step(3.0), (0.5, 1));
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod draw;
 mod error;
 #[cfg(test)]
 mod fixture;
+mod frame;
 mod messages;
 mod model;
 mod read;
