@@ -1,6 +1,21 @@
 //! The deterministic simulator: many `core` nodes under virtual time, with injected delays,
 //! loss, duplication, partitions, pauses, crashes, slow disks and clock drift.
 //!
+//! | where | what it holds |
+//! |---|---|
+//! | `scenario/` | the scenario format ([`Scenario`]): the cluster, the network and nodes, the timeline's actions and their targets (every fault is an [`Action`]), the swarm's ranges, validation |
+//! | `world/` | the engine: one trial, its event loop, the machines around the nodes, faults applied, membership replicated, the failover measured, the embedder's hosts in the loop |
+//! | `checkers/` | every invariant the simulator checks, one file each ([`Invariant`] lists them) |
+//! | `runner.rs`, `metrics.rs` | many trials over jobs and shards, merged into a [`Report`]; per-trial figures |
+//! | `swarm.rs`, `shrink.rs` | per-trial random clusters and fault mixes; a violating trial shrunk to a small scenario |
+//! | `network.rs`, `latency.rs`, `queue.rs`, `rng.rs` | links and lanes, delay distributions, the event queue, seeds split per trial, node, link and disk |
+//! | `trace.rs`, `trace_hash.rs` | the streamed, hashed trace |
+//! | `timeline/` | one trial of a trace drawn as an SVG timeline |
+//! | `host.rs`, `harness.rs`, `simulation.rs`, `builder.rs` | the embedder's side: [`Host`] and [`HostCtx`], user invariants over a [`View`], [`Simulation::check`] for `cargo test`, [`Scenario::builder`] |
+//!
+//! The experiments built on the simulator are in [`crate::lab`], its closed forms in
+//! [`crate::closed_form`].
+//!
 //! A run is a scenario (a TOML file, see [`Scenario`]) and a seed. Each trial derives its own
 //! seed from the run's seed and its index, and from that one generator per node, per link, per
 //! disk and for the timeline, so the same scenario and seed give byte-identical traces on any
