@@ -63,7 +63,7 @@ enum Experiment {
     /// the latency's tail and the heartbeats per timeout, simulated beside the closed forms.
     FalseElections(false_elections_cmd::Args),
     /// The followers' detectors of a leader's failure (fixed range, adaptive, phi accrual),
-    /// each over its threshold on seven environments: failover against false elections, and
+    /// each over its threshold in eight environments: failover against false elections, and
     /// Chen, Toueg & Aguilera's quality of service.
     Detectors(detectors_cmd::Args),
 }

@@ -347,11 +347,10 @@ fn a_voter_writing_term_then_vote_answers_after_two_writes_as_logcabin_did() {
 #[test]
 fn figure16_stated_numbers_hold_under_logcabins_setup_raft_9_3() {
     use raft_heartbeat::lab::figure16::{curves, run_curve, Model, Options};
-    let model = Model::logcabin_2014();
-    let opts = Options { seed: 1, jobs: 2, ..Options::default() };
+    let opts = Options { model: Model::logcabin_2014(), seed: 1, jobs: 2, ..Options::default() };
     let curve = |label: &str| {
         let c = curves().into_iter().find(|c| c.label() == label).unwrap();
-        let r = run_curve(c, &model, &opts).unwrap();
+        let r = run_curve(c, &opts).unwrap();
         assert_eq!(r.samples.len() as u64, r.trials, "{label}: every trial elected a leader");
         r
     };

@@ -63,7 +63,8 @@ pub enum AdviseError {
         /// Its longest timeout.
         max_ms: u64,
     },
-    /// The simulator refused a scenario (a bug in `advise` if it happens).
+    /// The simulator refused a scenario, or a run broke an invariant (`SimError::Violated`,
+    /// naming the trial and seed that replay it): a bug in `advise` or the core if it happens.
     #[error("simulator: {0}")]
     Sim(#[from] SimError),
 }

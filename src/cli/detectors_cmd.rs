@@ -1,6 +1,6 @@
 //! `raft-heartbeat experiment detectors`: every follower-side detector of a leader's failure
 //! (Raft's fixed range, the adaptive timeout, phi accrual), each at several thresholds, on
-//! seven environments, measured the way Chen, Toueg & Aguilera (2002) measure a failure
+//! eight environments, measured the way Chen, Toueg & Aguilera (2002) measure a failure
 //! detector and by what it costs Raft: failover after a leader crash, and false elections
 //! under a healthy leader.
 //!
@@ -20,7 +20,7 @@ use raft_heartbeat::lab::LabError;
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
-use super::{plot, steps};
+use super::{plot, progress};
 
 /// Options of `experiment detectors`.
 #[derive(clap::Args, Debug)]
@@ -76,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.local_health_heartbeats.map_or("off".into(), |k| format!("{k} heartbeats")),
         args.common.seed
     );
-    let bar = steps::Bar::new("detectors");
+    let bar = progress::Bar::new("detectors");
     let rows = detectors::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     if args.common.json {
         println!("{}", serde_json::to_string(&Output { rows: &rows })?);

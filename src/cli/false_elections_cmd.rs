@@ -1,7 +1,7 @@
 //! `raft-heartbeat experiment false-elections`: a healthy leader, a five-node cluster on a LAN,
 //! and how often a follower still times out and how often that costs an election, per hour,
 //! against loss, against the latency's tail (jitter), and against the heartbeats per minimum
-//! timeout: simulated over many fault-free hours beside `advise`'s closed forms.
+//! timeout: simulated over many fault-free hours beside the closed forms (`closed_form`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +12,7 @@ use raft_heartbeat::lab::false_elections::{self, Family, PerHour, Row};
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
-use super::{plot, steps};
+use super::{plot, progress};
 
 /// Values under this per hour are drawn at it (a log axis has no zero).
 const FLOOR_PER_HOUR: f64 = 1e-3;
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed: args.common.seed,
         jobs: args.common.jobs,
     };
-    let bar = steps::Bar::new("false-elections");
+    let bar = progress::Bar::new("false-elections");
     let rows = false_elections::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     if args.common.json {
         println!("{}", serde_json::to_string(&Output { rows: &rows })?);

@@ -11,7 +11,7 @@ use raft_heartbeat::lab::split_votes::{self, Row, LATENCIES_MS, MIN_MS, RANGE_MS
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
-use super::{plot, steps};
+use super::{plot, progress};
 
 /// Options of `experiment split-votes`.
 #[derive(clap::Args, Debug)]
@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed: args.common.seed,
         jobs: args.common.jobs,
     };
-    let bar = steps::Bar::new("split-votes");
+    let bar = progress::Bar::new("split-votes");
     let rows = split_votes::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     if args.common.json {

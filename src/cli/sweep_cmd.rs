@@ -11,7 +11,7 @@ use raft_heartbeat::lab::sweep::{self, Family, Row};
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
-use super::{plot, steps};
+use super::{plot, progress};
 
 /// Options of `experiment sweep`.
 #[derive(clap::Args, Debug)]
@@ -39,7 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.common.seed
     );
     let opts = sweep::Options { trials: args.trials, seed: args.common.seed };
-    let bar = steps::Bar::new("sweep");
+    let bar = progress::Bar::new("sweep");
     let rows = sweep::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     if args.common.json {
         println!("{}", serde_json::to_string(&Output { rows: &rows })?);

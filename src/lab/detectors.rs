@@ -1,11 +1,11 @@
 //! Every follower-side detector of a leader's failure (Raft's fixed range, the adaptive
-//! timeout, phi accrual), each at several thresholds, under seven conditions, measured the way
+//! timeout, phi accrual), each at several thresholds, in eight environments, measured the way
 //! Chen, Toueg & Aguilera (2002) measure a failure detector and by what it costs Raft:
 //! failover after a leader crash, and false elections under a healthy leader.
 //!
-//! Each row runs two scenarios of its condition: leader crashes (failover percentiles and the
+//! Each row runs two scenarios of its environment: leader crashes (failover percentiles and the
 //! detection time `T_D`), and fault-free hours (false elections, `T_MR`, `T_M`, `P_A`). The
-//! timing is the condition's usual one; the adaptive detectors get the same range and a timeout
+//! timing is the environment's usual one; the adaptive detectors get the same range and a timeout
 //! floor of [`Options::floor_heartbeats`] heartbeat intervals, which shrinks the voters' window
 //! and the lease with it (docs/architecture.md, *The promise*).
 
@@ -19,7 +19,7 @@ use crate::sim::{
     run_checked, Action, Latency, Report, RoleTarget, RunOptions, Scenario, Step, Target,
 };
 
-/// The fixed detector's minimum timeouts, as multiples of the condition's usual one, in whole
+/// The fixed detector's minimum timeouts, as multiples of the environment's usual one, in whole
 /// timer steps (its range is always `[min, 2 min]`, as Raft's 150-300 ms is).
 pub const FIXED_SCALES: [f64; 5] = [0.5, 0.75, 1.0, 1.5, 2.0];
 /// The adaptive detector's deviations above the mean gap.
@@ -41,8 +41,8 @@ const FOLLOWER_PAUSES_MS: [f64; 5] = [100.0, 200.0, 300.0, 400.0, 500.0];
 /// Time between two pauses, ms.
 const GC_PERIOD_MS: f64 = 1000.0;
 
-/// A condition the cluster runs under: a network, a disk, a timing, and the faults of a
-/// healthy cluster.
+/// An environment the cluster runs in: a network, a disk, a timing, and the faults of a
+/// healthy cluster. (Named `Condition`, not to be taken for the closed forms' `Environment`.)
 #[derive(Clone, Debug)]
 pub struct Condition {
     /// Its name, for [`Options::only`] and the rows.
@@ -66,7 +66,7 @@ fn lan() -> Profile {
 const LAN_TIMING: Timing =
     Timing { heartbeat_ms: 50.0, min_ms: 150.0, max_ms: 300.0, step_ms: 1.0 };
 
-/// Every condition, in the order the rows come.
+/// Every environment, in the order the rows come.
 pub fn conditions() -> Vec<Condition> {
     let on_lan =
         |name, what, profile| Condition { name, what, profile, timing: LAN_TIMING, pauses: None };
@@ -114,7 +114,7 @@ pub fn conditions() -> Vec<Condition> {
 /// A detector at one threshold.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Detector {
-    /// Raft's fixed range, its minimum this multiple of the condition's usual one.
+    /// Raft's fixed range, its minimum this multiple of the environment's usual one.
     Fixed {
         /// The multiple.
         scale: f64,
@@ -142,6 +142,18 @@ impl Detector {
     }
 }
 
+impl std::fmt::Display for Detector {
+    /// `fixed 0.5`, `adaptive 4`, `phi 8`: the name and the multiple, deviations or threshold.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = match *self {
+            Detector::Fixed { scale } => scale,
+            Detector::Adaptive { deviations } => deviations,
+            Detector::Phi { threshold } => threshold,
+        };
+        write!(f, "{} {value}", self.name())
+    }
+}
+
 /// Every detector at every threshold, in the order the rows come.
 pub fn detectors() -> Vec<Detector> {
     let fixed = FIXED_SCALES.map(|scale| Detector::Fixed { scale });
@@ -152,21 +164,21 @@ pub fn detectors() -> Vec<Detector> {
 
 /// Failover percentiles, ms.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Failover {
+pub struct FailoverPercentiles {
     /// Median.
     pub p50: f64,
     /// 99th percentile.
     pub p99: f64,
 }
 
-/// One detector at one threshold under one condition.
+/// One detector at one threshold in one environment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Row {
     /// `fixed`, `adaptive` or `phi`.
     pub detector: &'static str,
     /// The fixed range's minimum timeout (ms), the adaptive deviations, or phi's threshold.
     pub threshold: f64,
-    /// The condition's name.
+    /// The environment's name.
     pub scenario: &'static str,
     /// Heartbeat interval, ms.
     pub heartbeat_ms: f64,
@@ -179,7 +191,7 @@ pub struct Row {
     /// Election timeouts deferred for a node's own stall, per quiet hour.
     pub timeouts_deferred_per_hour: f64,
     /// Leader crash → every survivor follows a new leader.
-    pub failover_ms: Failover,
+    pub failover_ms: FailoverPercentiles,
     /// Failovers measured.
     pub failovers: u64,
     /// Leaders elected under a healthy leader, after each hour's first.
@@ -210,7 +222,7 @@ pub struct Options {
     /// The adaptive and phi detectors' timeout floor, in heartbeat intervals (above 1, at
     /// most the usual minimum timeout's).
     pub floor_heartbeats: f64,
-    /// Run only these conditions (by name; empty: all).
+    /// Run only these environments (by name; empty: all).
     pub only: Vec<String>,
     /// Local health in every detector, with this threshold in heartbeat intervals
     /// (`Config::local_pause_threshold`); `None`: off.
@@ -236,7 +248,8 @@ impl Default for Options {
 }
 
 impl Options {
-    /// The conditions these options run, or the option that is out of range.
+    /// The environments these options run, once every option is checked; or the first option
+    /// out of range.
     pub fn conditions(&self) -> Result<Vec<Condition>, LabError> {
         let all = conditions();
         let bad = |option, problem| Err(LabError::Invalid { option, problem });
@@ -275,8 +288,8 @@ impl Options {
     }
 }
 
-/// Runs the experiment: a row per condition and detector (stage `"rows"`), conditions in the
-/// order of [`conditions`], detectors in the order of [`detectors`].
+/// Runs the experiment: a row per environment and detector (stage `"rows"`), environments in
+/// the order of [`conditions`], detectors in the order of [`detectors`].
 pub fn run(opts: &Options, progress: Progress) -> Result<Vec<Row>, LabError> {
     let conditions = opts.conditions()?;
     let work: Vec<(&Condition, Detector)> =
@@ -348,7 +361,7 @@ pub fn measure(condition: &Condition, d: Detector, opts: &Options) -> Result<Row
     let run = |s: &Scenario| -> Result<Report, LabError> {
         let run_opts = RunOptions { seed: opts.seed, jobs: opts.jobs, ..RunOptions::default() };
         run_checked(s, &run_opts, &|_| {}).map_err(|error| LabError::Sim {
-            what: format!("{} {} {:?}", condition.name, d.name(), d),
+            what: format!("{} {d} (seed {})", condition.name, opts.seed),
             error,
         })
     };
@@ -369,7 +382,7 @@ pub fn measure(condition: &Condition, d: Detector, opts: &Options) -> Result<Row
         floor_ms: c.election_timeout_floor_ms.unwrap_or(c.election_timeout_ms[0]),
         local_pause_threshold_ms: c.local_pause_threshold_ms,
         timeouts_deferred_per_hour: healthy.timeouts_deferred.per_hour,
-        failover_ms: Failover {
+        failover_ms: FailoverPercentiles {
             p50: failover.time_without_leader_ms.p50,
             p99: failover.time_without_leader_ms.p99,
         },

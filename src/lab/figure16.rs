@@ -210,7 +210,7 @@ pub fn run(opts: &Options, progress: Progress) -> Result<Figure16, LabError> {
         return Err(LabError::Invalid { option: "trials", problem: "must be at least 1".into() });
     }
     let all = curves();
-    let curves = each(&all, "curves", progress, |c| run_curve(*c, &opts.model, opts))?;
+    let curves = each(&all, "curves", progress, |c| run_curve(*c, opts))?;
     let mut by_lateness = Vec::new();
     if opts.lateness {
         let near: Vec<Curve> = all.iter().copied().filter(|c| c.max_ms - c.min_ms <= 1).collect();
@@ -218,15 +218,15 @@ pub fn run(opts: &Options, progress: Progress) -> Result<Figure16, LabError> {
             LATENESSES_MS.iter().flat_map(|&l| near.iter().map(move |&c| (l, c))).collect();
         by_lateness = each(&runs, "lateness curves", progress, |(lateness, curve)| {
             let model = Model { timer_lateness_ms: *lateness, ..opts.model.clone() };
-            run_curve(*curve, &model, opts).map(|r| (*lateness, r))
+            run_curve(*curve, &Options { model, ..opts.clone() }).map(|r| (*lateness, r))
         })?;
     }
     Ok(Figure16 { curves, by_lateness })
 }
 
-/// Runs one curve under `model`.
-pub fn run_curve(curve: Curve, model: &Model, opts: &Options) -> Result<CurveResult, LabError> {
-    let scenario = scenario(curve, model);
+/// Runs one curve under the options' model.
+pub fn run_curve(curve: Curve, opts: &Options) -> Result<CurveResult, LabError> {
+    let scenario = scenario(curve, &opts.model);
     let run_opts = RunOptions {
         seed: opts.seed,
         trials: Some(trials_for(&curve, opts.trials)),

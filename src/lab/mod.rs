@@ -8,7 +8,7 @@
 //! | [`split_votes`] | `experiment split-votes` | elections needing a second round against the latency (thesis §9.2), beside the closed form |
 //! | [`sweep`] | `experiment sweep` | failover on a LAN against the range's width and its minimum |
 //! | [`false_elections`] | `experiment false-elections` | false timeouts and elections under a healthy leader against loss, jitter and heartbeats per timeout, beside the closed forms |
-//! | [`detectors`] | `experiment detectors` | the followers' detectors (fixed, adaptive, phi) over their thresholds on seven conditions: failover against false elections, and Chen, Toueg & Aguilera's quality of service |
+//! | [`detectors`] | `experiment detectors` | the followers' detectors (fixed, adaptive, phi) over their thresholds in eight environments: failover against false elections, and Chen, Toueg & Aguilera's quality of service |
 //!
 //! Every experiment runs its scenarios with [`crate::sim::run_checked`]: a broken invariant
 //! ends it with the trial and seed that replay it, never a figure computed from a broken run.
@@ -59,9 +59,6 @@ pub enum LabError {
 /// Told of an experiment's progress as each stage starts and after each of its steps: the
 /// stage (e.g. `"curves"`), steps done, steps in the stage.
 pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
-
-/// A progress that says nothing.
-pub fn quiet(_: &str, _: usize, _: usize) {}
 
 /// Runs `step` on each of `items` in order, telling `progress`, and stops at the first error.
 fn each<T, R>(

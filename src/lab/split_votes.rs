@@ -102,16 +102,19 @@ pub fn run(opts: &Options, progress: Progress) -> Result<Vec<Row>, LabError> {
     if opts.trials == 0 {
         return Err(LabError::Invalid { option: "trials", problem: "must be at least 1".into() });
     }
-    each(&LATENCIES_MS, "latencies", progress, |latency| {
-        run_latency(*latency, opts.trials, opts.seed, opts.jobs)
-    })
+    each(&LATENCIES_MS, "latencies", progress, |latency| run_latency(*latency, opts))
 }
 
-/// Runs `trials` trials at `latency_ms` with `seed` on `jobs` threads.
-pub fn run_latency(latency_ms: f64, trials: u64, seed: u64, jobs: usize) -> Result<Row, LabError> {
-    let s = scenario(latency_ms, trials);
-    let opts = RunOptions { seed, jobs, keep_trial_results: true, ..RunOptions::default() };
-    let report = run_checked(&s, &opts, &|_| {}).map_err(|error| LabError::Sim {
+/// Runs the options' trials at `latency_ms`.
+pub fn run_latency(latency_ms: f64, opts: &Options) -> Result<Row, LabError> {
+    let s = scenario(latency_ms, opts.trials);
+    let run_opts = RunOptions {
+        seed: opts.seed,
+        jobs: opts.jobs,
+        keep_trial_results: true,
+        ..RunOptions::default()
+    };
+    let report = run_checked(&s, &run_opts, &|_| {}).map_err(|error| LabError::Sim {
         what: format!("split votes at {latency_ms} ms"),
         error,
     })?;
@@ -136,7 +139,7 @@ mod tests {
     #[test]
     fn simulated_split_votes_agree_with_the_closed_form_raft_thesis_9_2() {
         for latency in [10.0, 20.0] {
-            let row = run_latency(latency, 4000, 1, 2).unwrap();
+            let row = run_latency(latency, &Options { trials: 4000, seed: 1, jobs: 2 }).unwrap();
             let p = row.closed_form;
             let sigma = (p * (1.0 - p) / row.trials as f64).sqrt();
             assert!(

@@ -10,6 +10,7 @@
 //! | `swarm.rs`, `shrink.rs` | per-trial random clusters and fault mixes; a violating trial shrunk to a small scenario |
 //! | `network.rs`, `latency.rs`, `queue.rs`, `rng.rs` | links and lanes, delay distributions, the event queue, seeds split per trial, node, link and disk |
 //! | `trace.rs`, `trace_hash.rs` | the streamed, hashed trace |
+//! | `error.rs` | the layer's typed errors: [`ScenarioError`], [`SimError`] |
 //! | `timeline/` | one trial of a trace drawn as an SVG timeline |
 //! | `host.rs`, `harness.rs`, `simulation.rs`, `builder.rs` | the embedder's side: [`Host`] and [`HostCtx`], user invariants over a [`View`], [`Simulation::check`] for `cargo test`, [`Scenario::builder`] |
 //!

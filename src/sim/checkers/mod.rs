@@ -1,8 +1,8 @@
 //! The simulator's checkers: every property a simulated run must keep, one file each, checked
 //! as events happen. Each checker owns its state and its one rule; the engine only reports
-//! what happened through [`Checkers`], which keeps the first violation. Each can be tested on
-//! a hand-made history, and each has been shown to fire on a mistake made by hand in the core
-//! (docs/simulation.md).
+//! what happened through [`Checkers`], which keeps the first violation. Most have a unit test
+//! that feeds them a violating history beside them, and docs/simulation.md says which have been
+//! shown to catch a mistake made by hand in the core under the swarm.
 //!
 //! | invariant | file | the rule | source |
 //! |---|---|---|---|
@@ -27,14 +27,14 @@ mod election_restriction;
 mod election_safety;
 mod leader_stickiness;
 mod lease_safety;
-pub(crate) mod liveness;
+mod liveness;
 mod local_health;
-pub(crate) mod membership_change;
+mod membership_change;
 mod no_early_timeout;
 mod randomized_timeouts;
 mod read_index;
 mod timer_watch;
-pub(crate) mod user;
+mod user;
 
 use std::fmt;
 use std::time::Duration;
@@ -51,7 +51,9 @@ use self::read_index::ReadIndex;
 use self::timer_watch::TimerWatch;
 use self::user::UserInvariants;
 use super::harness::Harness;
-use crate::core::{Config, Instant, LogPosition, Node, NodeId, Term};
+use crate::core::{Config, Instant, LogPosition, MembershipError, Node, NodeId, Term};
+
+pub(crate) use self::user::MAX_DISPATCHES;
 
 /// The invariants the simulator checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,16 +143,16 @@ pub(crate) struct Checkers {
     timers: Vec<TimerWatch>,
     draws: Draws,
     local_health: LocalHealth,
-    pub(crate) liveness: Liveness,
+    liveness: Liveness,
     read_index: ReadIndex,
     /// Taken out while it runs over a view of the engine, and put back.
-    pub(crate) user: UserInvariants,
+    user: UserInvariants,
     /// The shortest silence any node may time out after.
     floor: Duration,
     first: Option<Violation>,
 }
 
-/// The engine's index of node `id` (nodes are numbered from 1).
+/// The id of the node at the engine's index `i` (nodes are numbered from 1).
 fn id_of(i: usize) -> NodeId {
     NodeId(i as u64 + 1)
 }
@@ -329,8 +331,81 @@ impl Checkers {
 
     /// Node `i` (now `node`) may have confirmed reads.
     pub(crate) fn settle_reads(&mut self, at: Instant, i: usize, node: Option<&Node>) {
-        if let Some(v) = self.read_index.settle(at, i, id_of(i), node) {
-            self.first.get_or_insert(v);
+        let settled = self.read_index.settle(at, i, id_of(i), node).map_or(Ok(()), Err);
+        self.report(settled);
+    }
+
+    /// Node `i` refused membership change `change` of `latest` at `at`.
+    pub(crate) fn membership_refused(
+        &mut self,
+        at: Instant,
+        i: usize,
+        change: usize,
+        latest: usize,
+        error: &MembershipError,
+    ) {
+        self.report(Err(membership_change::refused(at, id_of(i), change, latest, error)));
+    }
+
+    /// The embedder's hosts handled more than [`MAX_DISPATCHES`] node events for one engine
+    /// event.
+    pub(crate) fn endless_dispatch(&mut self, at: Instant) {
+        self.report(Err(user::endless_dispatch(at)));
+    }
+
+    /// Whether the embedder's invariants need a view of the engine: there are some, and
+    /// nothing broke yet.
+    pub(crate) fn wants_user_view(&self) -> bool {
+        !self.user.is_empty() && self.first.is_none()
+    }
+
+    /// The embedder's invariants, to run over a view of the engine that holds them (a view
+    /// cannot borrow the engine while they are in it); handed back with
+    /// [`user_checked`](Self::user_checked).
+    pub(crate) fn take_user(&mut self) -> UserInvariants {
+        std::mem::take(&mut self.user)
+    }
+
+    /// Puts the embedder's invariants back with what they found.
+    pub(crate) fn user_checked(&mut self, user: UserInvariants, checked: Result<(), Violation>) {
+        self.user = user;
+        self.report(checked);
+    }
+
+    /// A leader is owed from `quiet_at`, when the last fault ends.
+    pub(crate) fn liveness_from(&mut self, quiet_at: Instant) {
+        self.liveness.arm(quiet_at);
+    }
+
+    /// Whether a leader is still owed (the trial may not end early while one is).
+    pub(crate) fn liveness_pending(&self) -> bool {
+        self.liveness.pending()
+    }
+
+    /// Whether a leader known to a majority at `now` would settle what is owed (the engine
+    /// asks for one only then: finding it costs a pass over the nodes).
+    pub(crate) fn liveness_owed_at(&self, now: Instant) -> bool {
+        self.liveness.owed_at(now)
+    }
+
+    /// A leader is known to a majority after the last fault: nothing is owed any more.
+    pub(crate) fn liveness_settled(&mut self) {
+        self.liveness.settled();
+    }
+
+    /// The liveness deadline `bound` after the last fault passed at `now`. `judged`: `None`
+    /// when no majority is connected (nothing is owed then), else the leader a majority knows.
+    pub(crate) fn liveness_deadline(
+        &mut self,
+        now: Instant,
+        bound: Duration,
+        judged: Option<Option<(NodeId, Term)>>,
+    ) {
+        if !self.liveness.deadline_reached() {
+            return;
+        }
+        if let Some(leader) = judged {
+            self.report(liveness::check(now, leader, bound));
         }
     }
 
@@ -339,12 +414,10 @@ impl Checkers {
         self.read_index.asked(i, term, sent_local, at);
     }
 
-    /// After every event: at most one valid lease (`holders`: up to two nodes that hold one),
-    /// then every timer within its bound; a broken lease is reported first.
+    /// After every event with no violation yet: at most one valid lease (`holders`: up to two
+    /// nodes that hold one), then every timer within its bound; a broken lease is reported
+    /// first.
     pub(crate) fn after_event(&mut self, now: Instant, holders: Option<&[(NodeId, Term)]>) {
-        if self.first.is_some() {
-            return;
-        }
         let leases = holders.map_or(Ok(()), |h| lease_safety::check_leases(now, h));
         let bound = leases.and_then(|()| {
             let late = self.timers.iter().position(|w| detection_bound::overdue(w, now));

@@ -84,3 +84,44 @@ impl ReadIndex {
         broken
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Config;
+
+    /// A one-node cluster's node, leading term 1 from `t(300)` on: every round it sends is a
+    /// majority's at once.
+    fn leader() -> Node {
+        let t = Instant::from_millis;
+        let mut node = Node::new(Config::new(NodeId(1), [NodeId(1)]), t(0)).unwrap();
+        node.handle_timeout(t(300));
+        while let Some(state) = node.take_hard_state() {
+            node.hard_state_persisted(t(300), state);
+        }
+        assert_eq!(node.role(), Role::Leader, "{:?}", node.status(t(300)));
+        node
+    }
+
+    #[test]
+    fn a_read_confirmed_after_a_later_leader_was_elected_fires_the_checker_thesis_6_4() {
+        let t = Instant::from_millis;
+        let node = leader();
+        let sent = t(299);
+        let mut c = ReadIndex::default();
+        c.elected(Term(1), t(300));
+        c.asked(0, Term(1), sent, t(350));
+        c.asked(1, Term(1), sent, t(350));
+        assert!(c.settle(t(360), 0, NodeId(1), Some(&node)).is_none(), "no later leader");
+        assert_eq!(c.reads.len(), 1, "the other node's read waits");
+        // A leader of term 2 elected before the read was asked: confirming it is stale.
+        c.elected(Term(2), t(340));
+        c.asked(0, Term(1), sent, t(350));
+        let v = c.settle(t(370), 0, NodeId(1), Some(&node)).unwrap();
+        assert_eq!(v.invariant, Invariant::ReadIndex);
+        assert!(v.detail.contains("a leader of T2"), "{}", v.detail);
+        // A crashed node's reads are dropped, unanswered.
+        assert!(c.settle(t(380), 1, NodeId(2), None).is_none());
+        assert!(c.reads.is_empty());
+    }
+}

@@ -32,14 +32,12 @@ pub(crate) struct TimerWatch {
 
 impl TimerWatch {
     /// The node's timer was reset at `real` time, `local` on its clock; `bound` is the real
-    /// instant by which it must fire. Returns whether the reset was a deferral's.
-    pub(crate) fn reset(&mut self, real: Instant, local: Instant, bound: Instant) -> bool {
-        let deferred = std::mem::take(&mut self.deferral_next);
+    /// instant by which it must fire. The reset is a deferral's if one was just made.
+    pub(crate) fn reset(&mut self, real: Instant, local: Instant, bound: Instant) {
+        self.deferred = std::mem::take(&mut self.deferral_next);
         self.armed_local = Some(local);
         self.armed_real = Some(real);
         self.bound = Some(bound);
-        self.deferred = deferred;
-        deferred
     }
 
     /// The node runs no election timer (it leads, or is down).

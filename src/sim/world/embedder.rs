@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Ev, World};
 use crate::core::{Contact, Event, InputError, Instant, LogPosition, Node, NodeId, Term};
-use crate::sim::checkers::user::{self, MAX_DISPATCHES};
+use crate::sim::checkers::MAX_DISPATCHES;
 use crate::sim::harness::{View, WorldView};
 use crate::sim::host::{Host, HostCtx, HostWorld};
 use crate::sim::network::{Fate, Payload, PAYLOAD_FRAME};
@@ -104,7 +104,7 @@ impl World<'_> {
                     dispatched += 1;
                     if dispatched > MAX_DISPATCHES {
                         self.machines[i].user.events.clear();
-                        self.checks.report(Err(user::endless_dispatch(self.now)));
+                        self.checks.endless_dispatch(self.now);
                         return;
                     }
                     self.with_user(i, |h, ctx| h.on_event(ctx, &event));
@@ -151,13 +151,12 @@ impl World<'_> {
 
     /// The embedder's invariants, after every event; the first broken one is the violation.
     pub(super) fn check_user_invariants(&mut self) {
-        if self.checks.user.is_empty() || self.checks.violation().is_some() {
+        if !self.checks.wants_user_view() {
             return;
         }
-        let mut invariants = std::mem::take(&mut self.checks.user);
+        let mut invariants = self.checks.take_user();
         let checked = invariants.check(self.now, &View::new(&*self));
-        self.checks.user = invariants;
-        self.checks.report(checked);
+        self.checks.user_checked(invariants, checked);
     }
 }
 

@@ -126,7 +126,7 @@ pub(super) struct HeardFrom {
 }
 
 impl Machine {
-    /// Host `id` of `scenario`, not booted yet.
+    /// Machine `id` of `scenario`, not booted yet.
     pub(super) fn new(scenario: &Scenario, id: u64, trial_seed: u64) -> Machine {
         let spec = scenario.node(id);
         let disk =
@@ -327,11 +327,10 @@ impl World<'_> {
     }
 
     /// The latest real instant at which node `i`, whose timer was reset at `local` on its own
-    /// clock, may time out: its longest timeout converted by its clock, then one processing
-    /// delay, the largest timer lateness, and a microsecond for rounding. Pauses are added by
-    /// the timer checkers' model (`TimerWatch::pause`).
-    /// The latest real instant node `i`'s timer, reset at `local`, may fire: the top of the
-    /// range its timeout was drawn from (a detector may wait past the configured maximum).
+    /// clock, may time out: the top of the range its timeout was drawn from (a detector may
+    /// wait past the configured maximum) converted by its clock, then one processing delay, the
+    /// largest timer lateness, and a microsecond for rounding. Pauses are added by the timer
+    /// checkers' model (`TimerWatch::pause`).
     pub(super) fn timer_bound(&self, i: usize, local: Instant) -> Instant {
         let h = &self.machines[i];
         let max = h.node.as_ref().map_or(self.timing.timeout_max, |n| n.election_timeout_range().1);

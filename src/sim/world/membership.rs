@@ -15,7 +15,6 @@
 
 use super::{Ev, World};
 use crate::core::{LogPosition, Membership, Node, NodeId, Term};
-use crate::sim::checkers::membership_change;
 use crate::sim::latency::unit;
 use crate::sim::trace::{Fault, Record};
 
@@ -125,8 +124,7 @@ impl World<'_> {
             let machine = &mut self.machines[i];
             let Some(node) = machine.node.as_mut() else { return };
             if let Err(e) = node.set_membership(local, next) {
-                let refused = membership_change::refused(self.now, machine.id, v, latest, &e);
-                self.checks.report(Err(refused));
+                self.checks.membership_refused(self.now, i, v, latest, &e);
                 return;
             }
             machine.log = machine.log.max(entry);

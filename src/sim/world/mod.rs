@@ -113,7 +113,7 @@ pub struct World<'a> {
     /// The embedder's hosts and invariants.
     harness: &'a Harness,
     /// The cluster's timing, as the core sees it, and the trial's end.
-    timing: Timing,
+    timing: TrialTiming,
     /// Real (simulated) time.
     now: Instant,
     queue: EventQueue<Ev>,
@@ -130,7 +130,7 @@ pub struct World<'a> {
 
 /// The cluster's timing as the engine needs it.
 #[derive(Clone, Copy, Debug)]
-struct Timing {
+struct TrialTiming {
     heartbeat_interval: Duration,
     /// The shortest silence any node may time out after ([`crate::core::Config::timeout_floor`]).
     timeout_floor: Duration,
@@ -162,7 +162,7 @@ impl<'a> World<'a> {
             harness,
             checks: Checkers::new(machines.len(), &timing, stickiness, harness),
             membership_log: MembershipLog::new(scenario.membership()),
-            timing: Timing {
+            timing: TrialTiming {
                 heartbeat_interval: timing.heartbeat_interval,
                 timeout_floor: timing.timeout_floor(),
                 timeout_max: timing.election_timeout_max,
@@ -190,7 +190,7 @@ impl<'a> World<'a> {
         if let Some(bound) = scenario.check.liveness_within_ms {
             let wait = point_wait(scenario);
             let quiet = scenario.timeline.iter().map(|s| step_end(s, wait)).fold(0.0, f64::max);
-            world.checks.liveness.arm(Instant::ZERO + ms(quiet));
+            world.checks.liveness_from(Instant::ZERO + ms(quiet));
             world
                 .push(Instant::ZERO + ms(quiet + bound), Ev::LivenessDeadline { bound: ms(bound) });
         }
@@ -224,9 +224,9 @@ impl<'a> World<'a> {
             self.dispatch_events();
             self.check();
             self.check_user_invariants();
-            if self.checks.liveness.owed_at(self.now) && self.known_leader().is_some() {
+            if self.checks.liveness_owed_at(self.now) && self.known_leader().is_some() {
                 // Liveness holds: a leader was known to a majority after the last fault.
-                self.checks.liveness.settled();
+                self.checks.liveness_settled();
             }
             if self.checks.violation().is_some() || self.finished_early() {
                 stopped = true;
@@ -257,7 +257,7 @@ impl<'a> World<'a> {
         if !(self.scenario.stop_after_recovery && recovered) {
             return false;
         }
-        !self.checks.liveness.pending() && self.faults.pending == 0
+        !self.checks.liveness_pending() && self.faults.pending == 0
     }
 
     fn push(&mut self, at: Instant, ev: Ev) {

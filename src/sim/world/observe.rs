@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use super::World;
 use crate::core::{Event, Instant, NodeId, Role, Term, TimerRule};
-use crate::sim::checkers::liveness;
 use crate::sim::metrics::TrialResult;
 use crate::sim::scenario::CrashPoint;
 
@@ -299,6 +298,7 @@ impl World<'_> {
     /// The checks after every event: at most one valid lease at a time, and every timer within
     /// its bound.
     pub(super) fn check(&mut self) {
+        // Only the first violation is reported: skip building the holders after one.
         if self.checks.violation().is_some() {
             return;
         }
@@ -331,13 +331,8 @@ impl World<'_> {
     /// The liveness deadline passed: if it is still pending and a majority is connected, a
     /// leader must be known to a majority by now.
     pub(super) fn on_liveness_deadline(&mut self, bound: Duration) {
-        if !self.checks.liveness.deadline_reached() {
-            return;
-        }
-        if self.majority_connected() {
-            let owed = liveness::check(self.now, self.known_leader(), bound);
-            self.checks.report(owed);
-        }
+        let judged = self.majority_connected().then(|| self.known_leader());
+        self.checks.liveness_deadline(self.now, bound, judged);
     }
 
     fn majority_connected(&self) -> bool {
