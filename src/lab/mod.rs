@@ -14,6 +14,16 @@
 //! ends it with the trial and seed that replay it, never a figure computed from a broken run.
 //! The closed forms it prints beside the simulator live in [`crate::closed_form`], shared with
 //! `advise`. Each experiment is deterministic in its seed, whatever its number of threads.
+//!
+//! ```
+//! use raft_heartbeat::lab::split_votes::{self, Options, LATENCIES_MS};
+//!
+//! let opts = Options { trials: 50, seed: 1, jobs: 1 };
+//! let rows = split_votes::run(&opts, &|_stage, _done, _total| {}).unwrap();
+//! assert_eq!(rows.len(), LATENCIES_MS.len());
+//! // A longer latency against the same range splits more votes, in the closed form.
+//! assert!(rows.windows(2).all(|w| w[0].closed_form <= w[1].closed_form));
+//! ```
 
 pub mod detectors;
 pub mod false_elections;
