@@ -36,6 +36,7 @@
 
 mod error;
 mod knobs;
+pub mod peers;
 mod profile;
 mod search;
 mod verify;
@@ -45,7 +46,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use error::AdviseError;
-pub use knobs::{PeerKnobs, Settings, Whole};
+pub use knobs::{Settings, Whole};
+pub use peers::{Peer, PeerSetting};
 pub use profile::{Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
 pub use search::{Estimate, SPLIT_LIMIT};
 pub use verify::{failover, failover_scenario, steady_hours_scenario, Failover, Quiet};

@@ -209,9 +209,11 @@ fn render(a: &Advice) -> String {
         line(format!("    {l}"));
     }
     line(String::new());
-    for k in &a.settings.peers {
-        line(format!("{:<15} {}", k.system, k.settings));
-        line(format!("{:<15} cannot express: {}", "", k.cannot_express));
+    for p in &a.settings.peers {
+        line(format!("{:<15} {}", p.setting.system(), p.setting.written()));
+        if !p.differs.is_empty() {
+            line(format!("{:<15} differs: {}", "", p.differs));
+        }
     }
     out
 }
