@@ -208,6 +208,17 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
         refuse_impossible_budget(budget, profile, &env, least_h, stall)?;
     }
     let all = search::candidates(profile, &env);
+    if all.is_empty() {
+        return Err(AdviseError::Unreachable(format!(
+            "no setting serves this network: the heartbeat must exceed the round trip's p99 \
+             ({:.1} ms) and the shortest timeout must cover a heartbeat late by the latency's \
+             p99.9 plus the disk's p99 and the longest pause ({:.1} ms), within {} ms (etcd's \
+             longest election timeout); check the latency percentiles",
+            least_h,
+            stall + profile.max_pause_ms,
+            search::LONGEST_MS
+        )));
+    }
     let false_budget = profile
         .false_elections_per_day
         .or(profile.failover_p99_ms.is_none().then_some(DEFAULT_FALSE_ELECTIONS_PER_DAY));
@@ -217,7 +228,9 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
         .copied()
         .collect();
     if within_false.is_empty() {
-        let best = all.iter().min_by(|a, b| search::by_robustness(a, b)).expect("a grid");
+        let Some(best) = all.iter().min_by(|a, b| search::by_robustness(a, b)) else {
+            unreachable!("the grid was found non-empty above")
+        };
         return Err(AdviseError::Unreachable(format!(
             "no setting keeps false elections under {}/day: the best predicts {:.3}/day \
              (heartbeat {} ms, timeouts {}-{} ms) with loss {}; lower the loss or allow more",

@@ -21,8 +21,9 @@ const WIDTH_MULTIPLES: [f64; 13] =
     [2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 70.0, 100.0, 150.0, 200.0];
 /// The most split votes a range may give, by the closed form.
 pub const SPLIT_LIMIT: f64 = 0.05;
-/// The longest heartbeat interval or timeout proposed, ms.
-const LONGEST_MS: f64 = 60_000.0;
+/// The longest heartbeat interval or shortest timeout proposed, ms: etcd's bound on
+/// `--election-timeout` (see `peers/etcd.rs`), so every peer can take the recommendation.
+pub const LONGEST_MS: f64 = 50_000.0;
 
 /// One setting and what the closed forms predict for it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
