@@ -318,7 +318,8 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
         lease_safety_margin_ms: chosen.min_ms - lease_ms,
         pause_tolerance_ms: chosen.pause_tolerance_ms,
     };
-    let notes = notes(profile, &recommended, &predicted, &quiet, false_budget);
+    let mut notes = notes(profile, &recommended, &predicted, &quiet, false_budget);
+    notes.extend(disagreements(&chosen, &failover, profile.loss));
     Ok(Advice {
         seed: opts.seed,
         profile: profile.clone(),
@@ -468,6 +469,48 @@ fn core_config(w: &Whole, drift: f64) -> Result<Config, AdviseError> {
     Ok(config)
 }
 
+/// Where a closed form and the simulator differ by more than [`DISAGREEMENT`] times on the
+/// recommended setting: a note each, naming both, saying the simulator's figure is the one
+/// reported, and what the closed form leaves out. Split-vote rates are compared only when one
+/// of them stands for at least ten of the simulated trials, so chance does not pass for a
+/// disagreement.
+fn disagreements(closed: &Estimate, simulated: &Failover, loss: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    let apart = |a: f64, b: f64| a > 0.0 && b > 0.0 && (a / b).max(b / a) > DISAGREEMENT;
+    let trials = simulated.trials as f64;
+    let (split_closed, split_sim) = (closed.split_vote_rate, simulated.split_vote_rate);
+    let enough = split_closed.max(split_sim) * trials >= 10.0;
+    if enough && (apart(split_closed, split_sim) || (split_closed == 0.0) != (split_sim == 0.0)) {
+        let why = if loss > 0.0 {
+            "the thesis's form (§9.2) assumes no loss, and a lost request or answer of the first \
+             candidate leaves its round open"
+        } else {
+            "the thesis's form (§9.2) takes the latency as constant within the vote window"
+        };
+        out.push(format!(
+            "split votes: the closed form predicts {split_closed:.5}, the simulator measured \
+             {split_sim:.5} over {} failovers; the simulator's figure is the one reported: {why}",
+            simulated.trials
+        ));
+    }
+    for (what, c, s) in [
+        ("failover p50", closed.failover_p50_ms, simulated.p50_ms),
+        ("failover p99", closed.failover_p99_ms, simulated.p99_ms),
+    ] {
+        if apart(c, s) || (s.is_infinite() && c.is_finite()) {
+            out.push(format!(
+                "{what}: the closed form predicts {c:.1} ms, the simulator measured {s:.1} ms; \
+                 the simulator's figure is the one reported: the closed form leaves loss \
+                 failing an election round, pauses and timer lateness to the simulator"
+            ));
+        }
+    }
+    out
+}
+
+/// How far apart a closed form and the simulator may be before `advise` says so.
+const DISAGREEMENT: f64 = 2.0;
+
 fn notes(
     profile: &Profile,
     r: &Recommended,
@@ -522,4 +565,54 @@ fn notes(
         profile.nodes - 1
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::TraceHash;
+
+    fn estimate(split: f64, p99: f64) -> Estimate {
+        Estimate {
+            heartbeat_ms: 10.0,
+            min_ms: 80.0,
+            max_ms: 130.0,
+            failover_p50_ms: 90.0,
+            failover_p99_ms: p99,
+            failover_p999_ms: p99,
+            split_vote_rate: split,
+            false_timeouts_per_day: 0.0,
+            false_elections_per_day: 0.0,
+            detection_bound_ms: 131.0,
+            pause_tolerance_ms: 60.0,
+        }
+    }
+
+    fn simulated(split: f64, p99: f64) -> Failover {
+        Failover {
+            trials: 10_000,
+            p50_ms: 95.0,
+            p99_ms: p99,
+            p999_ms: p99,
+            max_ms: p99,
+            detection_p99_ms: 120.0,
+            split_vote_rate: split,
+            unrecovered: 0,
+            trace_hash: TraceHash::default(),
+            sorted_ms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_closed_form_more_than_twice_off_the_simulator_is_said_and_the_simulator_trusted() {
+        // Issue 29's lossy profile: split votes 0.0023 by the thesis's form, 0.31 simulated;
+        // failover p99 117 against 468 ms.
+        let notes = disagreements(&estimate(0.0023, 117.0), &simulated(0.31, 468.0), 0.2);
+        assert_eq!(notes.len(), 2, "{notes:#?}");
+        assert!(notes[0].contains("split votes") && notes[0].contains("assumes no loss"));
+        assert!(notes[1].contains("failover p99") && notes[1].contains("simulator's figure"));
+        // Within twice: nothing to say; rare split votes are not compared at all.
+        assert!(disagreements(&estimate(0.01, 300.0), &simulated(0.018, 460.0), 0.0).is_empty());
+        assert!(disagreements(&estimate(1e-5, 300.0), &simulated(3e-4, 300.0), 0.0).is_empty());
+    }
 }
