@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use super::{each, LabError, Progress};
+use super::{each, lan, LabError, Progress};
 use crate::advise::{self, Profile};
 use crate::closed_form::Timing;
 use crate::core::LeaderDetectorKind;
@@ -55,11 +55,6 @@ pub struct Condition {
     pub timing: Timing,
     /// Who stops the world now and then, and for how long in turn, ms.
     pub pauses: Option<(RoleTarget, &'static [f64])>,
-}
-
-/// Five nodes on a LAN (0.3 ms one way, p99 1 ms), votes fsynced to an SSD (1 ms, p99 1.5).
-fn lan() -> Profile {
-    Profile { fsync_p50_ms: Some(1.0), fsync_p99_ms: Some(1.5), ..Profile::new(5, 0.3, 1.0) }
 }
 
 /// Raft's §5.2 example: 50 ms heartbeats, 150-300 ms timeouts.

@@ -114,8 +114,9 @@ pub struct Setting {
     pub timing: Timing,
 }
 
+/// The lab's LAN with `loss` and a latency p99 of `p99` ms.
 fn lan(loss: f64, p99: f64) -> Profile {
-    Profile { loss, fsync_p50_ms: Some(1.0), fsync_p99_ms: Some(1.5), ..Profile::new(5, 0.3, p99) }
+    Profile { loss, latency_p99_ms: p99, ..super::lan() }
 }
 
 fn timing(min_ms: f64) -> Timing {

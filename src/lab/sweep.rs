@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::{each, LabError, Progress};
-use crate::advise::{self, Profile};
+use super::{each, lan, LabError, Progress};
+use crate::advise;
 use crate::closed_form::Timing;
 
 /// Widths tried at a 150 ms minimum, ms.
@@ -70,11 +70,6 @@ impl Default for Options {
     fn default() -> Self {
         Options { trials: 5000, seed: 1 }
     }
-}
-
-/// The LAN of the main job as percentiles: 0.3 ms one way (p99 1 ms), 1 ms writes (p99 1.5).
-pub fn lan() -> Profile {
-    Profile { fsync_p50_ms: Some(1.0), fsync_p99_ms: Some(1.5), ..Profile::new(5, 0.3, 1.0) }
 }
 
 /// Heartbeats at a third of the minimum, whole ms.
