@@ -34,6 +34,7 @@
 //! assert!(advice.predicted.failover_ms.p99 <= 600.0);
 //! ```
 
+mod assumptions;
 mod error;
 mod knobs;
 pub mod peers;
@@ -45,6 +46,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use assumptions::{Assumed, Assumptions, Host, Source};
 pub use error::AdviseError;
 pub use knobs::{Settings, Whole};
 pub use peers::{Peer, PeerSetting};
@@ -138,6 +140,32 @@ pub struct Predicted {
     pub pause_tolerance_ms: f64,
 }
 
+/// What the recommendation costs the host.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Cost {
+    /// Heartbeats the leader sends each follower, per second.
+    pub heartbeats_per_second_per_follower: f64,
+    /// Heartbeats the leader sends in all, per second.
+    pub heartbeats_per_second: f64,
+    /// Heartbeats and their answers crossing the network, per second.
+    pub messages_per_second: f64,
+    /// The longest leader stall the shortest timeout absorbs, ms.
+    pub pause_survived_ms: f64,
+}
+
+impl Cost {
+    fn of(r: &Recommended, nodes: u64, pause_survived_ms: f64) -> Cost {
+        let each = 1000.0 / r.heartbeat_ms as f64;
+        let all = each * (nodes - 1) as f64;
+        Cost {
+            heartbeats_per_second_per_follower: each,
+            heartbeats_per_second: all,
+            messages_per_second: 2.0 * all,
+            pause_survived_ms,
+        }
+    }
+}
+
 /// One candidate the search simulated.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Tried {
@@ -175,6 +203,8 @@ pub struct Advice {
     pub seed: u64,
     /// What was asked.
     pub profile: Profile,
+    /// The host planned for: each figure given or assumed.
+    pub assumptions: Assumptions,
     /// The fitted one-way latency (log-normal).
     pub latency: Delay,
     /// The fitted durable write.
@@ -183,6 +213,8 @@ pub struct Advice {
     pub recommended: Recommended,
     /// What it gives.
     pub predicted: Predicted,
+    /// What it costs the host.
+    pub cost: Cost,
     /// The closed forms' figures for it.
     pub closed_form: Estimate,
     /// The simulator's failover run.
@@ -203,19 +235,20 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
     let env = profile.environment();
     let step = profile.timer_granularity_ms;
     let least_h = search::least_heartbeat_ms(&env, step);
-    let stall = search::stall_ms(&env);
+    let host = profile.assumptions();
+    let stall = search::stall_ms(&env, host.lateness_ms());
     if let Some(budget) = profile.failover_p99_ms {
-        refuse_impossible_budget(budget, profile, &env, least_h, stall)?;
+        refuse_impossible_budget(budget, host.pause_ms(), &env, least_h, stall)?;
     }
     let all = search::candidates(profile, &env);
     if all.is_empty() {
         return Err(AdviseError::Unreachable(format!(
             "no setting serves this network: the heartbeat must exceed the round trip's p99 \
              ({:.1} ms) and the shortest timeout must cover a heartbeat late by the latency's \
-             p99.9 plus the disk's p99 and the longest pause ({:.1} ms), within {} ms (etcd's \
-             longest election timeout); check the latency percentiles",
+             p99.9 plus the disk's p99, the timer's lateness and the longest pause ({:.1} ms), \
+             within {} ms (etcd's longest election timeout); check the latency percentiles",
             least_h,
-            stall + profile.max_pause_ms,
+            stall + host.pause_ms(),
             search::LONGEST_MS
         )));
     }
@@ -320,9 +353,12 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
     };
     let mut notes = notes(profile, &recommended, &predicted, &quiet, false_budget);
     notes.extend(disagreements(&chosen, &failover, profile.loss));
+    let cost = Cost::of(&recommended, profile.nodes, predicted.pause_tolerance_ms);
     Ok(Advice {
         seed: opts.seed,
         profile: profile.clone(),
+        assumptions: host,
+        cost,
         latency: env.latency,
         fsync: env.fsync,
         settings: knobs::settings(&whole, profile.clock_drift, lease_ms),
@@ -346,7 +382,7 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
 /// the pattern allows plus the election that follows it.
 fn refuse_impossible_budget(
     budget: f64,
-    profile: &Profile,
+    pause_ms: f64,
     env: &Environment,
     least_h: f64,
     stall: f64,
@@ -359,7 +395,7 @@ fn refuse_impossible_budget(
             what: "median round trip (a vote needs one)".into(),
         });
     }
-    let least_min = (3.0 * least_h).max(profile.max_pause_ms + least_h + stall);
+    let least_min = (3.0 * least_h).max(pause_ms + least_h + stall);
     let floor = least_min + env.latency.median_ms + env.election_ms();
     if budget < floor {
         return Err(AdviseError::BudgetBelowFloor {
@@ -541,16 +577,24 @@ fn notes(
          clocks' rates differ by less than {}; margin {:.3} ms",
         r.lease_ms, r.max_clock_drift, p.lease_safety_margin_ms
     ));
-    if profile.max_pause_ms > 0.0 {
+    let pause = profile.assumptions().max_pause_ms;
+    if pause.value > 0.0 {
         out.push(format!(
-            "a {} ms leader pause cost an election in {} of {} simulated trials; the shortest \
-             timeout absorbs a stall of {:.1} ms",
-            profile.max_pause_ms, q.pause_leader_changes, q.pause_trials, p.pause_tolerance_ms
+            "a {} ms leader pause ({}) cost an election in {} of {} simulated trials; the \
+             shortest timeout absorbs a stall of {:.1} ms",
+            pause.value,
+            match pause.source {
+                Source::Given => "given",
+                Source::Default => "assumed: give --max-pause-ms",
+            },
+            q.pause_leader_changes,
+            q.pause_trials,
+            p.pause_tolerance_ms
         ));
     } else {
         out.push(format!(
-            "no --max-pause-ms given: a leader stalled (GC, VM, disk) for more than {:.1} ms \
-             will cost an election",
+            "no pause planned for: a leader stalled (GC, VM, throttled container, disk) for more \
+             than {:.1} ms will cost an election",
             p.pause_tolerance_ms
         ));
     }
@@ -564,6 +608,13 @@ fn notes(
         1000.0 / r.heartbeat_ms as f64,
         profile.nodes - 1
     ));
+    if profile.host == Host::Ideal {
+        out.push(
+            "--host ideal: planned for instant writes, no pauses and exact timers, a host that \
+             does not exist; for study, not for a deployment"
+                .into(),
+        );
+    }
     out
 }
 

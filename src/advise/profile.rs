@@ -4,6 +4,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::assumptions::{Assumptions, Host};
 use super::error::AdviseError;
 use crate::closed_form::{Delay, Environment};
 use crate::sim::Latency;
@@ -41,10 +42,17 @@ pub struct Profile {
     /// Time to make the term and vote durable, 99th percentile, ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync_p99_ms: Option<f64>,
-    /// The longest stall expected on a leader (a GC pause, a VM stolen away), ms: no heartbeat
-    /// leaves while it lasts, and it must not cost an election.
+    /// The longest stall expected on a leader (a GC pause, a VM stolen away, a throttled
+    /// container), ms: no heartbeat leaves while it lasts, and it must not cost an election.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pause_ms: Option<f64>,
+    /// How late the host's timers fire, at worst, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer_lateness_ms: Option<f64>,
+    /// The host assumed for the figures above that are not given (see
+    /// [`Assumptions`](super::Assumptions)).
     #[serde(default)]
-    pub max_pause_ms: f64,
+    pub host: Host,
     /// Bound on the difference of two clocks' rates, as a fraction (the lease's margin).
     #[serde(default = "default_drift")]
     pub clock_drift: f64,
@@ -71,7 +79,8 @@ pub const DEFAULT_FALSE_ELECTIONS_PER_DAY: f64 = 0.01;
 
 impl Profile {
     /// A profile of `nodes` with the given latency percentiles and every other field at its
-    /// default (no loss, instant disk, no pauses, 5% drift, 1 ms steps, no goals).
+    /// default (no loss, the cloud host's disk, pauses and timers, 5% drift, 1 ms steps, no
+    /// goals).
     pub fn new(nodes: u64, latency_p50_ms: f64, latency_p99_ms: f64) -> Profile {
         Profile {
             nodes,
@@ -82,7 +91,9 @@ impl Profile {
             loss: 0.0,
             fsync_p50_ms: None,
             fsync_p99_ms: None,
-            max_pause_ms: 0.0,
+            max_pause_ms: None,
+            timer_lateness_ms: None,
+            host: Host::Cloud,
             clock_drift: default_drift(),
             timer_granularity_ms: default_granularity(),
             failover_p99_ms: None,
@@ -171,11 +182,15 @@ impl Profile {
             }
             _ => {}
         }
-        if !non_negative(self.max_pause_ms) {
-            return bad(
-                "max-pause-ms",
-                format!("must be a number of ms >= 0, got {}", self.max_pause_ms),
-            );
+        for (field, v) in
+            [("max-pause-ms", self.max_pause_ms), ("timer-lateness-ms", self.timer_lateness_ms)]
+        {
+            match v {
+                Some(v) if !(non_negative(v) && v <= 60_000.0) => {
+                    return bad(field, format!("must be a number of ms from 0 to 60000, got {v}"));
+                }
+                _ => {}
+            }
         }
         if !(self.clock_drift.is_finite() && (0.0..0.5).contains(&self.clock_drift)) {
             return bad(
@@ -227,15 +242,9 @@ impl Profile {
         self.latency.clone().unwrap_or_else(|| self.latency().latency())
     }
 
-    /// The durable write the model and the simulator use: instant if no percentile is given,
-    /// constant at the 99th percentile if only it is given (the pessimistic reading).
-    pub fn fsync(&self) -> Delay {
-        match (self.fsync_p50_ms, self.fsync_p99_ms) {
-            (None, None) => Delay::ZERO,
-            (Some(p50), None) => Delay { median_ms: p50, sigma: 0.0 },
-            (None, Some(p99)) => Delay { median_ms: p99, sigma: 0.0 },
-            (Some(p50), Some(p99)) => Delay::fit(p50, p99, None),
-        }
+    /// The host planned for: the figures given, the host's defaults for the rest.
+    pub fn assumptions(&self) -> Assumptions {
+        Assumptions::of(self)
     }
 
     /// What the closed forms need of this deployment.
@@ -243,7 +252,7 @@ impl Profile {
         let (survivors, quorum) = self.survivors_and_quorum();
         Environment {
             latency: self.latency(),
-            fsync: self.fsync(),
+            fsync: self.assumptions().fsync(),
             loss: self.loss,
             nodes: survivors + 1,
             quorum,

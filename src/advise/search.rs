@@ -59,10 +59,11 @@ pub fn least_heartbeat_ms(env: &Environment, step: f64) -> f64 {
     ((rtt / step).floor() + 1.0) * step
 }
 
-/// The stall the shortest timeout must cover besides the heartbeat interval: a heartbeat late
-/// by the latency's 99.9th percentile, or held behind a write at the disk's 99th.
-pub fn stall_ms(env: &Environment) -> f64 {
-    env.latency.quantile(0.999) + env.fsync.quantile(0.99)
+/// The stall the shortest timeout must cover besides the heartbeat interval and the leader's
+/// pauses: a heartbeat late by the latency's 99.9th percentile, held behind a write at the
+/// disk's 99th, and sent by a timer that fired `lateness_ms` late.
+pub fn stall_ms(env: &Environment, lateness_ms: f64) -> f64 {
+    env.latency.quantile(0.999) + env.fsync.quantile(0.99) + lateness_ms
 }
 
 fn up_to_step(v: f64, step: f64) -> f64 {
@@ -73,7 +74,9 @@ fn up_to_step(v: f64, step: f64) -> f64 {
 pub fn candidates(profile: &Profile, env: &Environment) -> Vec<Estimate> {
     let step = profile.timer_granularity_ms;
     let least = least_heartbeat_ms(env, step);
-    let stall = stall_ms(env);
+    let host = profile.assumptions();
+    let stall = stall_ms(env, host.lateness_ms());
+    let pause = host.pause_ms();
     let mut timings: Vec<(f64, f64)> = Vec::new();
     for m in HEARTBEAT_MULTIPLES {
         let h = up_to_step(least * m, step);
@@ -83,7 +86,7 @@ pub fn candidates(profile: &Profile, env: &Environment) -> Vec<Estimate> {
         for k in HEARTBEATS_PER_TIMEOUT {
             // The pattern's rule, quantified: the shortest timeout outlasts k heartbeats and
             // a leader's longest stall plus one interval plus a late heartbeat.
-            let min = up_to_step((k * h).max(profile.max_pause_ms + h + stall), step);
+            let min = up_to_step((k * h).max(pause + h + stall), step);
             if min <= LONGEST_MS && !timings.contains(&(h, min)) {
                 timings.push((h, min));
             }
@@ -182,8 +185,11 @@ mod tests {
 
     #[test]
     fn every_candidate_keeps_timeout_above_interval_above_round_trip_heartbeat_pattern() {
-        let profile =
-            Profile { max_pause_ms: 40.0, fsync_p99_ms: Some(5.0), ..Profile::new(5, 0.3, 1.0) };
+        let profile = Profile {
+            max_pause_ms: Some(40.0),
+            fsync_p99_ms: Some(5.0),
+            ..Profile::new(5, 0.3, 1.0)
+        };
         let env = profile.environment();
         let all = candidates(&profile, &env);
         assert!(all.len() > 50, "{} candidates", all.len());
@@ -191,7 +197,7 @@ mod tests {
         for c in &all {
             assert!(c.heartbeat_ms > rtt, "{c:?}");
             assert!(c.min_ms >= 3.0 * c.heartbeat_ms, "{c:?}");
-            assert!(c.min_ms >= 40.0 + c.heartbeat_ms + stall_ms(&env), "{c:?}");
+            assert!(c.min_ms >= 40.0 + c.heartbeat_ms + stall_ms(&env, 1.0), "{c:?}");
             assert!(c.max_ms > c.min_ms);
             for v in [c.heartbeat_ms, c.min_ms, c.max_ms] {
                 assert_eq!(v.fract(), 0.0, "whole ms: {c:?}");

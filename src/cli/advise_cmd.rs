@@ -35,9 +35,17 @@ pub struct Args {
     /// Durable write of term and vote, 99th percentile, ms.
     #[arg(long)]
     fsync_p99_ms: Option<f64>,
-    /// The longest stall expected on a leader (GC, VM), ms.
+    /// The longest stall expected on a leader (GC, VM, a throttled container), ms (default:
+    /// the host's).
     #[arg(long)]
     max_pause_ms: Option<f64>,
+    /// How late the host's timers fire, at worst, ms (default: the host's).
+    #[arg(long)]
+    timer_lateness_ms: Option<f64>,
+    /// The host assumed for the figures not given: `cloud` (fsync p50 1 ms, p99 10 ms, leader
+    /// pauses to 50 ms, timers 1 ms late) or `ideal` (none of these: for study only).
+    #[arg(long)]
+    host: Option<advise::Host>,
     /// Bound on two clocks' rate difference, as a fraction (default 0.05).
     #[arg(long)]
     clock_drift: Option<f64>,
@@ -99,10 +107,12 @@ impl Args {
         set(&mut p.latency_p50_ms, self.latency_p50_ms);
         set(&mut p.latency_p99_ms, self.latency_p99_ms);
         set(&mut p.loss, self.loss);
-        set(&mut p.max_pause_ms, self.max_pause_ms);
         set(&mut p.clock_drift, self.clock_drift);
         set(&mut p.timer_granularity_ms, self.timer_granularity_ms);
         p.latency_p999_ms = self.latency_p999_ms.or(p.latency_p999_ms);
+        p.max_pause_ms = self.max_pause_ms.or(p.max_pause_ms);
+        p.timer_lateness_ms = self.timer_lateness_ms.or(p.timer_lateness_ms);
+        p.host = self.host.unwrap_or(p.host);
         p.fsync_p50_ms = self.fsync_p50_ms.or(p.fsync_p50_ms);
         p.fsync_p99_ms = self.fsync_p99_ms.or(p.fsync_p99_ms);
         p.failover_p99_ms = self.failover_p99_ms.or(p.failover_p99_ms);
@@ -154,6 +164,15 @@ fn render(a: &Advice) -> String {
         out.push_str(&l);
         out.push('\n');
     };
+    line(format!("host ({}), planned for:", a.assumptions.host));
+    for (name, f) in a.assumptions.rows() {
+        let source = match f.source {
+            advise::Source::Given => "given".to_string(),
+            advise::Source::Default => format!("assumed: {}", f.basis),
+        };
+        line(format!("  {name:<28}{:>8}   {source}", f.value));
+    }
+    line(String::new());
     line(format!(
         "recommended   heartbeat {} ms   election timeout {}-{} ms   lease {:.3} ms   step {} ms",
         r.heartbeat_ms,
@@ -194,6 +213,15 @@ fn render(a: &Advice) -> String {
         rate(p.false_elections_per_day)
     ));
     line(format!("{:<34}{:>14.3}", "lease safety margin (ms)", p.lease_safety_margin_ms));
+    let cost = &a.cost;
+    line(format!(
+        "cost: {:.0} heartbeats/s to each follower, {:.0}/s in all ({:.0} messages/s with the \
+         answers); a leader stall up to {:.1} ms costs no election",
+        cost.heartbeats_per_second_per_follower,
+        cost.heartbeats_per_second,
+        cost.messages_per_second,
+        cost.pause_survived_ms
+    ));
     line(format!("({} failover trials, seed {}, trace hash {})", s.trials, a.seed, s.trace_hash));
     line(String::new());
     for n in &a.notes {

@@ -33,7 +33,7 @@ pub mod sweep;
 
 use thiserror::Error;
 
-use crate::advise::{AdviseError, Profile};
+use crate::advise::{AdviseError, Host, Profile};
 use crate::sim::SimError;
 
 /// Why an experiment could not give its figures.
@@ -67,9 +67,14 @@ pub enum LabError {
 }
 
 /// The LAN every experiment starts from: five nodes, 0.3 ms one way (p99 1 ms), votes written
-/// to an SSD (1 ms, p99 1.5 ms).
+/// to an SSD (1 ms, p99 1.5 ms), exact timers and no pauses but those an experiment injects.
 pub fn lan() -> Profile {
-    Profile { fsync_p50_ms: Some(1.0), fsync_p99_ms: Some(1.5), ..Profile::new(5, 0.3, 1.0) }
+    Profile {
+        fsync_p50_ms: Some(1.0),
+        fsync_p99_ms: Some(1.5),
+        host: Host::Ideal,
+        ..Profile::new(5, 0.3, 1.0)
+    }
 }
 
 /// Told of an experiment's progress as each stage starts and after each of its steps: the
