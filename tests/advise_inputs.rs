@@ -9,12 +9,12 @@ use raft_heartbeat::advise::{advise, AdviseError, Options, Profile};
 /// Few trials: this checks answers and errors, not figures.
 fn fast() -> Options {
     Options {
-        shortlist_trials: 100,
+        screen_trials: 50,
+        climb_trials: 100,
         final_trials: 200,
         pause_trials: 0,
-        max_simulated: 6,
-        fastest_few: 2,
-        ..Options::default()
+        effort_million_events: 1,
+        ..Options::quick()
     }
 }
 

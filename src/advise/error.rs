@@ -46,14 +46,21 @@ pub enum AdviseError {
     /// The closed forms found settings, but none held up in the simulator.
     #[error(
         "no setting met a failover p99 of {budget_ms} ms in the simulator: the best of \
-         {tried} tried gave p99 {best_p99_ms:.1} ms (heartbeat {heartbeat_ms} ms, timeouts \
-         {min_ms}-{max_ms} ms)"
+         {tried} simulations gave p99 {best_p99_ms:.1} ms (heartbeat {heartbeat_ms} ms, \
+         timeouts {min_ms}-{max_ms} ms){}",
+        if *unscreened > 0 {
+            format!("; {unscreened} candidates were not screened for lack of effort (--effort)")
+        } else {
+            String::new()
+        }
     )]
     NotVerified {
         /// The budget asked for.
         budget_ms: f64,
-        /// Candidates simulated.
+        /// Simulations run.
         tried: usize,
+        /// Candidates the effort did not reach.
+        unscreened: usize,
         /// The lowest simulated p99 among them.
         best_p99_ms: f64,
         /// Its heartbeat interval.

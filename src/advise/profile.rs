@@ -74,6 +74,9 @@ fn default_granularity() -> f64 {
     1.0
 }
 
+/// The most voting members `advise` answers for.
+pub const MAX_NODES: u64 = 15;
+
 /// The false-election budget assumed when no goal is given: one per hundred days.
 pub const DEFAULT_FALSE_ELECTIONS_PER_DAY: f64 = 0.01;
 
@@ -116,10 +119,15 @@ impl Profile {
                 survivors: self.nodes.saturating_sub(1),
             });
         }
-        if self.nodes > 1000 {
+        if self.nodes > MAX_NODES {
             return bad(
                 "nodes",
-                format!("{} voting members is beyond what advise models", self.nodes),
+                format!(
+                    "{} voting members: advise answers for up to {MAX_NODES} (Raft clusters run \
+                     3 to 7 voters; past {MAX_NODES} the simulated search would not finish \
+                     within its 30 s)",
+                    self.nodes
+                ),
             );
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;

@@ -10,6 +10,7 @@ use raft_heartbeat::advise::{self, Advice, Options, Profile};
 use raft_heartbeat::closed_form;
 
 use super::plot;
+use super::progress::Bar;
 
 /// Options of `advise`. Flags override the `--config` file.
 #[derive(clap::Args, Debug)]
@@ -65,9 +66,16 @@ pub struct Args {
     /// The seed of every simulation.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Trials of the recommended setting.
+    /// Trials of the recommended setting (and of each finalist).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..))]
     trials: u64,
+    /// Simulated events the ranking may spend, in millions (about 3.5 million a second per
+    /// core): more screens more candidates on a wide grid.
+    #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    effort: u64,
+    /// Worker threads per simulation (default: the cores, up to 8).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
     /// Print exactly one JSON object on stdout instead of a table.
     #[arg(long)]
     json: bool,
@@ -125,9 +133,19 @@ impl Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let profile = args.profile()?;
-    let opts = Options { seed: args.seed, final_trials: args.trials, ..Options::default() };
-    eprintln!("advise: {} nodes, seed {}", profile.nodes, opts.seed);
-    let advice = advise::advise(&profile, &opts)?;
+    let defaults = Options::default();
+    let opts = Options {
+        seed: args.seed,
+        final_trials: args.trials,
+        effort_million_events: args.effort,
+        jobs: args.jobs.map_or(defaults.jobs, |j| j as usize),
+        ..defaults
+    };
+    eprintln!("advise: {} nodes, seed {}, {} jobs", profile.nodes, opts.seed, opts.jobs);
+    let bar = Bar::new("advise");
+    let advice =
+        advise::advise_with(&profile, &opts, &|stage, done, total| bar.at(stage, done, total))?;
+    drop(bar);
     if args.json {
         println!("{}", serde_json::to_string(&advice)?);
     } else {
@@ -144,11 +162,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         draw(path, &advice).with_context(|| format!("cannot draw {}", path.display()))?;
         eprintln!("figure written to {}", path.display());
     }
+    let search = &advice.search;
     eprintln!(
-        "seed {}, {} candidates priced, {} simulated, {:.0} ms wall",
+        "seed {}, {} candidates priced, {} eligible, {} ruled out by their failover floor, {} \
+         simulations ({}), {:.0} ms wall",
         advice.seed,
-        advice.search.candidates,
-        advice.search.simulated.len(),
+        search.candidates,
+        search.eligible,
+        search.pruned_by_floor,
+        search.simulated.len(),
+        search
+            .rungs
+            .iter()
+            .map(|r| format!("{} {} at {} trials", r.candidates, r.name, r.trials))
+            .collect::<Vec<_>>()
+            .join(", "),
         started.elapsed().as_secs_f64() * 1e3
     );
     Ok(ExitCode::SUCCESS)
