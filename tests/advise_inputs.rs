@@ -57,3 +57,28 @@ proptest! {
         }
     }
 }
+
+/// Issue 29, §3: a peer whose setting runs differently from the recommendation (another
+/// heartbeat, range or tick) is simulated under its own timers, and says what that gives.
+#[test]
+fn a_peer_that_differs_is_simulated_under_its_own_timers() {
+    let profile = Profile::new(5, 0.3, 1.0);
+    let advice = advise(&profile, &Options::quick()).unwrap();
+    let ours = advice.closed_form.timing(advice.recommended.timer_granularity_ms as f64);
+    let mut differing = 0;
+    for p in &advice.settings.peers {
+        match (&p.predicted, p.setting.timing() == ours) {
+            (None, true) => {}
+            (Some(predicted), false) => {
+                differing += 1;
+                assert!(predicted.failover_p99_ms >= predicted.failover_p50_ms);
+                assert!(p.differs.contains("under its own timers"), "{}", p.differs);
+            }
+            (predicted, same) => {
+                panic!("{}: same timing {same}, predicted {predicted:?}", p.setting.system())
+            }
+        }
+    }
+    // hashicorp/raft's leader heartbeats on its own schedule, so it always differs.
+    assert!(differing >= 1);
+}

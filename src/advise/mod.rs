@@ -46,7 +46,7 @@ pub use assumptions::{Assumed, Assumptions, Host, Source};
 pub use error::AdviseError;
 pub use grid::{Estimate, Grid, LONGEST_MS};
 pub use knobs::{Settings, Whole};
-pub use peers::{Peer, PeerSetting};
+pub use peers::{Peer, PeerPredicted, PeerSetting};
 pub use profile::{Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
 pub use ranking::{failover_p99_floor_ms, Effort, Progress, Ranking, Rung, Tried};
 pub use report::{Advice, Cost, Percentiles, Predicted, Recommended, Search};
@@ -72,6 +72,8 @@ pub struct Options {
     pub effort_million_events: u64,
     /// Trials of the leader's longest pause (none if zero or no pause is planned for).
     pub pause_trials: u64,
+    /// Failover trials of each peer's setting that runs differently from the recommendation.
+    pub peer_trials: u64,
     /// Worker threads per simulation.
     pub jobs: usize,
 }
@@ -86,6 +88,7 @@ impl Default for Options {
             finalists: 3,
             effort_million_events: 150,
             pause_trials: 300,
+            peer_trials: 2000,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
         }
     }
@@ -101,6 +104,7 @@ impl Options {
             finalists: 2,
             effort_million_events: 2,
             pause_trials: 20,
+            peer_trials: 200,
             jobs: 1,
             ..Options::default()
         }
@@ -125,7 +129,8 @@ pub fn advise(profile: &Profile, opts: &Options) -> Result<Advice, AdviseError> 
 }
 
 /// Finds the setting for `profile`, telling `progress` of each stage (`"screening"`,
-/// `"climbing"`, `"finals"`, `"checking"`) as it goes.
+/// `"climbing"`, `"finals"`, `"polishing"` or `"verifying"`, `"checking"`, `"peers"`) as it
+/// goes.
 pub fn advise_with(
     profile: &Profile,
     opts: &Options,
@@ -140,5 +145,8 @@ pub fn advise_with(
     let timing = ranking.chosen.timing(grid.step_ms);
     let quiet = verify::quiet(profile, &timing, opts.pause_trials, opts.seed, opts.jobs)?;
     progress("checking", 1, 1);
-    report::report(profile, host, &grid, ranking, quiet, opts.seed, opts.final_trials)
+    let mut advice =
+        report::report(profile, host, &grid, ranking, quiet, opts.seed, opts.final_trials)?;
+    report::predict_peers(&mut advice, profile, opts.peer_trials, opts.seed, opts.jobs, progress)?;
+    Ok(advice)
 }

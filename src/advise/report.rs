@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use super::assumptions::{Assumptions, Host, Source};
 use super::error::AdviseError;
-use super::grid::{Estimate, Grid};
+use super::grid::{estimate, stall_ms, Estimate, Grid};
 use super::knobs::{self, Settings, Whole};
+use super::peers::PeerPredicted;
 use super::profile::{Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
-use super::ranking::{Ranking, Rung, Tried};
-use super::verify::{Failover, Quiet};
+use super::ranking::{Progress, Ranking, Rung, Tried};
+use super::verify::{failover_on, Failover, Quiet};
 use crate::closed_form::Delay;
 use crate::core::{Config, NodeId};
 
@@ -249,6 +250,53 @@ pub(super) fn report(
             simulated: ranking.tried,
         },
     })
+}
+
+/// Each peer whose setting runs differently from the recommendation (another heartbeat,
+/// range or tick), simulated under its own timers at `trials` failovers: its `predicted`, and
+/// the figures added to `differs`.
+pub(super) fn predict_peers(
+    advice: &mut Advice,
+    profile: &Profile,
+    trials: u64,
+    seed: u64,
+    jobs: usize,
+    progress: Progress,
+) -> Result<(), AdviseError> {
+    let env = profile.environment();
+    let stall = stall_ms(&env, advice.assumptions.lateness_ms());
+    let ours = advice.closed_form.timing(advice.recommended.timer_granularity_ms as f64);
+    let count = advice.settings.peers.len();
+    for (i, peer) in advice.settings.peers.iter_mut().enumerate() {
+        progress("peers", i, count);
+        let t = peer.setting.timing();
+        if t == ours {
+            continue;
+        }
+        let f = failover_on(profile, &t, trials, seed, jobs)?;
+        let e = estimate(&t, &env, stall);
+        if !peer.differs.is_empty() {
+            peer.differs.push_str("; ");
+        }
+        peer.differs.push_str(&format!(
+            "under its own timers: failover p50 {:.1} ms, p99 {:.1} ms ({} trials; the \
+             recommendation: {:.1}, {:.1}), false elections {} a day",
+            f.p50_ms,
+            f.p99_ms,
+            f.trials,
+            advice.predicted.failover_ms.p50,
+            advice.predicted.failover_ms.p99,
+            per_day(e.false_elections_per_day)
+        ));
+        peer.predicted = Some(PeerPredicted {
+            trials: f.trials,
+            failover_p50_ms: f.p50_ms,
+            failover_p99_ms: f.p99_ms,
+            false_elections_per_day: e.false_elections_per_day,
+        });
+    }
+    progress("peers", count, count);
+    Ok(())
 }
 
 /// A daily rate, with the negligible shown as such.

@@ -20,6 +20,7 @@ pub mod raft_rs;
 use serde::Serialize;
 
 use super::knobs::Whole;
+use crate::closed_form::Timing;
 
 /// One peer's setting: its values, and what they change from the recommendation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -29,6 +30,23 @@ pub struct Peer {
     pub setting: PeerSetting,
     /// What the peer's setting changes from the recommendation, in words; empty when nothing.
     pub differs: String,
+    /// Where it differs: what the setting gives under the peer's own timers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<PeerPredicted>,
+}
+
+/// What a peer's setting gives, simulated under that peer's timer semantics
+/// ([`PeerSetting::timing`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PeerPredicted {
+    /// Failover trials simulated.
+    pub trials: u64,
+    /// Failover median, ms.
+    pub failover_p50_ms: f64,
+    /// Failover 99th percentile, ms.
+    pub failover_p99_ms: f64,
+    /// Elections while the leader lives, cluster-wide, per day (closed form).
+    pub false_elections_per_day: f64,
 }
 
 /// A peer's values, typed; in JSON `{"system": "etcd", "values": {...}}`.
@@ -82,6 +100,27 @@ impl PeerSetting {
         }
     }
 
+    /// The setting as the simulator runs it under the peer's semantics: the heartbeat interval
+    /// its leader keeps (hashicorp/raft's draw from `[HT/10, HT/5)` at its mean), the range a
+    /// follower draws from ([`follower_timeouts_ms`](Self::follower_timeouts_ms)) and the step
+    /// of its draw (the tick; the etcd server ticks once a heartbeat interval).
+    pub fn timing(&self) -> Timing {
+        let (lo, hi) = self.follower_timeouts_ms();
+        let (heartbeat, step) = match self {
+            PeerSetting::Etcd(f) => (f.heartbeat_interval_ms, f.heartbeat_interval_ms),
+            PeerSetting::EtcdRaft(t) => (t.heartbeat_tick * t.tick_ms, t.tick_ms),
+            PeerSetting::RaftRs(t) => (t.heartbeat_tick * t.tick_ms, t.tick_ms),
+            PeerSetting::HashicorpRaft(t) => ((t.heartbeat_timeout_ms * 3).div_ceil(20), 1),
+            PeerSetting::Openraft(t) => (t.heartbeat_interval_ms, 1),
+        };
+        Timing {
+            heartbeat_ms: heartbeat.max(1) as f64,
+            min_ms: lo as f64,
+            max_ms: hi as f64,
+            step_ms: step.max(1) as f64,
+        }
+    }
+
     /// The range a follower's election timeout is drawn from under the peer's semantics, ms,
     /// both ends included.
     pub fn follower_timeouts_ms(&self) -> (u64, u64) {
@@ -97,7 +136,8 @@ impl PeerSetting {
 
 /// Every peer's nearest accepted setting to `w`, with a lease of `lease_ms`.
 pub fn all(w: &Whole, lease_ms: f64) -> Vec<Peer> {
-    let peer = |setting: PeerSetting| Peer { differs: differs(w, &setting), setting };
+    let peer =
+        |setting: PeerSetting| Peer { differs: differs(w, &setting), setting, predicted: None };
     vec![
         peer(PeerSetting::Etcd(etcd::Flags::nearest(w))),
         peer(PeerSetting::EtcdRaft(etcd_raft::Ticks::nearest(w))),
@@ -115,6 +155,13 @@ fn differs(w: &Whole, setting: &PeerSetting) -> String {
         changes.push(format!(
             "a follower draws its timeout from [{lo}, {hi}] ms, not [{}, {}]",
             w.min_ms, w.max_ms
+        ));
+    }
+    let step = setting.timing().step_ms as u64;
+    if step != w.step_ms.max(1) {
+        changes.push(format!(
+            "timeouts fire on a {step} ms tick (drawn in steps of {step} ms), not every {} ms",
+            w.step_ms.max(1)
         ));
     }
     match setting {
@@ -177,6 +224,35 @@ mod tests {
                 assert!(lo <= hi, "{}: [{lo}, {hi}]", p.setting.system());
             }
         }
+    }
+
+    #[test]
+    fn each_peer_runs_under_its_own_timers() {
+        let w = Whole { heartbeat_ms: 6, min_ms: 69, max_ms: 138, step_ms: 1 };
+        let timing = |system: &str| {
+            all(&w, 65.0)
+                .into_iter()
+                .find(|p| p.setting.system() == system)
+                .unwrap()
+                .setting
+                .timing()
+        };
+        // etcd ticks once a heartbeat interval: timeouts on a 6 ms grid, [72, 138].
+        let etcd = timing("etcd");
+        assert_eq!(
+            (etcd.heartbeat_ms, etcd.min_ms, etcd.max_ms, etcd.step_ms),
+            (6.0, 72.0, 138.0, 6.0)
+        );
+        // hashicorp/raft: a follower checks within [HT, 2HT); the leader heartbeats every
+        // HT/10 to HT/5, 10.35 ms on average, taken as 11.
+        let hashicorp = timing("hashicorp-raft");
+        assert_eq!(
+            (hashicorp.heartbeat_ms, hashicorp.min_ms, hashicorp.max_ms),
+            (11.0, 69.0, 138.0)
+        );
+        // openraft draws from [min, max): the nearest setting's max is one past.
+        let openraft = timing("openraft");
+        assert_eq!((openraft.min_ms, openraft.max_ms, openraft.step_ms), (69.0, 138.0, 1.0));
     }
 
     #[test]
