@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 fn advise_etcd_flags(profile: &[&str]) -> (u64, u64) {
     let out = Command::new(env!("CARGO_BIN_EXE_raft-heartbeat"))
-        .args(["advise", "--trials", "200", "--json"])
+        .args(["advise", "--trials", "200", "--effort", "10", "--json"])
         .args(profile)
         .output()
         .expect("runs");
