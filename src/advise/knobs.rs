@@ -63,10 +63,10 @@ mod tests {
             (p.setting.written(), p.differs.clone())
         };
         let (raft_rs, differs) = written("raft-rs");
-        assert!(raft_rs.starts_with("tick every 10 ms, heartbeat_tick: 2, election_tick: 6"));
-        assert!(raft_rs.ends_with("max_election_tick: 10"));
-        // The same range, but drawn on raft-rs's 10 ms tick rather than every millisecond.
-        assert!(differs.starts_with("timeouts fire on a 10 ms tick"), "{differs}");
+        assert!(raft_rs.starts_with("tick every 2 ms, heartbeat_tick: 10, election_tick: 30"));
+        assert!(raft_rs.ends_with("max_election_tick: 46"));
+        // The same range, but drawn on raft-rs's 2 ms tick rather than every millisecond.
+        assert!(differs.starts_with("timeouts fire on a 2 ms tick"), "{differs}");
         // etcd refuses 20 / 60 (below five heartbeats): the nearest it accepts is 20 / 100.
         let (etcd, differs) = written("etcd");
         assert_eq!(etcd, "--heartbeat-interval=20 --election-timeout=100");

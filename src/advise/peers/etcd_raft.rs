@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::super::knobs::Whole;
-use super::gcd;
+use super::{fine_tick, gcd};
 
 /// The host's tick and the node's tick counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -23,15 +23,11 @@ pub struct Ticks {
 }
 
 impl Ticks {
-    /// A tick dividing the heartbeat and the shortest timeout, so both are exact; of those,
-    /// the one whose longest draw, `2·min − tick`, lands nearest the recommended maximum.
+    /// A tick dividing the heartbeat and the shortest timeout, so both are exact, and fine
+    /// enough to draw the range (`[min, 2·min)`, whatever the recommended maximum) in ten steps
+    /// or more.
     pub fn nearest(w: &Whole) -> Ticks {
-        let common = gcd(w.heartbeat_ms, w.min_ms).max(1);
-        let longest = |tick: u64| (2 * w.min_ms).saturating_sub(tick);
-        let tick = (1..=common)
-            .filter(|t| common % t == 0)
-            .min_by_key(|&t| longest(t).abs_diff(w.max_ms))
-            .unwrap_or(1);
+        let tick = fine_tick(gcd(w.heartbeat_ms, w.min_ms), w.min_ms);
         let heartbeat_tick = (w.heartbeat_ms / tick).max(1);
         let election_tick = (w.min_ms / tick).max(heartbeat_tick + 1);
         Ticks { tick_ms: tick, heartbeat_tick, election_tick }

@@ -183,6 +183,16 @@ fn differs(w: &Whole, setting: &PeerSetting) -> String {
     changes.join("; ")
 }
 
+/// The tick for a tick-driven peer: of the divisors of `common` (so every setting is a whole
+/// number of ticks), the coarsest that still draws a range `width_ms` wide in ten steps or
+/// more. A coarser tick costs the host less but draws timeouts on a coarse grid, and the
+/// simulator shows what that costs: on a 140 ms tick etcd-raft's failover p99 for a
+/// 140 / 420-525 ms recommendation was 1,220 ms against 475.
+fn fine_tick(common: u64, width_ms: u64) -> u64 {
+    let finest_useful = (width_ms / 10).max(1);
+    (1..=common.max(1)).rev().find(|t| common % t == 0 && *t <= finest_useful).unwrap_or(1)
+}
+
 /// The greatest common divisor, for a tick that divides every setting.
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {

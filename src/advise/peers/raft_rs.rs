@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use super::super::knobs::Whole;
-use super::gcd;
+use super::{fine_tick, gcd};
 
 /// The host's tick and the node's tick counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -32,7 +32,8 @@ impl Ticks {
     /// A tick dividing the heartbeat and both ends of the range, so all are exact; the range
     /// `[min, max]` inclusive is `[min_election_tick, max_election_tick)`.
     pub fn nearest(w: &Whole) -> Ticks {
-        let tick = gcd(gcd(w.heartbeat_ms, w.min_ms), w.max_ms).max(1);
+        let common = gcd(gcd(w.heartbeat_ms, w.min_ms), w.max_ms);
+        let tick = fine_tick(common, w.max_ms - w.min_ms);
         let heartbeat_tick = (w.heartbeat_ms / tick).max(1);
         let election_tick = (w.min_ms / tick).max(heartbeat_tick + 1);
         let max_election_tick = (w.max_ms / tick).max(election_tick) + 1;
@@ -123,8 +124,10 @@ mod tests {
         assert!(t(10, 10).validate().unwrap_err().contains("should be less than max"));
         let w = Whole { heartbeat_ms: 20, min_ms: 60, max_ms: 90, step_ms: 1 };
         let n = Ticks::nearest(&w);
-        assert_eq!((n.tick_ms, n.heartbeat_tick, n.election_tick), (10, 2, 6));
-        assert_eq!((n.min_election_tick, n.max_election_tick), (6, 10));
+        // A 2 ms tick: the coarsest dividing 20, 60 and 90 that draws the 30 ms range in ten
+        // steps or more.
+        assert_eq!((n.tick_ms, n.heartbeat_tick, n.election_tick), (2, 10, 30));
+        assert_eq!((n.min_election_tick, n.max_election_tick), (30, 46));
         assert_eq!(n.follower_timeouts_ms(), (60, 90), "the range is expressed exactly");
     }
 }
