@@ -171,8 +171,8 @@ fn differs(w: &Whole, setting: &PeerSetting) -> String {
         )),
         PeerSetting::HashicorpRaft(t) => changes.push(format!(
             "the leader heartbeats every {}-{} ms (HeartbeatTimeout/10 to /5), not every {} ms",
-            t.heartbeat_timeout_ms / 10,
-            t.heartbeat_timeout_ms / 5,
+            t.heartbeat_timeout_ms as f64 / 10.0,
+            t.heartbeat_timeout_ms as f64 / 5.0,
             w.heartbeat_ms
         )),
         PeerSetting::Etcd(_)
