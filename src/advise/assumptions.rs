@@ -65,6 +65,8 @@ pub enum Source {
     Given,
     /// The assumed host's figure.
     Default,
+    /// A running cluster's metrics (`advise --from-metrics`).
+    Measured,
 }
 
 /// One figure of the host and where it came from.
@@ -101,6 +103,7 @@ const FSYNC_P99: &str =
 const PAUSE: &str = "Linux CFS throttles a container over its CPU quota until the next 100 ms \
                      period (sched-bwc; golang/go#19378, kubernetes#67577)";
 const LATENESS: &str = "tokio's timer works in whole milliseconds";
+const MEASURED: &str = "the cluster's own metrics";
 const IDEAL: &str = "--host ideal: a zero-cost host, for study only";
 
 impl Assumptions {
@@ -121,13 +124,25 @@ impl Assumptions {
         if fsync_p50_ms.source == Source::Default && fsync_p50_ms.value > fsync_p99_ms.value {
             fsync_p50_ms.value = fsync_p99_ms.value;
         }
-        Assumptions {
+        let mut out = Assumptions {
             host,
             fsync_p50_ms,
             fsync_p99_ms,
             max_pause_ms: pick(profile.max_pause_ms, 50.0, PAUSE),
             timer_lateness_ms: pick(profile.timer_lateness_ms, 1.0, LATENESS),
+        };
+        for (field, figure) in [
+            ("fsync_p50_ms", &mut out.fsync_p50_ms),
+            ("fsync_p99_ms", &mut out.fsync_p99_ms),
+            ("max_pause_ms", &mut out.max_pause_ms),
+            ("timer_lateness_ms", &mut out.timer_lateness_ms),
+        ] {
+            if profile.was_measured(field) {
+                figure.source = Source::Measured;
+                figure.basis = MEASURED;
+            }
         }
+        out
     }
 
     /// The durable write, log-normal through the two percentiles (constant if they are equal).

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::assumptions::{Assumptions, Host};
 use super::error::AdviseError;
+use super::measured::Measured;
 use crate::closed_form::{Delay, Environment};
 use crate::sim::Latency;
 
@@ -65,6 +66,10 @@ pub struct Profile {
     /// Goal: elections started while the leader is alive, over the cluster, per day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub false_elections_per_day: Option<f64>,
+    /// What a running cluster's metrics measured, if the profile was built from them
+    /// ([`Profile::measure`]), and which fields they set.
+    #[serde(skip)]
+    pub measured: Option<(Measured, Vec<&'static str>)>,
 }
 
 fn default_drift() -> f64 {
@@ -101,6 +106,46 @@ impl Profile {
             timer_granularity_ms: default_granularity(),
             failover_p99_ms: None,
             false_elections_per_day: None,
+            measured: None,
+        }
+    }
+
+    /// Sets the network's and the host's figures from what a cluster measured (latency, loss,
+    /// and the disk's and timers' where enough was observed; a stall longer than the host's
+    /// default pause becomes the pause planned for), remembering which fields they set.
+    pub fn measure(&mut self, m: Measured) {
+        let mut set = vec!["latency_p50_ms", "latency_p99_ms", "loss"];
+        self.latency = None;
+        self.latency_p999_ms = None;
+        self.latency_p50_ms = m.latency_p50_ms;
+        self.latency_p99_ms = m.latency_p99_ms;
+        self.loss = m.loss;
+        if let Some([p50, p99]) = m.fsync_ms {
+            (self.fsync_p50_ms, self.fsync_p99_ms) = (Some(p50), Some(p99));
+            set.extend(["fsync_p50_ms", "fsync_p99_ms"]);
+        }
+        if let Some(late) = m.timer_lateness_ms {
+            self.timer_lateness_ms = Some(late);
+            set.push("timer_lateness_ms");
+        }
+        let default_pause =
+            Assumptions::of(&Profile { max_pause_ms: None, ..self.clone() }).pause_ms();
+        if let Some(stall) = m.longest_stall_ms.filter(|&s| s > default_pause) {
+            self.max_pause_ms = Some(stall);
+            set.push("max_pause_ms");
+        }
+        self.measured = Some((m, set));
+    }
+
+    /// Whether `field` was set from a cluster's metrics.
+    pub fn was_measured(&self, field: &str) -> bool {
+        self.measured.as_ref().is_some_and(|(_, set)| set.contains(&field))
+    }
+
+    /// Forgets that `field` was measured (a flag overrode it).
+    pub fn overridden(&mut self, field: &str) {
+        if let Some((_, set)) = &mut self.measured {
+            set.retain(|f| *f != field);
         }
     }
 

@@ -12,6 +12,7 @@ use super::assumptions::{Assumptions, Host, Source};
 use super::error::AdviseError;
 use super::grid::{estimate, stall_ms, Estimate, Grid};
 use super::knobs::{self, Settings, Whole};
+use super::measured::Measured;
 use super::peers::PeerPredicted;
 use super::profile::{Profile, DEFAULT_FALSE_ELECTIONS_PER_DAY};
 use super::ranking::{Progress, Ranking, Rung, Tried};
@@ -127,6 +128,9 @@ pub struct Advice {
     pub seed: u64,
     /// What was asked.
     pub profile: Profile,
+    /// What a running cluster's metrics measured, when the profile came from them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<Measured>,
     /// The host planned for: each figure given or assumed.
     pub assumptions: Assumptions,
     /// The fitted one-way latency (log-normal).
@@ -228,6 +232,7 @@ pub(super) fn report(
     Ok(Advice {
         seed,
         profile: profile.clone(),
+        measured: profile.measured.as_ref().map(|(m, _)| m.clone()),
         assumptions: host,
         cost,
         latency: env.latency,
@@ -437,6 +442,7 @@ fn notes(
             pause.value,
             match pause.source {
                 Source::Given => "given",
+                Source::Measured => "the longest stall the cluster's timers showed",
                 Source::Default => "assumed: give --max-pause-ms",
             },
             q.pause_leader_changes,

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use raft_heartbeat::advise::{self, Advice, Options, Profile};
 use raft_heartbeat::closed_form;
 
+use super::metrics_source;
 use super::plot;
 use super::progress::Bar;
 
@@ -59,6 +60,12 @@ pub struct Args {
     /// Goal: elections while the leader lives, cluster-wide, per day.
     #[arg(long)]
     false_elections_per_day: Option<f64>,
+    /// Build the profile from running nodes' metrics instead of flags: `http://` endpoints
+    /// (`node --metrics-addr`) or saved exposition text, one or more; the round trips and
+    /// unanswered heartbeats give the latency and loss, the write and timer histograms the
+    /// host's figures where they saw enough. Flags given too override what was measured.
+    #[arg(long, num_args = 1.., value_name = "URL_OR_FILE")]
+    from_metrics: Vec<String>,
     /// A TOML profile with the same keys (`nodes`, `latency_p50_ms`, ...), where the latency
     /// may instead be a named distribution as in a scenario file (`latency = { dist = ... }`).
     #[arg(long)]
@@ -95,8 +102,18 @@ impl Args {
                     .with_context(|| format!("cannot read {}", path.display()))?;
                 Profile::parse(&text).with_context(|| format!("in {}", path.display()))?
             }
+            None if !self.from_metrics.is_empty() => {
+                let scrape = metrics_source::scrape(&self.from_metrics)?;
+                let measured = scrape.measured()?;
+                let nodes = self.nodes.unwrap_or(measured.nodes as u64);
+                let mut p = Profile::new(nodes, 1.0, 1.0);
+                p.measure(measured);
+                p
+            }
             None => {
-                let missing = |name: &str| anyhow::anyhow!("--{name} is required without --config");
+                let missing = |name: &str| {
+                    anyhow::anyhow!("--{name} is required without --config or --from-metrics")
+                };
                 Profile::new(
                     self.nodes.ok_or_else(|| missing("nodes"))?,
                     self.latency_p50_ms.ok_or_else(|| missing("latency-p50-ms"))?,
@@ -104,6 +121,22 @@ impl Args {
                 )
             }
         };
+        if self.config.is_some() && !self.from_metrics.is_empty() {
+            anyhow::bail!("--from-metrics and --config are two profiles: give one");
+        }
+        for (field, given) in [
+            ("latency_p50_ms", self.latency_p50_ms.is_some()),
+            ("latency_p99_ms", self.latency_p99_ms.is_some()),
+            ("loss", self.loss.is_some()),
+            ("fsync_p50_ms", self.fsync_p50_ms.is_some()),
+            ("fsync_p99_ms", self.fsync_p99_ms.is_some()),
+            ("max_pause_ms", self.max_pause_ms.is_some()),
+            ("timer_lateness_ms", self.timer_lateness_ms.is_some()),
+        ] {
+            if given {
+                p.overridden(field);
+            }
+        }
         let set = |field: &mut f64, v: Option<f64>| {
             if let Some(v) = v {
                 *field = v;
@@ -192,13 +225,31 @@ fn render(a: &Advice) -> String {
         out.push_str(&l);
         out.push('\n');
     };
+    if let Some(m) = &a.measured {
+        line(format!(
+            "measured from {} nodes' metrics: one-way latency p50 {:.3} ms, p99 {:.3} ms ({} round \
+             trips), loss {:.4} ({} rounds unanswered); {} durable writes, {} timer firings{}",
+            m.nodes,
+            m.latency_p50_ms,
+            m.latency_p99_ms,
+            m.round_trips,
+            m.loss,
+            m.rounds_unanswered,
+            m.writes,
+            m.firings,
+            m.longest_stall_ms.map_or(String::new(), |s| format!(
+                ", the longest stall {s:.1} ms"
+            ))
+        ));
+    }
     line(format!("host ({}), planned for:", a.assumptions.host));
     for (name, f) in a.assumptions.rows() {
         let source = match f.source {
             advise::Source::Given => "given".to_string(),
+            advise::Source::Measured => "measured".to_string(),
             advise::Source::Default => format!("assumed: {}", f.basis),
         };
-        line(format!("  {name:<28}{:>8}   {source}", f.value));
+        line(format!("  {name:<28}{:>8}   {source}", short(f.value)));
     }
     line(String::new());
     line(format!(
@@ -281,6 +332,12 @@ pub fn rate(per_day: f64) -> String {
     } else {
         format!("{per_day:.3e}")
     }
+}
+
+/// A figure to three decimals at most, without trailing zeros.
+fn short(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn on(b: bool) -> &'static str {

@@ -8,6 +8,7 @@ pub mod event_line;
 pub mod false_elections_cmd;
 pub mod figure16_cmd;
 pub mod merge_cmd;
+pub mod metrics_source;
 pub mod node_cmd;
 pub mod plot;
 pub mod progress;

@@ -191,6 +191,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(addr) = metrics_addr {
             metrics_exporter_prometheus::PrometheusBuilder::new()
                 .with_http_listener(addr)
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
+                    &raft_heartbeat::runtime::buckets_seconds(),
+                )
+                .context("histogram buckets")?
                 .install()
                 .with_context(|| format!("cannot serve metrics on {addr}"))?;
             eprintln!("node {id}: metrics at http://{addr}/metrics");

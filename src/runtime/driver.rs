@@ -244,6 +244,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
                 message = self.transport.recv() => {
                     let Some(envelope) = message else { return Ok(()) };
                     let now = self.now();
+                    self.telemetry.received(&envelope, now);
                     if let Err(e) = self.node.handle_message(now, envelope) {
                         tracing::warn!(error = %e, "message refused");
                     }
@@ -344,12 +345,15 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
     /// The core's contract: persist, then send, then report.
     async fn flush(&mut self) -> Result<(), RuntimeError> {
         while let Some(state) = self.node.take_hard_state() {
+            let started = self.now();
             self.store.save(state).await?;
             let now = self.now();
+            self.telemetry.hard_state_written(now.saturating_duration_since(started));
             self.node.hard_state_persisted(now, state);
         }
         while let Some(envelope) = self.node.poll_transmit() {
-            self.telemetry.sent(&envelope);
+            let now = self.now();
+            self.telemetry.sent(&envelope, now);
             self.transport.send(envelope).await;
         }
         while let Some(event) = self.node.poll_event() {

@@ -35,4 +35,5 @@ pub use driver::{Driver, Handle, HostInput, MembershipChangeError, ReadError, Ru
 pub use faults::{Faults, FaultyTransport};
 pub use storage::{Corruption, FileStore, HardStateStore, MemoryStore, StorageError};
 pub use tcp::{PayloadSender, TcpConfig, TcpStats, TcpTransport};
+pub use telemetry::buckets_seconds;
 pub use transport::{MemoryNetwork, MemoryTransport, Transport};
