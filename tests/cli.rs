@@ -353,6 +353,53 @@ fn cluster_kills_the_leader_and_reports_each_failover_as_json() {
 }
 
 #[test]
+fn cluster_checks_an_advice_live_with_its_setting_and_network() {
+    // Issue 29, §6: advise's JSON in, its setting run live with its profile's latency drawn
+    // from a distribution and its loss, the prediction printed beside the live failovers.
+    let dir = temp("cluster-advice");
+    std::fs::create_dir_all(&dir).unwrap();
+    let advice = dir.join("advice.json");
+    let out = run(&[
+        "advise",
+        "--nodes",
+        "3",
+        "--latency-p50-ms",
+        "2",
+        "--latency-p99-ms",
+        "5",
+        "--loss",
+        "0.01",
+        "--effort",
+        "3",
+        "--trials",
+        "500",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&advice, &out.stdout).unwrap();
+    let a = json(&out);
+    let out =
+        run(&["cluster", "--advice", advice.to_str().unwrap(), "--kill-leader", "2", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["advised_ms"]["p50"], a["predicted"]["failover_ms"]["p50"], "{v}");
+    assert_eq!(v["latency_ms"], a["latency"]["median_ms"]);
+    assert!(v["latency_p99_ms"].as_f64().unwrap() > 4.0, "a distribution, not a constant: {v}");
+    assert_eq!(v["loss"], 0.01);
+    let min = a["recommended"]["election_timeout_ms"][0].as_f64().unwrap();
+    for f in v["failovers"].as_array().unwrap() {
+        let ms = f.as_f64().unwrap();
+        assert!(ms > min / 2.0 && ms < 20.0 * min, "failover of {ms} ms, timeouts from {min}");
+    }
+    assert_eq!(v["leaders_per_term_max"], 1);
+    // An answer that is not advise's is refused by name.
+    std::fs::write(&advice, "{}").unwrap();
+    let out = run(&["cluster", "--advice", advice.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("advise --json"));
+}
+
+#[test]
 fn cluster_with_injected_latency_slows_every_failover_and_writes_the_events() {
     let events = temp("cluster-events").join("events.jsonl");
     std::fs::create_dir_all(events.parent().unwrap()).unwrap();

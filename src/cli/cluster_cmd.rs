@@ -39,9 +39,18 @@ pub struct Args {
     /// Injected one-way latency on every link, ms (each node's `--latency-ms`).
     #[arg(long, default_value_t = 0.0)]
     latency_ms: f64,
+    /// With `--latency-ms` as the median: the injected latency's 99th percentile (each node's
+    /// `--latency-p99-ms`: a log-normal draw per message).
+    #[arg(long)]
+    latency_p99_ms: Option<f64>,
     /// Injected loss on every link (each node's `--loss`).
     #[arg(long, default_value_t = 0.0)]
     loss: f64,
+    /// Check an `advise --json` answer live: its nodes, heartbeat and timeouts, its profile's
+    /// latency (as a distribution) and loss injected, its predicted failover printed beside
+    /// the live one. Overrides those flags.
+    #[arg(long)]
+    advice: Option<PathBuf>,
     /// Write every node's events and every kill, one JSON line each, to this file.
     #[arg(long)]
     events_out: Option<PathBuf>,
@@ -50,10 +59,22 @@ pub struct Args {
     json: bool,
 }
 
+/// The failover `advise` predicted, ms.
+#[derive(Clone, Copy, Debug, Serialize)]
+struct Advised {
+    p50: f64,
+    p99: f64,
+}
+
 #[derive(Serialize)]
 struct Report {
     latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_p99_ms: Option<f64>,
     loss: f64,
+    /// With `--advice`: what `advise` predicted for this setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advised_ms: Option<Advised>,
     failovers: Vec<f64>,
     /// Per failover: the terms it took (more than one: a split vote or a failed candidacy).
     rounds: Vec<u64>,
@@ -188,6 +209,9 @@ fn spawn(
         .arg(args.latency_ms.to_string())
         .arg("--loss")
         .arg(args.loss.to_string());
+    if let Some(p99) = args.latency_p99_ms {
+        cmd.arg("--latency-p99-ms").arg(p99.to_string());
+    }
     let log = std::fs::File::create(dir.join(format!("n{id}.log")))?;
     cmd.stdout(Stdio::piped()).stderr(log).stdin(Stdio::null());
     let mut child = cmd.spawn().with_context(|| format!("cannot start node {id}"))?;
@@ -225,8 +249,39 @@ fn wait_until(
     true
 }
 
+/// Takes the setting, the network and the prediction from an `advise --json` answer.
+fn apply_advice(args: &mut Args, path: &Path) -> anyhow::Result<Advised> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let a: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not advise's JSON", path.display()))?;
+    let number = |pointer: &str| {
+        a.pointer(pointer).and_then(serde_json::Value::as_f64).with_context(|| {
+            format!("{}: no number at {pointer} (is it `advise --json`?)", path.display())
+        })
+    };
+    args.nodes = number("/profile/nodes")? as u64;
+    args.heartbeat_ms = number("/recommended/heartbeat_ms")? as u64;
+    args.election_ms = (
+        number("/recommended/election_timeout_ms/0")? as u64,
+        number("/recommended/election_timeout_ms/1")? as u64,
+    );
+    let (median, sigma) = (number("/latency/median_ms")?, number("/latency/sigma")?);
+    args.latency_ms = median;
+    args.latency_p99_ms = (sigma > 0.0).then(|| median * (2.326_347_874 * sigma).exp());
+    args.loss = number("/profile/loss")?;
+    Ok(Advised {
+        p50: number("/predicted/failover_ms/p50")?,
+        p99: number("/predicted/failover_ms/p99")?,
+    })
+}
+
 /// Runs the live cluster.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    let advised = match args.advice.clone() {
+        Some(path) => Some(apply_advice(&mut args, &path)?),
+        None => None,
+    };
     if !(3..=9).contains(&args.nodes) {
         bail!("--nodes must be 3 to 9 (one machine, a majority must survive a kill)");
     }
@@ -235,6 +290,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if !(0.0..1.0).contains(&args.loss) {
         bail!("--loss must be a probability in [0, 1), got {}", args.loss);
+    }
+    if let Some(p99) = args.latency_p99_ms {
+        if !(args.latency_ms > 0.0 && p99 >= args.latency_ms && p99 <= 600_000.0) {
+            bail!(
+                "--latency-p99-ms must be at least --latency-ms ({}, above 0), got {p99}",
+                args.latency_ms
+            );
+        }
     }
     let mut view = View::default();
     let measured = measure(&args, &mut view);
@@ -249,7 +312,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (predicted, predicted_rounds) = predict(&args, min, max)?;
     let report = Report {
         latency_ms: args.latency_ms,
+        latency_p99_ms: args.latency_p99_ms,
         loss: args.loss,
+        advised_ms: advised,
         live_ms: Summary::of(&failovers.iter().map(|f| f.ms).collect::<Vec<_>>()),
         failovers: failovers.iter().map(|f| f.ms).collect(),
         rounds: failovers.iter().map(|f| f.rounds).collect(),
@@ -274,6 +339,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             report.predicted_ms.p90,
             report.predicted_ms.p99
         );
+        if let Some(a) = &report.advised_ms {
+            println!(
+                "advise predicted p50 {:.0} / p99 {:.0} ms: live p50 {:+.1}%, p99 {:+.1}%",
+                a.p50,
+                a.p99,
+                100.0 * (report.live_ms.p50 / a.p50 - 1.0),
+                100.0 * (report.live_ms.p99 / a.p99 - 1.0)
+            );
+        }
         println!(
             "failovers that took more than one term: {} (simulator: {:.1}%); \
              more than one election timeout: {}",
@@ -401,7 +475,11 @@ fn predict(args: &Args, min: u64, max: u64) -> anyhow::Result<(Summary, f64)> {
         election_timeout_ms: [min as f64, max as f64],
         ..ClusterSpec::new(args.nodes)
     };
-    let latency = if args.latency_ms > 0.0 {
+    let latency = if let Some(p99) = args.latency_p99_ms.filter(|_| args.latency_ms > 0.0) {
+        // The drawn delay, plus the half millisecond tokio's timer adds on average.
+        let sigma = (p99 / args.latency_ms).ln() / 2.326_347_874;
+        Latency::LogNormal { median_ms: args.latency_ms + 0.6, sigma }
+    } else if args.latency_ms > 0.0 {
         Latency::Uniform { min_ms: args.latency_ms + 0.1, max_ms: args.latency_ms + 1.1 }
     } else {
         Latency::Normal { mean_ms: 0.1, std_ms: 0.03 }

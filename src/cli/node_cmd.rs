@@ -49,6 +49,10 @@ pub struct Args {
     /// standing in for a LAN or a WAN).
     #[arg(long)]
     latency_ms: Option<f64>,
+    /// With `--latency-ms` as the median: the injected latency's 99th percentile, ms; each
+    /// message's delay is then drawn from the log-normal through both (seeded by `--seed`).
+    #[arg(long)]
+    latency_p99_ms: Option<f64>,
     /// Injected loss: every inbound message is dropped with this probability (seeded by
     /// `--seed`).
     #[arg(long)]
@@ -58,7 +62,7 @@ pub struct Args {
     metrics_addr: Option<SocketAddr>,
     /// A TOML file with the same settings (`id`, `listen`, `peers = { 2 = "addr" }`,
     /// `data_dir`, `cluster_id`, `heartbeat_ms`, `election_ms = [min, max]`, `latency_ms`,
-    /// `loss`, `metrics_addr`, and, with no flag, `leader_detector = { kind = "adaptive",
+    /// `latency_p99_ms`, `loss`, `metrics_addr`, and, with no flag, `leader_detector = { kind = "adaptive",
     /// deviations = 4 }` for the followers' detector, `election_timeout_floor_ms` for the
     /// shortest timeout it may draw, the same on every node, `local_pause_threshold_ms` for
     /// local health, and `shadow_detectors = [{ kind = "phi", threshold = 8 }]` for detectors
@@ -79,6 +83,7 @@ struct FileConfig {
     heartbeat_ms: Option<u64>,
     election_ms: Option<[u64; 2]>,
     latency_ms: Option<f64>,
+    latency_p99_ms: Option<f64>,
     loss: Option<f64>,
     metrics_addr: Option<SocketAddr>,
     #[serde(default)]
@@ -175,6 +180,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(0.0..=60_000.0).contains(&latency_ms) {
         bail!("--latency-ms must be 0 to 60000 ms, got {latency_ms}");
     }
+    let latency_p99_ms = args.latency_p99_ms.or(file.latency_p99_ms);
+    if let Some(p99) = latency_p99_ms {
+        if !(p99.is_finite() && p99 >= latency_ms && p99 <= 600_000.0 && latency_ms > 0.0) {
+            bail!(
+                "--latency-p99-ms must be at least --latency-ms ({latency_ms}, above 0) and at \
+                 most 600000, got {p99}"
+            );
+        }
+    }
     let loss = args.loss.or(file.loss).unwrap_or(0.0);
     if !(0.0..1.0).contains(&loss) {
         bail!("--loss must be a probability in [0, 1), got {loss}");
@@ -209,7 +223,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             TcpConfig::new(cluster_id, NodeId(id), peers, heartbeat),
         )?;
         let (transport, faults) = FaultyTransport::new(tcp);
-        faults.set_delay(Duration::from_secs_f64(latency_ms / 1000.0));
+        let median = Duration::from_secs_f64(latency_ms / 1000.0);
+        match latency_p99_ms {
+            Some(p99) => faults.set_delay_distribution(median, Duration::from_secs_f64(p99 / 1e3)),
+            None => faults.set_delay(median),
+        }
         faults.set_loss(loss, seed ^ LOSS_STREAM);
         let (driver, handle) =
             Driver::new(config, store, transport, LogPosition::default()).await?;

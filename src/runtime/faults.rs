@@ -11,11 +11,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, LogNormal};
 use tokio::time::Instant;
 
 use super::transport::Transport;
 use crate::core::{Envelope, NodeId};
 use crate::link::Direction;
+
+/// The standard normal's 99th percentile.
+const Z_99: f64 = 2.326_347_874_040_841;
 
 /// How often a receiver with held messages looks again whether they were released.
 const HOLD_POLL: Duration = Duration::from_millis(5);
@@ -26,6 +30,8 @@ struct State {
     held: BTreeSet<NodeId>,
     hold_all: bool,
     delay: Duration,
+    /// The log-normal spread of the delay around its median (0: constant).
+    spread: f64,
     loss: f64,
     rng: ChaCha8Rng,
 }
@@ -37,6 +43,7 @@ impl Default for State {
             held: BTreeSet::new(),
             hold_all: false,
             delay: Duration::ZERO,
+            spread: 0.0,
             loss: 0.0,
             rng: ChaCha8Rng::seed_from_u64(0),
         }
@@ -46,6 +53,16 @@ impl Default for State {
 impl State {
     fn held(&self, peer: NodeId) -> bool {
         self.hold_all || self.held.contains(&peer)
+    }
+
+    /// The next inbound message's delay: the set delay, or a draw from the log-normal of that
+    /// median and spread.
+    fn next_delay(&mut self) -> Duration {
+        if self.spread <= 0.0 || self.delay.is_zero() {
+            return self.delay;
+        }
+        let factor = LogNormal::new(0.0, self.spread).map_or(1.0, |d| d.sample(&mut self.rng));
+        self.delay.mul_f64(factor.min(1e3))
     }
 
     /// Whether the next inbound message is lost, drawn from the seeded generator.
@@ -121,7 +138,23 @@ impl Faults {
 
     /// Delays every inbound message by `d` (each on its own, so order is kept).
     pub fn set_delay(&self, d: Duration) {
-        self.with(|s| s.delay = d);
+        self.with(|s| {
+            s.delay = d;
+            s.spread = 0.0;
+        });
+    }
+
+    /// Delays every inbound message by a draw from the log-normal with median `median` and
+    /// 99th percentile `p99` (a measured network's latency, as `advise` fits it), from the
+    /// generator [`set_loss`](Self::set_loss) seeds. Messages keep their order, as on a TCP
+    /// stream: one drawn shorter than the one before waits for it.
+    pub fn set_delay_distribution(&self, median: Duration, p99: Duration) {
+        let ratio = p99.as_secs_f64() / median.as_secs_f64().max(1e-9);
+        let sigma = if ratio > 1.0 { ratio.ln() / Z_99 } else { 0.0 };
+        self.with(|s| {
+            s.delay = median;
+            s.spread = sigma;
+        });
     }
 
     /// Drops each inbound message with probability `probability` (clamped to `[0, 1]`), drawn
@@ -226,7 +259,7 @@ impl<T: Transport> Transport for FaultyTransport<T> {
                     let env = message?;
                     let (dropped, delay) = self.faults.with(|s| {
                         let cut = s.partitioned.contains(&(Direction::Inbound, env.from));
-                        (cut || s.lose(), s.delay)
+                        (cut || s.lose(), s.next_delay())
                     });
                     if !dropped {
                         self.inbound.push_back((Instant::now() + delay, env));
@@ -235,5 +268,25 @@ impl<T: Transport> Transport for FaultyTransport<T> {
                 () = tokio::time::sleep_until(wake) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delay_distribution_draws_the_median_and_p99_it_was_given() {
+        let faults = Faults::default();
+        faults.set_loss(0.0, 7);
+        faults.set_delay_distribution(Duration::from_millis(10), Duration::from_millis(30));
+        let mut draws: Vec<f64> =
+            (0..20_000).map(|_| faults.with(|s| s.next_delay()).as_secs_f64() * 1e3).collect();
+        draws.sort_by(f64::total_cmp);
+        let (p50, p99) = (draws[10_000], draws[19_800]);
+        assert!((p50 - 10.0).abs() < 0.5, "median {p50} ms");
+        assert!((p99 - 30.0).abs() < 2.0, "p99 {p99} ms");
+        faults.set_delay(Duration::from_millis(4));
+        assert_eq!(faults.with(|s| s.next_delay()), Duration::from_millis(4));
     }
 }
