@@ -218,6 +218,14 @@ impl Search<'_> {
     }
 }
 
+/// What an objective's search found.
+struct Found {
+    chosen: Estimate,
+    failover: Failover,
+    pruned: usize,
+    unscreened: usize,
+}
+
 /// Ranks `grid`'s eligible candidates for `profile` by simulation.
 pub fn rank(
     profile: &Profile,
@@ -227,169 +235,191 @@ pub fn rank(
 ) -> Result<Ranking, AdviseError> {
     let mut s = Search { profile, effort, tried: Vec::new(), rungs: Vec::new(), spent: 0.0 };
     let eligible: Vec<Estimate> = grid.eligible().copied().collect();
-    let budget = effort.events as f64;
-    let (objective, chosen, failover, pruned, unscreened) = match profile.failover_p99_ms {
+    let (objective, found) = match profile.failover_p99_ms {
         None => {
-            let mut order = eligible.clone();
-            order.sort_by(|a, b| {
-                a.failover_p99_ms.total_cmp(&b.failover_p99_ms).then_with(|| by_robustness(a, b))
-            });
-            // Screen: every candidate the floor does not rule out, likeliest first.
-            let mut best = f64::INFINITY;
-            let (mut pruned, mut unscreened) = (0, 0);
-            let mut screened: Vec<(Estimate, f64)> = Vec::new();
-            for (i, c) in order.iter().enumerate() {
-                progress("screening", i, order.len());
-                if failover_p99_floor_ms(c, profile) > best * FLOOR_SLACK {
-                    pruned += 1;
-                    continue;
-                }
-                if s.over(c, effort.screen_trials, budget * SCREEN_SHARE) && !screened.is_empty() {
-                    unscreened += 1;
-                    continue;
-                }
-                let f = s.run(c, effort.screen_trials, "screen")?;
-                best = best.min(f.p99_banded_ms);
-                screened.push((*c, f.p99_banded_ms));
-            }
-            progress("screening", order.len(), order.len());
-            // Climb: the best quarter.
-            screened.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| by_robustness(&a.0, &b.0)));
-            let climbers = (screened.len() / 4).clamp(screened.len().min(4), CLIMBERS);
-            let mut climbed: Vec<(Estimate, f64)> = Vec::new();
-            for (i, (c, _)) in screened.iter().take(climbers).enumerate() {
-                progress("climbing", i, climbers);
-                if s.over(c, effort.climb_trials, budget * CLIMB_SHARE) && climbed.len() >= 2 {
-                    break;
-                }
-                let f = s.run(c, effort.climb_trials, "climb")?;
-                climbed.push((*c, f.p99_banded_ms));
-            }
-            progress("climbing", climbers, climbers);
-            // Final: the best few at the full count; the simulator decides.
-            climbed.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| by_robustness(&a.0, &b.0)));
-            let count = effort.finalists.clamp(1, climbed.len().max(1));
-            let mut finals: Vec<(Estimate, Failover)> = Vec::new();
-            let finalists: Vec<Estimate> = climbed.iter().take(count).map(|(c, _)| *c).collect();
-            let trials = s.final_trials(&finalists, budget);
-            for (i, c) in finalists.iter().enumerate() {
-                progress("finals", i, count);
-                finals.push((*c, s.run(c, trials, "final")?));
-            }
-            progress("finals", count, count);
-            // Polish: the winner's grid neighbours at the full count, moving to any that beats
-            // it, until none does (a hill climb in the simulator, so the recommendation is at
-            // least the best of its neighbourhood).
-            let (mut chosen, mut failover) = pick(&finals);
-            for _ in 0..POLISH_ROUNDS {
-                let fresh: Vec<Estimate> = grid
-                    .neighbours(&chosen)
-                    .into_iter()
-                    .filter(|n| !finals.iter().any(|(c, _)| c == n))
-                    .collect();
-                for (i, n) in fresh.iter().enumerate() {
-                    progress("polishing", i, fresh.len());
-                    if s.over(n, trials, budget) {
-                        continue;
-                    }
-                    finals.push((*n, s.run(n, trials, "polish")?));
-                }
-                let (best, f) = pick(&finals);
-                if best == chosen {
-                    break;
-                }
-                (chosen, failover) = (best, f);
-            }
-            ("fastest-within-false-election-budget", chosen, failover, pruned, unscreened)
+            ("fastest-within-false-election-budget", fastest(&mut s, grid, &eligible, progress)?)
         }
         Some(target) => {
-            // Most robust first, but those the closed forms put within the budget before the
-            // rest: an order only (all are screened if the effort allows), so that a search
-            // cut short has looked where the winner most likely is.
-            let mut order = eligible.clone();
-            order.sort_by(|a, b| {
-                (a.failover_p99_ms > target)
-                    .cmp(&(b.failover_p99_ms > target))
-                    .then_with(|| by_robustness(a, b))
-            });
-            let (mut pruned, mut unscreened) = (0, 0);
-            let mut kept: Vec<Estimate> = Vec::new();
-            for (i, c) in order.iter().enumerate() {
-                progress("screening", i, order.len());
-                if failover_p99_floor_ms(c, profile) > target {
-                    pruned += 1;
-                    continue;
-                }
-                if s.over(c, effort.screen_trials, budget * SCREEN_SHARE) && !s.tried.is_empty() {
-                    unscreened += 1;
-                    continue;
-                }
-                let f = s.run(c, effort.screen_trials, "screen")?;
-                if f.p99_banded_ms <= target * SCREEN_MARGIN {
-                    kept.push(*c);
-                }
-            }
-            progress("screening", order.len(), order.len());
-            // Walk down the robust order: the first to meet the budget at the second rung and
-            // then at the full count wins.
-            let mut found = None;
-            let mut finals = 0;
-            for (i, c) in kept.iter().enumerate() {
-                progress("verifying", i, kept.len());
-                if s.over(c, effort.climb_trials, budget) && finals > 0 {
-                    break;
-                }
-                if s.run(c, effort.climb_trials, "climb")?.p99_banded_ms > target {
-                    continue;
-                }
-                finals += 1;
-                let trials = s.final_trials(&[*c], budget);
-                let f = s.run(c, trials, "final")?;
-                if f.p99_ms <= target {
-                    found = Some((*c, f));
-                    break;
-                }
-            }
-            progress("verifying", kept.len(), kept.len());
-            if s.tried.is_empty() {
-                let least = order
-                    .iter()
-                    .map(|c| (failover_p99_floor_ms(c, profile), c))
-                    .min_by(|a, b| a.0.total_cmp(&b.0))
-                    .expect("the grid has an eligible candidate");
-                return Err(AdviseError::Unreachable(format!(
-                    "a failover p99 of {target} ms cannot be met: no setting that keeps the \
-                     pattern's rule and the false-election budget can fail over that fast; the \
-                     least floor is {:.1} ms (heartbeat {} ms, timeouts {}-{} ms)",
-                    least.0, least.1.heartbeat_ms, least.1.min_ms, least.1.max_ms
-                )));
-            }
-            let Some((chosen, failover)) = found else {
-                let best =
-                    s.tried.iter().min_by(|a, b| a.simulated_p99_ms.total_cmp(&b.simulated_p99_ms));
-                return Err(AdviseError::NotVerified {
-                    budget_ms: target,
-                    tried: s.tried.len(),
-                    unscreened,
-                    best_p99_ms: best.map_or(f64::INFINITY, |t| t.simulated_p99_ms),
-                    heartbeat_ms: best.map_or(0, |t| t.heartbeat_ms as u64),
-                    min_ms: best.map_or(0, |t| t.election_timeout_ms[0] as u64),
-                    max_ms: best.map_or(0, |t| t.election_timeout_ms[1] as u64),
-                });
-            };
-            ("robust-within-failover-budget", chosen, failover, pruned, unscreened)
+            ("robust-within-failover-budget", most_robust(&mut s, &eligible, target, progress)?)
         }
     };
     Ok(Ranking {
         objective,
-        chosen,
-        failover,
+        chosen: found.chosen,
+        failover: found.failover,
         tried: s.tried,
         rungs: s.rungs,
         eligible: eligible.len(),
-        pruned_by_floor: pruned,
-        unscreened,
+        pruned_by_floor: found.pruned,
+        unscreened: found.unscreened,
     })
+}
+
+/// Without a failover budget: the fastest by simulation, by successive halving and a polish.
+fn fastest(
+    s: &mut Search,
+    grid: &Grid,
+    eligible: &[Estimate],
+    progress: Progress,
+) -> Result<Found, AdviseError> {
+    let (profile, effort) = (s.profile, s.effort);
+    let budget = effort.events as f64;
+    let mut order = eligible.to_vec();
+    order.sort_by(|a, b| {
+        a.failover_p99_ms.total_cmp(&b.failover_p99_ms).then_with(|| by_robustness(a, b))
+    });
+    // Screen: every candidate the floor does not rule out, likeliest first.
+    let mut best = f64::INFINITY;
+    let (mut pruned, mut unscreened) = (0, 0);
+    let mut screened: Vec<(Estimate, f64)> = Vec::new();
+    for (i, c) in order.iter().enumerate() {
+        progress("screening", i, order.len());
+        if failover_p99_floor_ms(c, profile) > best * FLOOR_SLACK {
+            pruned += 1;
+            continue;
+        }
+        if s.over(c, effort.screen_trials, budget * SCREEN_SHARE) && !screened.is_empty() {
+            unscreened += 1;
+            continue;
+        }
+        let f = s.run(c, effort.screen_trials, "screen")?;
+        best = best.min(f.p99_banded_ms);
+        screened.push((*c, f.p99_banded_ms));
+    }
+    progress("screening", order.len(), order.len());
+    // Climb: the best quarter.
+    screened.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| by_robustness(&a.0, &b.0)));
+    let climbers = (screened.len() / 4).clamp(screened.len().min(4), CLIMBERS);
+    let mut climbed: Vec<(Estimate, f64)> = Vec::new();
+    for (i, (c, _)) in screened.iter().take(climbers).enumerate() {
+        progress("climbing", i, climbers);
+        if s.over(c, effort.climb_trials, budget * CLIMB_SHARE) && climbed.len() >= 2 {
+            break;
+        }
+        let f = s.run(c, effort.climb_trials, "climb")?;
+        climbed.push((*c, f.p99_banded_ms));
+    }
+    progress("climbing", climbers, climbers);
+    // Final: the best few at the full count; the simulator decides.
+    climbed.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| by_robustness(&a.0, &b.0)));
+    let count = effort.finalists.clamp(1, climbed.len().max(1));
+    let mut finals: Vec<(Estimate, Failover)> = Vec::new();
+    let finalists: Vec<Estimate> = climbed.iter().take(count).map(|(c, _)| *c).collect();
+    let trials = s.final_trials(&finalists, budget);
+    for (i, c) in finalists.iter().enumerate() {
+        progress("finals", i, count);
+        finals.push((*c, s.run(c, trials, "final")?));
+    }
+    progress("finals", count, count);
+    // Polish: the winner's grid neighbours at the full count, moving to any that beats
+    // it, until none does (a hill climb in the simulator, so the recommendation is at
+    // least the best of its neighbourhood).
+    let (mut chosen, mut failover) = pick(&finals);
+    for _ in 0..POLISH_ROUNDS {
+        let fresh: Vec<Estimate> = grid
+            .neighbours(&chosen)
+            .into_iter()
+            .filter(|n| !finals.iter().any(|(c, _)| c == n))
+            .collect();
+        for (i, n) in fresh.iter().enumerate() {
+            progress("polishing", i, fresh.len());
+            if s.over(n, trials, budget) {
+                continue;
+            }
+            finals.push((*n, s.run(n, trials, "polish")?));
+        }
+        let (best, f) = pick(&finals);
+        if best == chosen {
+            break;
+        }
+        (chosen, failover) = (best, f);
+    }
+    Ok(Found { chosen, failover, pruned, unscreened })
+}
+
+/// With a failover budget: the most robust whose simulated p99 meets it at the full count.
+fn most_robust(
+    s: &mut Search,
+    eligible: &[Estimate],
+    target: f64,
+    progress: Progress,
+) -> Result<Found, AdviseError> {
+    let (profile, effort) = (s.profile, s.effort);
+    let budget = effort.events as f64;
+    // Most robust first, but those the closed forms put within the budget before the
+    // rest: an order only (all are screened if the effort allows), so that a search
+    // cut short has looked where the winner most likely is.
+    let mut order = eligible.to_vec();
+    order.sort_by(|a, b| {
+        (a.failover_p99_ms > target)
+            .cmp(&(b.failover_p99_ms > target))
+            .then_with(|| by_robustness(a, b))
+    });
+    let (mut pruned, mut unscreened) = (0, 0);
+    let mut kept: Vec<Estimate> = Vec::new();
+    for (i, c) in order.iter().enumerate() {
+        progress("screening", i, order.len());
+        if failover_p99_floor_ms(c, profile) > target {
+            pruned += 1;
+            continue;
+        }
+        if s.over(c, effort.screen_trials, budget * SCREEN_SHARE) && !s.tried.is_empty() {
+            unscreened += 1;
+            continue;
+        }
+        let f = s.run(c, effort.screen_trials, "screen")?;
+        if f.p99_banded_ms <= target * SCREEN_MARGIN {
+            kept.push(*c);
+        }
+    }
+    progress("screening", order.len(), order.len());
+    // Walk down the robust order: the first to meet the budget at the second rung and
+    // then at the full count wins.
+    let mut found = None;
+    let mut finals = 0;
+    for (i, c) in kept.iter().enumerate() {
+        progress("verifying", i, kept.len());
+        if s.over(c, effort.climb_trials, budget) && finals > 0 {
+            break;
+        }
+        if s.run(c, effort.climb_trials, "climb")?.p99_banded_ms > target {
+            continue;
+        }
+        finals += 1;
+        let trials = s.final_trials(&[*c], budget);
+        let f = s.run(c, trials, "final")?;
+        if f.p99_ms <= target {
+            found = Some((*c, f));
+            break;
+        }
+    }
+    progress("verifying", kept.len(), kept.len());
+    if s.tried.is_empty() {
+        let least = order
+            .iter()
+            .map(|c| (failover_p99_floor_ms(c, profile), c))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("the grid has an eligible candidate");
+        return Err(AdviseError::Unreachable(format!(
+            "a failover p99 of {target} ms cannot be met: no setting that keeps the \
+             pattern's rule and the false-election budget can fail over that fast; the \
+             least floor is {:.1} ms (heartbeat {} ms, timeouts {}-{} ms)",
+            least.0, least.1.heartbeat_ms, least.1.min_ms, least.1.max_ms
+        )));
+    }
+    let Some((chosen, failover)) = found else {
+        let best = s.tried.iter().min_by(|a, b| a.simulated_p99_ms.total_cmp(&b.simulated_p99_ms));
+        return Err(AdviseError::NotVerified {
+            budget_ms: target,
+            tried: s.tried.len(),
+            unscreened,
+            best_p99_ms: best.map_or(f64::INFINITY, |t| t.simulated_p99_ms),
+            heartbeat_ms: best.map_or(0, |t| t.heartbeat_ms as u64),
+            min_ms: best.map_or(0, |t| t.election_timeout_ms[0] as u64),
+            max_ms: best.map_or(0, |t| t.election_timeout_ms[1] as u64),
+        });
+    };
+    Ok(Found { chosen, failover, pruned, unscreened })
 }
 
 #[cfg(test)]
