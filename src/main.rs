@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 use cli::{
-    advise_cmd, cluster_cmd, detectors_cmd, false_elections_cmd, figure16_cmd, merge_cmd, node_cmd,
-    simulate_cmd, split_votes_cmd, sweep_cmd, timeline_cmd,
+    advise_cmd, cluster_cmd, defaults_cmd, detectors_cmd, false_elections_cmd, figure16_cmd,
+    merge_cmd, node_cmd, simulate_cmd, split_votes_cmd, sweep_cmd, timeline_cmd,
 };
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
@@ -66,6 +66,9 @@ enum Experiment {
     /// each over its threshold in eight environments: failover against false elections, and
     /// Chen, Toueg & Aguilera's quality of service.
     Detectors(detectors_cmd::Args),
+    /// `advise` beside etcd's defaults, etcd's tuning rule, hashicorp/raft's and openraft's
+    /// defaults on a LAN, cross-zone, a WAN and a lossy link, each under its own timers.
+    Defaults(defaults_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
             false_elections_cmd::run(args)
         }
         Command::Experiment { which: Experiment::Detectors(args) } => detectors_cmd::run(args),
+        Command::Experiment { which: Experiment::Defaults(args) } => defaults_cmd::run(args),
         Command::Advise(args) => advise_cmd::run(args),
         Command::Merge { reports } => merge_cmd::run(reports),
         Command::Timeline(args) => timeline_cmd::run(args),

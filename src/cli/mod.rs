@@ -3,6 +3,7 @@
 pub mod advise_cmd;
 pub mod args;
 pub mod cluster_cmd;
+pub mod defaults_cmd;
 pub mod detectors_cmd;
 pub mod event_line;
 pub mod false_elections_cmd;

@@ -25,6 +25,7 @@
 //! assert!(rows.windows(2).all(|w| w[0].closed_form <= w[1].closed_form));
 //! ```
 
+pub mod defaults;
 pub mod detectors;
 pub mod false_elections;
 pub mod figure16;
