@@ -45,7 +45,7 @@ mod verify;
 
 pub use assumptions::{Assumed, Assumptions, Host, Source};
 pub use error::AdviseError;
-pub use grid::{Estimate, Grid, LONGEST_MS};
+pub use grid::{stall_ms, Estimate, Grid, LONGEST_MS};
 pub use knobs::{Settings, Whole};
 pub use measured::{Buckets, Measured, Scrape};
 pub use peers::{Peer, PeerPredicted, PeerSetting};

@@ -46,12 +46,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&Output { rows: &rows })?);
     } else {
         println!(
-            "{:<11}{:<20}{:>10}{:>15}{:>7}{:>10}{:>10}{:>12}{:>9}",
-            "network", "system", "heartbeat", "draw", "step", "p50", "p99", "false/day", "hb/s"
+            "{:<11}{:<20}{:>10}{:>15}{:>7}{:>10}{:>10}{:>12}{:>9}{:>9}",
+            "network",
+            "system",
+            "heartbeat",
+            "draw",
+            "step",
+            "p50",
+            "p99",
+            "false/day",
+            "hb/s",
+            "stall"
         );
         for r in &rows {
             println!(
-                "{:<11}{:<20}{:>10}{:>15}{:>7}{:>10.1}{:>10.1}{:>12}{:>9.0}",
+                "{:<11}{:<20}{:>10}{:>15}{:>7}{:>10.1}{:>10.1}{:>12}{:>9.0}{:>9.1}",
                 r.network,
                 r.system,
                 r.heartbeat_ms,
@@ -60,7 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 r.p50_ms,
                 r.p99_ms,
                 super::advise_cmd::rate(r.false_elections_per_day),
-                r.heartbeats_per_second
+                r.heartbeats_per_second,
+                r.stall_survived_ms
             );
         }
         for r in &rows {

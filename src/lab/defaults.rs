@@ -67,6 +67,10 @@ pub struct Row {
     pub false_elections_per_day: f64,
     /// Heartbeats the leader sends each follower, per second.
     pub heartbeats_per_second: f64,
+    /// The longest leader stall the shortest timeout absorbs, ms: what is left of it after
+    /// one heartbeat interval and a heartbeat late by the latency's p99.9, the disk's p99 and
+    /// the timer's lateness (`advise`'s rule). The cloud host assumes pauses of 50 ms.
+    pub stall_survived_ms: f64,
 }
 
 /// How to run the experiment.
@@ -146,6 +150,8 @@ pub fn run(opts: &Options, progress: Progress) -> Result<Vec<Row>, LabError> {
         )
         .map_err(failed(format!("advise on {}", network.name)))?;
         let env = network.profile.environment();
+        let stall = advise::stall_ms(&env, network.profile.assumptions().lateness_ms());
+        let survived = |t: &Timing| (t.min_ms - t.heartbeat_ms - stall).max(0.0);
         let r = &advice.recommended;
         let mut rows = vec![Row {
             network: network.name,
@@ -162,6 +168,7 @@ pub fn run(opts: &Options, progress: Progress) -> Result<Vec<Row>, LabError> {
             p99_ms: advice.predicted.failover_ms.p99,
             false_elections_per_day: advice.predicted.false_elections_per_day,
             heartbeats_per_second: advice.cost.heartbeats_per_second_per_follower,
+            stall_survived_ms: advice.predicted.pause_tolerance_ms,
         }];
         for (system, setting) in others(network) {
             let t: Timing = setting.timing();
@@ -179,6 +186,7 @@ pub fn run(opts: &Options, progress: Progress) -> Result<Vec<Row>, LabError> {
                 p99_ms: f.p99_ms,
                 false_elections_per_day: closed_form::false_elections_per_day(&t, &env),
                 heartbeats_per_second: 1000.0 / t.heartbeat_ms,
+                stall_survived_ms: survived(&t),
             });
         }
         Ok(rows)
