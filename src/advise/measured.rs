@@ -128,13 +128,13 @@ pub struct Measured {
     pub loss: f64,
     /// Rounds unanswered, of all rounds closed.
     pub rounds_unanswered: u64,
-    /// Durable writes, median and 99th percentile (none if fewer than [`MIN_WRITES`]).
+    /// Durable writes, median and 99th percentile (none if fewer than 20 were seen).
     pub fsync_ms: Option<[f64; 2]>,
     /// Durable writes measured.
     pub writes: u64,
-    /// Timer lateness, 99th percentile (none if fewer than [`MIN_FIRINGS`]).
+    /// Timer lateness, 99th percentile (none if fewer than 100 firings were seen).
     pub timer_lateness_ms: Option<f64>,
-    /// The longest stall a timer showed (none if fewer than [`MIN_FIRINGS`]).
+    /// The longest stall a timer showed (none if fewer than 100 firings were seen).
     pub longest_stall_ms: Option<f64>,
     /// Timer firings measured.
     pub firings: u64,
