@@ -229,6 +229,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None => faults.set_delay(median),
         }
         faults.set_loss(loss, seed ^ LOSS_STREAM);
+        faults.set_precise_delays(true);
         let (driver, handle) =
             Driver::new(config, store, transport, LogPosition::default()).await?;
         let mut events = handle.events();
