@@ -86,6 +86,15 @@ pub(crate) trait HostWorld {
         term: Term,
         leader_commit: u64,
     ) -> Result<Contact, InputError>;
+    /// [`Node::append_acknowledged`] on node `i`, seen by the simulator's checks as a
+    /// heartbeat's answer.
+    fn host_append_acknowledged(
+        &mut self,
+        i: usize,
+        from: NodeId,
+        term: Term,
+        sent_at: Instant,
+    ) -> Result<Contact, InputError>;
     fn host_set_last_log(&mut self, i: usize, last_log: LogPosition);
     fn host_send(&mut self, i: usize, to: NodeId, bytes: Vec<u8>);
     fn host_set_timer(&mut self, i: usize, after: Duration, token: u64);
@@ -154,11 +163,7 @@ impl<'w> HostCtx<'w> {
         term: Term,
         sent_at: Instant,
     ) -> Result<Contact, InputError> {
-        let mut out = None;
-        self.world.host_input(self.node, &mut |n, now| {
-            out = Some(n.append_acknowledged(now, from, term, sent_at));
-        });
-        out.expect("host_input runs the input")
+        self.world.host_append_acknowledged(self.node, from, term, sent_at)
     }
 
     /// The host's log now ends at `last_log` ([`Node::set_last_log`]); the simulator's

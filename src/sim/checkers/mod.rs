@@ -11,7 +11,9 @@
 //! | no early timeout | `no_early_timeout.rs` | no timeout sooner than the floor after a reset the timer rule explains | Raft §5.2 |
 //! | detection bound | `detection_bound.rs` | every follower times out or is reset within the top of its range | Raft §5.2 |
 //! | randomized timeouts | `randomized_timeouts.rs` | every draw in its range, the draws uniform | Raft §5.2, §9.3 |
+//! | check quorum | `check_quorum.rs` | no leader still leads at a timer firing a minimum election timeout after it last heard a majority of its voters | thesis §6.2 |
 //! | leader stickiness | `leader_stickiness.rs` | no pre-vote (nor, with stickiness, vote) granted within the floor of a heartbeat | thesis §4.2.3, §9.6 |
+//! | pre-vote | `pre_vote.rs` | becoming a pre-candidate, or handling a pre-vote request or grant, changes no term and no vote (but for the grant that starts the election) | thesis §9.6 |
 //! | election restriction | `election_restriction.rs` | no leader's log behind a voter's that elected it | Raft §5.4.1 |
 //! | liveness | `liveness.rs` | a leader known to a majority within the bound after the last fault | Raft §5.2 |
 //! | read index | `read_index.rs` | no read confirmed once a later term's leader was elected | thesis §6.4 |
@@ -22,6 +24,7 @@
 //! `timer_watch.rs` is no checker: it is each node's timer as the timer rule explains it, the
 //! model the three timer checkers judge by.
 
+mod check_quorum;
 mod detection_bound;
 mod election_restriction;
 mod election_safety;
@@ -31,6 +34,7 @@ mod liveness;
 mod local_health;
 mod membership_change;
 mod no_early_timeout;
+mod pre_vote;
 mod randomized_timeouts;
 mod read_index;
 mod timer_watch;
@@ -41,6 +45,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use self::check_quorum::CheckQuorum;
 use self::election_restriction::ElectionRestriction;
 use self::election_safety::ElectionSafety;
 use self::leader_stickiness::LeaderStickiness;
@@ -51,8 +56,11 @@ use self::read_index::ReadIndex;
 use self::timer_watch::TimerWatch;
 use self::user::UserInvariants;
 use super::harness::Harness;
-use crate::core::{Config, Instant, LogPosition, MembershipError, Node, NodeId, Term};
+use crate::core::{
+    Config, HardState, Instant, LogPosition, MembershipError, Node, NodeId, Role, Term,
+};
 
+pub(crate) use self::pre_vote::PreVoteStep;
 pub(crate) use self::user::MAX_DISPATCHES;
 
 /// The invariants the simulator checks.
@@ -80,6 +88,14 @@ pub enum Invariant {
     /// (on its own clock) of accepting a leader's heartbeat, whatever it
     /// learned since (thesis §4.2.3, §9.6): the window the leader lease relies on.
     LeaderStickiness,
+    /// With check quorum on, a leader steps down once a minimum election timeout passes on
+    /// its clock without a successful heartbeat round to a majority of its voters (learners
+    /// count in none; thesis §6.2): no timer firing at or past that instant finds it leading.
+    CheckQuorum,
+    /// Becoming a pre-candidate, or handling a pre-vote request or grant, changes no node's
+    /// term or vote, but for the grant that completes a majority and starts the election (one
+    /// term up, a vote for itself): so a node that cannot win disrupts nobody (thesis §9.6).
+    PreVote,
     /// Every new leader's log is at least as up to date as that of each voter that granted it
     /// its vote (Raft §5.4.1).
     ElectionRestriction,
@@ -111,6 +127,8 @@ impl fmt::Display for Invariant {
             Invariant::NoEarlyTimeout => "no early timeout",
             Invariant::DetectionBound => "detection bound",
             Invariant::RandomizedTimeouts => "randomized timeouts",
+            Invariant::CheckQuorum => "check quorum",
+            Invariant::PreVote => "pre-vote",
             Invariant::ElectionRestriction => "election restriction",
             Invariant::LeaderStickiness => "leader stickiness",
             Invariant::Liveness => "liveness",
@@ -139,6 +157,7 @@ pub(crate) struct Checkers {
     election_safety: ElectionSafety,
     election_restriction: ElectionRestriction,
     stickiness: LeaderStickiness,
+    check_quorum: CheckQuorum,
     /// Each node's timer as the rule explains it, by index.
     timers: Vec<TimerWatch>,
     draws: Draws,
@@ -166,6 +185,7 @@ impl Checkers {
             election_safety: ElectionSafety::default(),
             election_restriction: ElectionRestriction::default(),
             stickiness: LeaderStickiness::new(nodes, floor, stickiness),
+            check_quorum: CheckQuorum::new(nodes, timing.election_timeout_min, timing.check_quorum),
             timers: vec![TimerWatch::default(); nodes],
             draws: Draws::new(
                 timing.election_timeout_min,
@@ -199,9 +219,19 @@ impl Checkers {
         self.first.take()
     }
 
-    /// Node `i` became leader of `term` at `at`, its log ending at `log`.
-    pub(crate) fn leader_elected(&mut self, at: Instant, i: usize, term: Term, log: LogPosition) {
+    /// Node `i` became leader of `term` at `at` (`local` on its clock), its log ending at
+    /// `log`, its voters `voters`.
+    pub(crate) fn leader_elected(
+        &mut self,
+        at: Instant,
+        i: usize,
+        term: Term,
+        log: LogPosition,
+        local: Instant,
+        voters: &[NodeId],
+    ) {
         self.read_index.elected(term, at);
+        self.check_quorum.elected(i, term, local, voters);
         let safety = self.election_safety.on_leader(at, id_of(i), term);
         self.report(safety);
         let restriction = self.election_restriction.on_leader(at, id_of(i), term, log);
@@ -266,8 +296,49 @@ impl Checkers {
         self.report(window);
     }
 
+    /// Node `i` is handed a successful answer of `term` from `from` at `local` on its clock:
+    /// a heartbeat response, or its host's acknowledgement of its own AppendEntries.
+    pub(crate) fn answered(&mut self, i: usize, from: NodeId, term: Term, local: Instant) {
+        self.check_quorum.answered(i, from, term, local);
+    }
+
+    /// Node `i`'s voters became `voters` at `local` on its clock.
+    pub(crate) fn voters_changed(&mut self, i: usize, local: Instant, voters: &[NodeId]) {
+        self.check_quorum.voters_changed(i, local, voters);
+    }
+
+    /// Node `i` (`node`, if up) handled a timer firing at `local` on its clock.
+    pub(crate) fn timer_fired(
+        &mut self,
+        at: Instant,
+        i: usize,
+        node: Option<&Node>,
+        local: Instant,
+    ) {
+        let Some(node) = node else { return };
+        let leads = (node.role() == Role::Leader).then(|| node.term());
+        let voters = &node.config().members;
+        let checked = self.check_quorum.after_timer(at, i, id_of(i), local, leads, voters);
+        self.report(checked);
+    }
+
+    /// Node `i` (now `node`), whose hard state was `before`, handled `step` of a pre-vote
+    /// round.
+    pub(crate) fn pre_vote_step(
+        &mut self,
+        at: Instant,
+        i: usize,
+        step: PreVoteStep,
+        before: HardState,
+        node: &Node,
+    ) {
+        let checked = pre_vote::check(at, id_of(i), step, before, node.hard_state(), node.role());
+        self.report(checked);
+    }
+
     /// Node `i` crashed.
     pub(crate) fn crashed(&mut self, i: usize) {
+        self.check_quorum.crashed(i);
         self.timers[i].stop();
         self.stickiness.crashed(i);
     }

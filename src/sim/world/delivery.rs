@@ -4,6 +4,7 @@
 
 use super::{Ev, World};
 use crate::core::{Envelope, Message, Node, Role, VoteKind};
+use crate::sim::checkers::PreVoteStep;
 use crate::sim::network::{wire_size, Fate};
 use crate::sim::scenario::CrashPoint;
 use crate::sim::trace::{DropReason, Record};
@@ -37,8 +38,23 @@ impl World<'_> {
             _ => (false, None),
         };
         self.checks.message_in(to, transfer_vote, pre_vote, local);
+        if let Message::HeartbeatResponse(r) = env.message {
+            if r.success {
+                self.checks.answered(to, env.from, r.term, local);
+            }
+        }
+        let pre_vote_step = match env.message {
+            Message::VoteRequest(r) if r.kind == VoteKind::PreVote => {
+                Some(PreVoteStep::Asked(env.from))
+            }
+            Message::VoteResponse(r) if r.kind == VoteKind::PreVote && r.granted => {
+                Some(PreVoteStep::Granted(env.from))
+            }
+            _ => None,
+        };
         let machine = &mut self.machines[to];
         let node = machine.node.as_mut().expect("checked above");
+        let before = node.hard_state();
         if node.handle_message(local, env).is_err() {
             // Only a node outside the receiver's membership is refused (thesis §4.2.3), and a
             // refused request gets no answer to match.
@@ -48,6 +64,9 @@ impl World<'_> {
             self.trace.record(self.now, Record::drop(&env, DropReason::Stranger));
             self.flush(to);
             return;
+        }
+        if let Some(step) = pre_vote_step {
+            self.checks.pre_vote_step(now, to, step, before, node);
         }
         if let Message::Heartbeat(hb) = env.message {
             let accepted = node.role() == Role::Follower

@@ -205,6 +205,21 @@ impl HostWorld for World<'_> {
         outcome
     }
 
+    fn host_append_acknowledged(
+        &mut self,
+        i: usize,
+        from: NodeId,
+        term: Term,
+        sent_at: Instant,
+    ) -> Result<Contact, InputError> {
+        let local = self.input_local(i);
+        self.checks.answered(i, from, term, local);
+        let node = self.machines[i].node.as_mut().expect("a host runs only while its node is up");
+        let outcome = node.append_acknowledged(local, from, term, sent_at);
+        self.flush(i);
+        outcome
+    }
+
     fn host_set_last_log(&mut self, i: usize, last_log: LogPosition) {
         let machine = &mut self.machines[i];
         machine.log = last_log;

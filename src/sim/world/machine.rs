@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Ev, World};
 use crate::core::{HardState, Instant, LogPosition, Node, NodeId, Role, Term};
+use crate::sim::checkers::PreVoteStep;
 use crate::sim::latency::Sampler;
 use crate::sim::rng::{rng_for, seed_for, Stream};
 use crate::sim::scenario::{ms, Scenario, VoteWrites};
@@ -288,8 +289,13 @@ impl World<'_> {
         let local = self.input_local(i);
         self.machines[i].pending = None;
         if let Some(n) = self.machines[i].node.as_mut() {
+            let (before, was) = (n.hard_state(), n.role());
             n.handle_timeout(local);
+            if n.role() == Role::PreCandidate && was != Role::PreCandidate {
+                self.checks.pre_vote_step(self.now, i, PreVoteStep::Began, before, n);
+            }
         }
+        self.checks.timer_fired(self.now, i, self.machines[i].node.as_ref(), local);
         self.flush(i);
     }
 

@@ -129,6 +129,7 @@ impl World<'_> {
             }
             machine.log = machine.log.max(entry);
             node.set_last_log(machine.log);
+            self.checks.voters_changed(i, local, &node.config().members);
         }
         self.machines[i].membership = latest;
         if self.membership_log.committed == latest {

@@ -165,7 +165,10 @@ impl World<'_> {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 self.end_mistake(i);
                 self.watch.result.leaders_elected += 1;
-                self.checks.leader_elected(self.now, i, term, self.machines[i].log);
+                let local = self.local(i);
+                let machine = &self.machines[i];
+                let voters = machine.node.as_ref().map_or(&[][..], |n| &n.config().members[..]);
+                self.checks.leader_elected(self.now, i, term, machine.log, local, voters);
                 if !self.faults.armed.is_empty() {
                     self.trigger(i, CrashPoint::AfterElection, self.timing.heartbeat_interval);
                 }
