@@ -3,6 +3,11 @@
 //! of its detector's range; plus pauses, one processing delay, the largest timer lateness and a
 //! microsecond of rounding) of the latest reset the timer rule explains: so after a leader
 //! crashes, its followers notice.
+//!
+//! Its second rule is the contract every timer rests on: a node that has just handled a timer
+//! firing at `now` asks to be woken after `now`. One that asks for a deadline it has passed and
+//! did not act on would be woken at once, forever, and never time out: the engine would spin at
+//! one instant instead of reporting the missed detection.
 
 use super::timer_watch::TimerWatch;
 use super::{Invariant, Violation};
@@ -29,6 +34,27 @@ pub(crate) fn check_bound(w: &TimerWatch, now: Instant, node: NodeId) -> Result<
     }
 }
 
+/// Fails if `node`, having handled a timer firing at `local` on its clock, asks to be woken
+/// at `next`, not after it.
+pub(crate) fn check_next_wake(
+    at: Instant,
+    node: NodeId,
+    local: Instant,
+    next: Instant,
+) -> Result<(), Violation> {
+    if next > local {
+        return Ok(());
+    }
+    Err(Violation {
+        invariant: Invariant::DetectionBound,
+        at,
+        detail: format!(
+            "{node} handled its timer at {local} on its clock and asks to be woken at {next}, \
+             a deadline it has passed without acting on it: it would never time out"
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +76,13 @@ mod tests {
         w.stop();
         check_bound(&w, t(5000), NodeId(1)).unwrap();
         assert!(!overdue(&w, t(5000)));
+    }
+
+    #[test]
+    fn a_node_asking_to_be_woken_at_a_deadline_it_passed_fires_the_checker() {
+        let t = Instant::from_millis;
+        check_next_wake(t(100), NodeId(1), t(100), t(101)).unwrap();
+        let v = check_next_wake(t(100), NodeId(1), t(100), t(100)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::DetectionBound);
     }
 }

@@ -9,7 +9,7 @@
 //! | election safety | `election_safety.rs` | at most one leader per term | Raft §5.2 |
 //! | lease safety | `lease_safety.rs` | no two nodes hold a valid lease at one real instant | thesis §6.4.1 |
 //! | no early timeout | `no_early_timeout.rs` | no timeout sooner than the floor after a reset the timer rule explains | Raft §5.2 |
-//! | detection bound | `detection_bound.rs` | every follower times out or is reset within the top of its range | Raft §5.2 |
+//! | detection bound | `detection_bound.rs` | every follower times out or is reset within the top of its range; a node never asks to be woken at a deadline it passed | Raft §5.2 |
 //! | randomized timeouts | `randomized_timeouts.rs` | every draw in its range, the draws uniform | Raft §5.2, §9.3 |
 //! | check quorum | `check_quorum.rs` | no leader still leads at a timer firing a minimum election timeout after it last heard a majority of its voters | thesis §6.2 |
 //! | leader stickiness | `leader_stickiness.rs` | no pre-vote (nor, with stickiness, vote) granted within the floor of a heartbeat | thesis §4.2.3, §9.6 |
@@ -316,6 +316,8 @@ impl Checkers {
         local: Instant,
     ) {
         let Some(node) = node else { return };
+        let wake = detection_bound::check_next_wake(at, id_of(i), local, node.poll_timeout());
+        self.report(wake);
         let leads = (node.role() == Role::Leader).then(|| node.term());
         let voters = &node.config().members;
         let checked = self.check_quorum.after_timer(at, i, id_of(i), local, leads, voters);
