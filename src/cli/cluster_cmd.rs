@@ -464,9 +464,10 @@ fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<Failover>, u32)>
 
 /// The simulator's failover distribution for the same settings on loopback with an SSD.
 ///
-/// Loopback carries a message in about 0.1 ms. An injected delay is a tokio timer, which fires
-/// on the next whole millisecond: `latency_ms` plus up to 1 ms. The node's own timers are
-/// tokio's too, late by up to 1 ms. Loss is the injected one.
+/// Loopback carries a message in about 0.1 ms, and an injected delay ends on a blocking
+/// thread's sleep (`Faults::set_precise_delays`), which overshoots by some tens of
+/// microseconds: `latency_ms` plus 0.1 to 0.25 ms. The node's own timers are tokio's, late by
+/// up to 1 ms. Loss is the injected one.
 /// Returns the failover distribution and the share of failovers that took more than one term.
 fn predict(args: &Args, min: u64, max: u64) -> anyhow::Result<(Summary, f64)> {
     // The runtime's nodes use the core's defaults, which are the scenario format's.
@@ -476,11 +477,11 @@ fn predict(args: &Args, min: u64, max: u64) -> anyhow::Result<(Summary, f64)> {
         ..ClusterSpec::new(args.nodes)
     };
     let latency = if let Some(p99) = args.latency_p99_ms.filter(|_| args.latency_ms > 0.0) {
-        // The drawn delay, plus the half millisecond tokio's timer adds on average.
+        // The drawn delay, plus loopback and the sleep's overshoot.
         let sigma = (p99 / args.latency_ms).ln() / 2.326_347_874;
-        Latency::LogNormal { median_ms: args.latency_ms + 0.6, sigma }
+        Latency::LogNormal { median_ms: args.latency_ms + 0.15, sigma }
     } else if args.latency_ms > 0.0 {
-        Latency::Uniform { min_ms: args.latency_ms + 0.1, max_ms: args.latency_ms + 1.1 }
+        Latency::Uniform { min_ms: args.latency_ms + 0.1, max_ms: args.latency_ms + 0.25 }
     } else {
         Latency::Normal { mean_ms: 0.1, std_ms: 0.03 }
     };
