@@ -68,6 +68,7 @@ mod membership;
 mod message;
 mod node;
 mod outcome;
+mod read_ticket;
 mod shadow;
 mod status;
 mod time;
@@ -93,6 +94,7 @@ pub use message::{
 };
 pub use node::Node;
 pub use outcome::Contact;
+pub use read_ticket::ReadTicket;
 pub use shadow::{ShadowStatus, MAX_SHADOWS};
 pub use status::{Counters, PeerStatus, Status};
 pub use time::Instant;

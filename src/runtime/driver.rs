@@ -14,7 +14,7 @@ use super::telemetry::Telemetry;
 use super::transport::Transport;
 use crate::core::{
     Config, ConfigError, Contact, Event, Instant, LogPosition, Membership, MembershipError, Node,
-    NodeId, Role, Status, Term,
+    NodeId, ReadTicket, Role, Status, Term,
 };
 
 /// Why a driver could not start or had to stop.
@@ -101,8 +101,7 @@ pub enum ReadError {
 
 /// A read waiting for a majority to acknowledge a round sent at or after it arrived.
 struct PendingRead {
-    sent: Instant,
-    term: Term,
+    ticket: ReadTicket,
     reply: oneshot::Sender<Result<(), ReadError>>,
 }
 
@@ -308,9 +307,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
     fn start_read(&mut self, reply: oneshot::Sender<Result<(), ReadError>>) {
         let now = self.now();
         match self.node.heartbeat_now(now) {
-            Some(sent) => {
-                self.pending_reads.push(PendingRead { sent, term: self.node.term(), reply })
-            }
+            Some(ticket) => self.pending_reads.push(PendingRead { ticket, reply }),
             None => {
                 let _ = reply.send(Err(ReadError::NotLeader));
             }
@@ -324,9 +321,9 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         }
         let (node, mut kept) = (&self.node, Vec::new());
         for read in self.pending_reads.drain(..) {
-            if node.role() != Role::Leader || node.term() != read.term {
+            if node.role() != Role::Leader || node.term() != read.ticket.term() {
                 let _ = read.reply.send(Err(ReadError::NotLeader));
-            } else if node.majority_acked_since(read.sent) {
+            } else if node.majority_acked_since(read.ticket) {
                 let _ = read.reply.send(Ok(()));
             } else {
                 kept.push(read);

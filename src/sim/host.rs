@@ -43,7 +43,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha8Rng;
 
 use crate::core::{
-    Contact, Event, InputError, Instant, LogPosition, Node, NodeId, Term, TransferError,
+    Contact, Event, InputError, Instant, LogPosition, Node, NodeId, ReadTicket, Term, TransferError,
 };
 
 /// User code around one simulated node. Every method has a default that does nothing.
@@ -177,9 +177,9 @@ impl<'w> HostCtx<'w> {
         self.world.host_update(self.node, &mut |n| n.set_commit_index(index));
     }
 
-    /// Sends a heartbeat round now and returns its send time, for a read index
+    /// A read arrived: sends a heartbeat round now and returns the read's ticket
     /// ([`Node::heartbeat_now`]); `None` unless the node leads.
-    pub fn heartbeat_now(&mut self) -> Option<Instant> {
+    pub fn heartbeat_now(&mut self) -> Option<ReadTicket> {
         let mut out = None;
         self.world.host_input(self.node, &mut |n, now| out = n.heartbeat_now(now));
         out

@@ -25,6 +25,7 @@ use super::message::{
     VoteResponse,
 };
 use super::outcome::Contact;
+use super::read_ticket::ReadTicket;
 use super::shadow::Shadows;
 use super::status::{Counters, PeerStatus, Status};
 use super::time::{duration_nanos, Instant};
@@ -334,17 +335,23 @@ impl Node {
 
 /// Commands: what the host asks of a leader.
 impl Node {
-    /// Sends a heartbeat round at `now`, ahead of the interval, and returns its send time; a
-    /// read index (thesis §6.4) then waits one round trip, not up to an interval. `None` unless
-    /// this node leads. Drain the outputs afterwards, as after an input.
-    #[must_use = "the send time is what majority_acked_since must be asked about"]
-    pub fn heartbeat_now(&mut self, now: Instant) -> Option<Instant> {
+    /// A read arrived at `now` (thesis §6.4): sends a heartbeat round at once, ahead of the
+    /// interval, and returns the read's ticket, so the read waits one round trip, not up to
+    /// an interval. `None` unless this node leads. Drain the outputs afterwards, as after an
+    /// input.
+    #[must_use = "the ticket is what majority_acked_since confirms"]
+    pub fn heartbeat_now(&mut self, now: Instant) -> Option<ReadTicket> {
+        let ticket = self.read_ticket(now)?;
+        self.broadcast_heartbeat(ticket.since);
+        Some(ticket)
+    }
+
+    /// A read arrived at `now` (thesis §6.4): its ticket, confirmed by the next regular round
+    /// (or any sent after `now`) without sending one early. `None` unless this node leads.
+    #[must_use = "the ticket is what majority_acked_since confirms"]
+    pub fn read_ticket(&mut self, now: Instant) -> Option<ReadTicket> {
         let now = self.observe(now);
-        if self.role != Role::Leader {
-            return None;
-        }
-        self.broadcast_heartbeat(now);
-        Some(now)
+        (self.role == Role::Leader).then_some(ReadTicket { term: self.hard.term, since: now })
     }
 
     /// Starts handing leadership over to `target` (thesis §3.10), reported as
@@ -388,7 +395,10 @@ impl Node {
             return Err(TransferError::NoTransfer);
         };
         self.lead.lease_given_up = true;
-        self.lead.lease_held = false;
+        if std::mem::take(&mut self.lead.lease_held) {
+            // A host tracking its lease from events must stop serving lease reads now.
+            self.events.push_back(Event::LeaseExpired { term: self.hard.term });
+        }
         self.send(target, Message::TimeoutNow(TimeoutNow { term: self.hard.term }));
         self.events.push_back(Event::TransferSent { term: self.hard.term, target });
         Ok(())
@@ -592,14 +602,17 @@ impl Node {
         (now < end).then(|| end - now)
     }
 
-    /// Read index (thesis §6.4): whether this node leads and a majority (itself included) has
-    /// acknowledged a heartbeat round of its current term sent at or after `since`. Keyed to
-    /// the round's send time, not the acknowledgment's receipt: a majority that answered a
-    /// round sent after `since` had elected no newer leader by `since`, so a read that saw
-    /// the commit index of `since` may be served. Typically `since` is the time the read
-    /// arrived, or the send time [`heartbeat_now`](Self::heartbeat_now) returned.
-    pub fn majority_acked_since(&self, since: Instant) -> bool {
-        self.role == Role::Leader && self.lead.lease_start.is_some_and(|sent| sent >= since)
+    /// Read index (thesis §6.4): whether this node still leads the term of `ticket` and a
+    /// majority (itself included) has acknowledged a heartbeat round of that term sent at or
+    /// after the ticket's instant. Keyed to the round's send time, not the acknowledgment's
+    /// receipt: a majority that answered a round sent after the read arrived had elected no
+    /// newer leader by then, so a read that saw the commit index of that instant may be
+    /// served. The ticket comes from [`heartbeat_now`](Self::heartbeat_now) or
+    /// [`read_ticket`](Self::read_ticket): a host cannot name an instant of its own.
+    pub fn majority_acked_since(&self, ticket: ReadTicket) -> bool {
+        self.role == Role::Leader
+            && self.hard.term == ticket.term
+            && self.lead.lease_start.is_some_and(|sent| sent >= ticket.since)
     }
 
     /// Whether this node may serve lease-based reads at `now`.

@@ -253,7 +253,16 @@ impl Node {
             return;
         }
         let asked_by_leader = m.kind == VoteKind::Transfer;
-        if m.term >= self.hard.term && self.config.leader_stickiness && withheld && !asked_by_leader
+        // Figure 2 grants when votedFor is candidateId: a retransmitted request from the
+        // candidate this node already voted for in this term (a restart lost the answer) is
+        // granted again. That changes nothing: the vote was cast, durably, before any window
+        // that binds it now (§5.5: RPCs are idempotent).
+        let regrant = m.term == self.hard.term && self.hard.voted_for == Some(from);
+        if m.term >= self.hard.term
+            && self.config.leader_stickiness
+            && withheld
+            && !asked_by_leader
+            && !regrant
         {
             // Thesis §4.2.3: neither update the term nor grant the vote. A request of the
             // current term is refused too: the term may have been learned from a late message

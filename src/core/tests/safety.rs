@@ -156,6 +156,25 @@ fn a_restarted_node_withholds_votes_of_every_term_for_a_minimum_timeout_thesis_6
     assert!(answer(&mut node, at(1150), request(4, false)).granted);
 }
 
+#[test]
+fn a_restarted_node_grants_again_the_vote_it_made_durable_raft_figure_2_and_5_5() {
+    // It voted for n3 in term 4, made that durable and crashed; n3, which never got the
+    // answer, retransmits. Figure 2 grants when votedFor is null *or candidateId*, and §5.5
+    // relies on RPCs being idempotent across restarts: the restart window must not refuse it.
+    // Re-granting changes nothing: the vote was cast, durably, before the window began.
+    let hs = HardState { term: Term(4), voted_for: Some(NodeId(3)) };
+    let mut node =
+        Node::restart(sticky_without_pre_vote(1), hs, LogPosition::default(), at(1000)).unwrap();
+    assert!(answer(&mut node, at(1001), request(4, false)).granted, "the same candidate again");
+    assert_eq!(node.hard_state(), hs);
+    // The window still binds every new vote: another candidate's, or a later term's.
+    node.handle_message(at(1002), env(2, 1, request(4, false))).unwrap();
+    let out = outbox(&mut node, at(1002));
+    assert!(matches!(out[..], [Envelope { message: Message::VoteResponse(r), .. }] if !r.granted));
+    assert!(!answer(&mut node, at(1003), request(5, false)).granted, "a later term");
+    assert_eq!(node.hard_state(), hs);
+}
+
 /// Three nodes driven by hand: messages wait in `in_flight` until the test delivers or drops
 /// them, hard state is persisted at once, every clock is perfect.
 struct Script {

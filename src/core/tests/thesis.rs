@@ -270,12 +270,14 @@ fn a_read_index_waits_for_a_majority_to_ack_a_round_sent_after_the_read_thesis_6
     };
     // The election's first round (round 1, sent at t0) is acknowledged: a read that arrived
     // before it may be served, one that arrived after it may not.
+    let early = node.read_ticket(t0).expect("it leads");
     node.handle_message(t0 + ms(2), ack(1, 1)).unwrap();
-    assert!(node.majority_acked_since(t0));
+    assert!(node.majority_acked_since(early));
     let read_at = t0 + ms(5);
-    assert!(!node.majority_acked_since(read_at));
-    let sent = node.heartbeat_now(read_at).expect("it leads");
-    assert_eq!(sent, read_at);
+    let waiting = node.read_ticket(read_at).expect("it leads");
+    assert!(!node.majority_acked_since(waiting));
+    let ticket = node.heartbeat_now(read_at).expect("it leads");
+    assert_eq!((ticket.term(), ticket.since()), (Term(1), read_at));
     let out = outbox(&mut node, read_at);
     let round = out
         .iter()
@@ -286,11 +288,12 @@ fn a_read_index_waits_for_a_majority_to_ack_a_round_sent_after_the_read_thesis_6
         .expect("a round went out at once");
     // A late ack of the older round, received after the read, is not enough: send time counts.
     node.handle_message(read_at + ms(1), ack(1, 1)).unwrap();
-    assert!(!node.majority_acked_since(read_at));
+    assert!(!node.majority_acked_since(ticket));
     node.handle_message(read_at + ms(2), ack(round, 1)).unwrap();
-    assert!(node.majority_acked_since(read_at));
-    // Deposed, it serves none.
+    assert!(node.majority_acked_since(ticket) && node.majority_acked_since(waiting));
+    // Deposed, it serves none, and hands out no ticket.
     node.handle_message(read_at + ms(3), ack(round, 2)).unwrap();
-    assert!(!node.majority_acked_since(read_at));
+    assert!(!node.majority_acked_since(ticket));
     assert_eq!(node.heartbeat_now(read_at + ms(4)), None);
+    assert_eq!(node.read_ticket(read_at + ms(4)), None);
 }

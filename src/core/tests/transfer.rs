@@ -23,8 +23,10 @@ fn a_leader_hands_over_to_a_caught_up_member_which_campaigns_at_once_thesis_3_10
     assert!(cluster.events_of(leader.0).any(|e| *e == Event::TransferStarted { term, target }));
     assert_eq!(cluster.node(leader.0).status(cluster.now).transfer_target, Some(target));
     cluster.command(leader.0, |n, now| n.transfer_caught_up(now)).unwrap();
-    // The lease ends with the hand-over: voters will grant the target despite stickiness.
+    // The lease ends with the hand-over: voters will grant the target despite stickiness. A
+    // host that tracks its lease from events is told at once, before the target campaigns.
     assert!(!cluster.node(leader.0).lease_valid(cluster.now));
+    assert!(cluster.events_of(leader.0).any(|e| *e == Event::LeaseExpired { term }));
     assert!(cluster.events_of(leader.0).any(|e| *e == Event::TransferSent { term, target }));
     let asked = cluster.now;
     cluster.run_until(asked + ms(100), |c| c.leader() == Some(target));

@@ -1,7 +1,10 @@
 //! Leader stickiness (thesis §4.2.3, §9.6): no node grants a pre-vote, nor with leader
 //! stickiness a vote, within the timeout floor (on its own clock) of accepting a leader's
 //! heartbeat, whatever it learned since: the window the leader lease relies on. A leadership
-//! transfer's vote is granted despite it, by design (thesis §3.10).
+//! transfer's vote is granted despite it, by design (thesis §3.10), and so is a retransmitted
+//! request from the candidate the node already voted for in that term, durably (Raft Figure 2,
+//! §5.5): that vote was cast before the window began, and granting it again elects no one the
+//! first grant did not.
 
 use std::time::Duration;
 
@@ -25,8 +28,9 @@ struct Voter {
     /// Pre-vote requests handled and not yet answered on the wire (an answer waits for any
     /// hard state being written), with the node's clock and last contact when it decided.
     pre_votes: Vec<PreVoteAsked>,
-    /// The message being handled is a leadership transfer's vote request.
-    transfer_vote: bool,
+    /// The message being handled is a vote request the window does not bind: a leadership
+    /// transfer's, or a retransmission from the candidate it already voted for in that term.
+    exempt_vote: bool,
 }
 
 /// Every node's window, and the pre-votes it has yet to answer.
@@ -61,9 +65,9 @@ impl LeaderStickiness {
         self.voters[i].pre_votes.clear();
     }
 
-    /// Node `i` is handed a message; `transfer_vote`: a transfer's vote request.
-    pub(crate) fn handling(&mut self, i: usize, transfer_vote: bool) {
-        self.voters[i].transfer_vote = transfer_vote;
+    /// Node `i` is handed a message; `exempt_vote`: a vote request the window does not bind.
+    pub(crate) fn handling(&mut self, i: usize, exempt_vote: bool) {
+        self.voters[i].exempt_vote = exempt_vote;
     }
 
     /// Node `i` is handed `candidate`'s pre-vote request at `local`.
@@ -106,7 +110,7 @@ impl LeaderStickiness {
         local: Instant,
     ) -> Result<(), Violation> {
         let v = &self.voters[i];
-        if !self.votes_too || v.transfer_vote {
+        if !self.votes_too || v.exempt_vote {
             return Ok(());
         }
         check_window(at, id, candidate, "vote", local, v.contact, self.window)

@@ -57,7 +57,7 @@ use self::timer_watch::TimerWatch;
 use self::user::UserInvariants;
 use super::harness::Harness;
 use crate::core::{
-    Config, HardState, Instant, LogPosition, MembershipError, Node, NodeId, Role, Term,
+    Config, HardState, Instant, LogPosition, MembershipError, Node, NodeId, ReadTicket, Role, Term,
 };
 
 pub(crate) use self::pre_vote::PreVoteStep;
@@ -264,16 +264,18 @@ impl Checkers {
         self.stickiness.forget_contact(i);
     }
 
-    /// Node `i` is handed a message: a leadership transfer's vote request if `transfer_vote`,
-    /// a pre-vote request from `pre_vote` at `local` on its clock.
+    /// Node `i` is handed a message: a vote request the stickiness window does not bind if
+    /// `exempt_vote` (a leadership transfer's, or a retransmission from the candidate it
+    /// already voted for in that term), a pre-vote request from `pre_vote` at `local` on its
+    /// clock.
     pub(crate) fn message_in(
         &mut self,
         i: usize,
-        transfer_vote: bool,
+        exempt_vote: bool,
         pre_vote: Option<NodeId>,
         local: Instant,
     ) {
-        self.stickiness.handling(i, transfer_vote);
+        self.stickiness.handling(i, exempt_vote);
         if let Some(candidate) = pre_vote {
             self.stickiness.pre_vote_asked(i, candidate, local);
         }
@@ -482,9 +484,9 @@ impl Checkers {
         }
     }
 
-    /// Node `i`, leading `term`, was asked a read at `at` and sent a round at `sent_local`.
-    pub(crate) fn read_asked(&mut self, at: Instant, i: usize, term: Term, sent_local: Instant) {
-        self.read_index.asked(i, term, sent_local, at);
+    /// Node `i` was asked a read at `at` and gave it `ticket`.
+    pub(crate) fn read_asked(&mut self, at: Instant, i: usize, ticket: ReadTicket) {
+        self.read_index.asked(i, ticket, at);
     }
 
     /// After every event with no violation yet: at most one valid lease (`holders`: up to two

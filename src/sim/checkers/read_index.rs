@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 
 use super::{Invariant, Violation};
-use crate::core::{Instant, Node, NodeId, Role, Term};
+use crate::core::{Instant, Node, NodeId, ReadTicket, Role, Term};
 
 /// A read index waiting for a majority.
 #[derive(Clone, Copy, Debug)]
 struct PendingRead {
     node: usize,
     term: Term,
-    /// The round's send time, on the leader's clock.
-    sent_local: Instant,
+    /// The ticket the leader gave the read.
+    ticket: ReadTicket,
     /// When (real time) the read was asked.
     asked_at: Instant,
 }
@@ -30,10 +30,9 @@ impl ReadIndex {
         self.elected_at.entry(term).or_insert(at);
     }
 
-    /// Node `i`, leading `term`, was asked a read at `asked_at` and sent a round at
-    /// `sent_local` on its clock to confirm it.
-    pub(crate) fn asked(&mut self, i: usize, term: Term, sent_local: Instant, asked_at: Instant) {
-        self.reads.push(PendingRead { node: i, term, sent_local, asked_at });
+    /// Node `i` was asked a read at `asked_at` and gave it `ticket`.
+    pub(crate) fn asked(&mut self, i: usize, ticket: ReadTicket, asked_at: Instant) {
+        self.reads.push(PendingRead { node: i, term: ticket.term(), ticket, asked_at });
     }
 
     /// Confirms node `i`'s (`id`, now `node`) reads that a majority has acknowledged a round
@@ -60,7 +59,7 @@ impl ReadIndex {
             if node.role() != Role::Leader || node.term() != read.term {
                 continue;
             }
-            if !node.majority_acked_since(read.sent_local) {
+            if !node.majority_acked_since(read.ticket) {
                 kept.push(read);
                 continue;
             }
@@ -106,17 +105,17 @@ mod tests {
     #[test]
     fn a_read_confirmed_after_a_later_leader_was_elected_fires_the_checker_thesis_6_4() {
         let t = Instant::from_millis;
-        let node = leader();
-        let sent = t(299);
+        let mut node = leader();
+        let ticket = node.read_ticket(t(300)).unwrap();
         let mut c = ReadIndex::default();
         c.elected(Term(1), t(300));
-        c.asked(0, Term(1), sent, t(350));
-        c.asked(1, Term(1), sent, t(350));
+        c.asked(0, ticket, t(350));
+        c.asked(1, ticket, t(350));
         assert!(c.settle(t(360), 0, NodeId(1), Some(&node)).is_none(), "no later leader");
         assert_eq!(c.reads.len(), 1, "the other node's read waits");
         // A leader of term 2 elected before the read was asked: confirming it is stale.
         c.elected(Term(2), t(340));
-        c.asked(0, Term(1), sent, t(350));
+        c.asked(0, ticket, t(350));
         let v = c.settle(t(370), 0, NodeId(1), Some(&node)).unwrap();
         assert_eq!(v.invariant, Invariant::ReadIndex);
         assert!(v.detail.contains("a leader of T2"), "{}", v.detail);

@@ -31,13 +31,18 @@ impl World<'_> {
         let now = self.now;
         let machine = &mut self.machines[to];
         machine.busy_until = now + machine.processing;
+        let before = machine.node.as_ref().expect("checked above").hard_state();
         let (transfer_vote, pre_vote) = match env.message {
             Message::VoteRequest(r) => {
                 (r.kind == VoteKind::Transfer, (r.kind == VoteKind::PreVote).then_some(env.from))
             }
             _ => (false, None),
         };
-        self.checks.message_in(to, transfer_vote, pre_vote, local);
+        // A request from the candidate it already voted for in that term, durably: a re-grant
+        // elects no one the first grant did not (Raft Figure 2, §5.5).
+        let regrant = matches!(env.message, Message::VoteRequest(r)
+            if r.kind == VoteKind::Vote && r.term == before.term && before.voted_for == Some(env.from));
+        self.checks.message_in(to, transfer_vote || regrant, pre_vote, local);
         if let Message::HeartbeatResponse(r) = env.message {
             if r.success {
                 self.checks.answered(to, env.from, r.term, local);
@@ -54,7 +59,6 @@ impl World<'_> {
         };
         let machine = &mut self.machines[to];
         let node = machine.node.as_mut().expect("checked above");
-        let before = node.hard_state();
         if node.handle_message(local, env).is_err() {
             // Only a node outside the receiver's membership is refused (thesis §4.2.3), and a
             // refused request gets no answer to match.

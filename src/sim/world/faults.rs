@@ -370,9 +370,8 @@ impl World<'_> {
                 }
                 let local = self.input_local(leader);
                 let Some(node) = self.machines[leader].node.as_mut() else { return };
-                let term = node.term();
-                if let Some(sent_local) = node.heartbeat_now(local) {
-                    self.checks.read_asked(self.now, leader, term, sent_local);
+                if let Some(ticket) = node.heartbeat_now(local) {
+                    self.checks.read_asked(self.now, leader, ticket);
                 }
                 self.flush(leader);
             }
