@@ -416,6 +416,18 @@ fn membership_changes_one_voter_at_a_time_keep_every_invariant_raft_thesis_4_1()
 }
 
 #[test]
+fn a_membership_change_reaches_a_deposed_leader_only_inside_a_message_of_its_term_thesis_4_1() {
+    // Issue 30: this trial handed a change the leader of term 8 made to n1, which still led
+    // term 7 and was never told of term 8; n1 then removed its last other voter and confirmed
+    // a read alone ("read index: n1 confirmed a read of T7 ... but a leader of T8 had been
+    // elected"). In Raft the entry comes only inside a message of term 8, which deposes n1.
+    let opts = RunOptions { seed: 12, only_trial: Some(23583), ..RunOptions::default() };
+    let r = run(&load("swarm.toml"), &opts, &|_| {}).unwrap();
+    assert_eq!(r.trials, 1);
+    assert!(r.violations.is_empty(), "{:#?}", r.violations);
+}
+
+#[test]
 fn a_scenario_naming_a_learner_outside_the_cluster_is_refused() {
     let text = "name = \"x\"\nduration_ms = 1000\n[cluster]\nnodes = 3\nlearners = [4]\n";
     let e = Scenario::parse(text).unwrap_err().to_string();

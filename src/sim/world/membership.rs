@@ -5,7 +5,11 @@
 //!
 //! Each change is a log entry of its leader's term: a node that applies it has its log
 //! extended to it, so the election restriction (Raft §5.4.1) keeps a node that lacks a
-//! committed change from being elected, as in Raft.
+//! committed change from being elected, as in Raft. A node applies a change only once its own
+//! term has reached the entry's: in Raft the entry comes inside a message of that term or a
+//! later one, which would have raised the node's term first (and deposed it, were it the leader
+//! of an older term). A deposed leader cut off from the new term never meets the change, and
+//! never confirms anything under it.
 //!
 //! The model never truncates a change: once appended it reaches every node, even if its leader
 //! fails first (a Raft leader elected without the entry would remove it instead; here it
@@ -118,11 +122,19 @@ impl World<'_> {
         let latest = self.membership_log.memberships.len() - 1;
         let local = self.input_local(i);
         let from = self.machines[i].membership + 1;
+        let mut reached = from - 1;
         for v in from..=latest {
             let next = self.membership_log.memberships[v].clone();
             let entry = self.membership_log.entries[v];
             let machine = &mut self.machines[i];
             let Some(node) = machine.node.as_mut() else { return };
+            if entry.term > node.term() {
+                // In Raft the entry reaches this node only inside a message of its term or a
+                // later one, which would first raise the node's term (deposing it, were it
+                // the leader of an older term): it waits until the node has learned that term
+                // from the cluster's own messages.
+                break;
+            }
             if let Err(e) = node.set_membership(local, next) {
                 self.checks.membership_refused(self.now, i, v, latest, &e);
                 return;
@@ -130,9 +142,18 @@ impl World<'_> {
             machine.log = machine.log.max(entry);
             node.set_last_log(machine.log);
             self.checks.voters_changed(i, local, &node.config().members);
+            reached = v;
         }
-        self.machines[i].membership = latest;
-        if self.membership_log.committed == latest {
+        let machine = &mut self.machines[i];
+        machine.membership = reached;
+        if reached < latest {
+            let incarnation = machine.incarnation;
+            self.push(
+                self.now + self.timing.heartbeat_interval,
+                Ev::Membership { node: i, incarnation },
+            );
+        }
+        if reached >= from && self.membership_log.committed == reached {
             // Reached it after it committed: a leader it removed must step down too.
             self.commit_at(i);
         }
