@@ -262,6 +262,38 @@ fn the_leader_suspects_a_silent_follower_and_reports_its_recovery() {
 }
 
 #[test]
+fn a_read_ticket_of_an_earlier_term_confirms_nothing_once_the_node_leads_again_thesis_6_4() {
+    // A read asked in term 1 and never confirmed must not be served in term 3, although a
+    // majority has since acknowledged rounds sent after it: a leader of term 2 came between.
+    let (mut node, t0) = leader_of_three();
+    let from2 = |message| Envelope { from: NodeId(2), to: NodeId(1), message };
+    let old = node.heartbeat_now(t0 + ms(1)).expect("it leads");
+    outbox(&mut node, t0 + ms(1));
+    let deposed = HeartbeatResponse { term: Term(2), success: false, round: 0 };
+    node.handle_message(t0 + ms(2), from2(Message::HeartbeatResponse(deposed))).unwrap();
+    assert_eq!(node.role(), Role::Follower);
+    let t = node.poll_timeout();
+    node.handle_timeout(t);
+    outbox(&mut node, t);
+    let vote = VoteResponse { term: Term(3), granted: true, kind: VoteKind::Vote };
+    node.handle_message(t, from2(Message::VoteResponse(vote))).unwrap();
+    assert_eq!((node.role(), node.term()), (Role::Leader, Term(3)));
+    outbox(&mut node, t);
+    let fresh = node.heartbeat_now(t + ms(1)).expect("it leads again");
+    let round = outbox(&mut node, t + ms(1))
+        .iter()
+        .find_map(|e| match e.message {
+            Message::Heartbeat(h) => Some(h.round),
+            _ => None,
+        })
+        .expect("a round went out at once");
+    let ack = HeartbeatResponse { term: Term(3), success: true, round };
+    node.handle_message(t + ms(2), from2(Message::HeartbeatResponse(ack))).unwrap();
+    assert!(node.majority_acked_since(fresh));
+    assert!(!node.majority_acked_since(old), "a ticket of term 1");
+}
+
+#[test]
 fn a_read_index_waits_for_a_majority_to_ack_a_round_sent_after_the_read_thesis_6_4() {
     let (mut node, t0) = leader_of_three();
     let ack = |round, term| {
