@@ -13,6 +13,8 @@
 //!   under virtual time with injected faults, and checks failure-detection timing.
 //! - `advise` (feature `sim`): heartbeat interval, timeouts and lease for a measured network,
 //!   searched with the closed forms and the simulator.
+//! - `model` (feature `model`): an exhaustive model checker (stateright) over the real `core`
+//!   nodes of a small cluster, within bounds.
 //! - `runtime` (feature `runtime`): the tokio driver, transports and durable hard state that
 //!   run the same `core` for real.
 //!
@@ -29,6 +31,8 @@ pub mod core;
 #[cfg(feature = "sim")]
 pub mod lab;
 pub mod link;
+#[cfg(feature = "model")]
+pub mod model;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "sim")]

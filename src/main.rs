@@ -11,7 +11,7 @@ mod cli;
 
 use cli::{
     advise_cmd, cluster_cmd, defaults_cmd, detectors_cmd, false_elections_cmd, figure16_cmd,
-    merge_cmd, node_cmd, simulate_cmd, split_votes_cmd, sweep_cmd, timeline_cmd,
+    merge_cmd, model_check_cmd, node_cmd, simulate_cmd, split_votes_cmd, sweep_cmd, timeline_cmd,
 };
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
@@ -42,6 +42,10 @@ enum Command {
     /// Draw one trial of a `simulate --trace` file as an SVG timeline: a lane per node with
     /// its roles, terms, timeouts, faults and messages.
     Timeline(timeline_cmd::Args),
+    /// Explore every interleaving of a small cluster of real core nodes within bounds
+    /// (stateright) and report each safety property held or broken, with the shortest
+    /// counterexample.
+    ModelCheck(model_check_cmd::Args),
     /// Merge the `--json` reports of the shards of one run into the report of the whole run.
     Merge {
         /// Reports written by `simulate --shard I/N --json`.
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Command::Experiment { which: Experiment::Detectors(args) } => detectors_cmd::run(args),
         Command::Experiment { which: Experiment::Defaults(args) } => defaults_cmd::run(args),
         Command::Advise(args) => advise_cmd::run(args),
+        Command::ModelCheck(args) => model_check_cmd::run(args),
         Command::Merge { reports } => merge_cmd::run(reports),
         Command::Timeline(args) => timeline_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),

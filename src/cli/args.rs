@@ -71,3 +71,25 @@ pub struct ExperimentArgs {
     #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     pub jobs: usize,
 }
+
+/// A switch given as `on` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// Switched on.
+    On,
+    /// Switched off.
+    Off,
+}
+
+impl OnOff {
+    /// Whether it is on.
+    pub fn on(self) -> bool {
+        self == OnOff::On
+    }
+}
+
+impl std::fmt::Display for OnOff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.on() { "on" } else { "off" })
+    }
+}

@@ -10,6 +10,7 @@ pub mod false_elections_cmd;
 pub mod figure16_cmd;
 pub mod merge_cmd;
 pub mod metrics_source;
+pub mod model_check_cmd;
 pub mod node_cmd;
 pub mod plot;
 pub mod progress;

@@ -22,7 +22,9 @@ pub enum Verdict {
 }
 
 /// A failure detector over a fixed set of peers.
-pub trait FailureDetector: fmt::Debug + Send {
+///
+/// `Send + Sync`, so that a node can be moved to another thread or shared behind a lock.
+pub trait FailureDetector: fmt::Debug + Send + Sync {
     /// Starts watching `peers` afresh at `now`, as if each had just been heard from.
     fn reset(&mut self, peers: &[NodeId], now: Instant);
 
@@ -45,6 +47,14 @@ pub trait FailureDetector: fmt::Debug + Send {
 
     /// Whether `peer` is currently suspected.
     fn is_suspected(&self, peer: NodeId) -> bool;
+
+    /// A copy of this detector in its current state, for [`Node::try_clone`]. The default is
+    /// `None`: a detector that cannot be copied makes its node impossible to fork.
+    ///
+    /// [`Node::try_clone`]: super::Node::try_clone
+    fn try_clone(&self) -> Option<Box<dyn FailureDetector>> {
+        None
+    }
 }
 
 /// Suspects a peer once it has been silent for a fixed timeout (the pattern's detector).
@@ -127,6 +137,10 @@ impl FailureDetector for TimeoutDetector {
 
     fn is_suspected(&self, peer: NodeId) -> bool {
         self.peers.iter().any(|w| w.id == peer && w.suspected)
+    }
+
+    fn try_clone(&self) -> Option<Box<dyn FailureDetector>> {
+        Some(Box::new(self.clone()))
     }
 }
 

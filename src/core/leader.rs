@@ -175,6 +175,38 @@ impl LeaderState {
         self.lease_start.map(|s| s + lease)
     }
 
+    /// Writes the state of the peer at `index` that shapes the protocol (not its arrival
+    /// statistics, which are telemetry), for the model checker's digest of a node.
+    #[cfg(feature = "model")]
+    pub(crate) fn peer_digest(&self, index: usize, out: &mut String) {
+        use std::fmt::Write;
+        let p = self.peer(index);
+        let _ = write!(out, "{} {:?} {:?} {:?}", p.voter, p.since, p.last_ack_at, p.acked_sent_at);
+    }
+
+    /// Writes everything but the per-peer state, with node ids passed through `rename`, for
+    /// the model checker's digest of a node.
+    #[cfg(feature = "model")]
+    pub(crate) fn digest(
+        &self,
+        rename: &dyn Fn(super::types::NodeId) -> super::types::NodeId,
+        out: &mut String,
+    ) {
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            "{:?} {} {:?} {:?} {:?} {} {} {:?}",
+            self.next_heartbeat,
+            self.next_round,
+            self.rounds,
+            self.quorum_contact,
+            self.lease_start,
+            self.lease_held,
+            self.lease_given_up,
+            self.transfer.map(|t| (rename(t.target), t.deadline)),
+        );
+    }
+
     /// Recomputes `quorum_contact` and `lease_start`: the `needed`-th most recent among the
     /// voting peers (a majority less this node, when it votes).
     fn recompute(&mut self, needed: usize) {

@@ -60,7 +60,10 @@ impl std::fmt::Display for LeaderDetectorKind {
 }
 
 /// The follower's view of its leader's liveness.
-pub(crate) trait LeaderDetector: std::fmt::Debug + Send {
+pub(crate) trait LeaderDetector: std::fmt::Debug + Send + Sync {
+    /// A copy in the current state, for a node being forked.
+    fn boxed_clone(&self) -> Box<dyn LeaderDetector>;
+
     /// Operation one: the leader was heard from at `now`.
     fn heartbeat(&mut self, now: Instant);
 
@@ -141,13 +144,17 @@ fn phi_deviations(threshold: f64) -> f64 {
     (-q / 2.0 + root).cbrt() + (-q / 2.0 - root).cbrt()
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Fixed {
     min: Duration,
     max: Duration,
 }
 
 impl LeaderDetector for Fixed {
+    fn boxed_clone(&self) -> Box<dyn LeaderDetector> {
+        Box::new(self.clone())
+    }
+
     fn heartbeat(&mut self, _now: Instant) {}
 
     fn resume(&mut self, _now: Instant) {}
@@ -164,7 +171,7 @@ const ADAPTIVE_WARMUP: u64 = 8;
 
 /// The adaptive detector, and the phi detector, which is the adaptive one with `deviations`
 /// from its threshold and a deviation of at least [`PHI_MIN_DEVIATION`] of the mean.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Adaptive {
     min: Duration,
     floor: Duration,
@@ -176,6 +183,10 @@ struct Adaptive {
 }
 
 impl LeaderDetector for Adaptive {
+    fn boxed_clone(&self) -> Box<dyn LeaderDetector> {
+        Box::new(self.clone())
+    }
+
     fn heartbeat(&mut self, now: Instant) {
         // The share of a timeout a gap used is the node's telemetry; here it plays no part.
         self.gaps.record(now, Duration::ZERO);

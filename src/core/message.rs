@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::types::{LogPosition, NodeId, Term};
 
 /// A message with its sender and addressee.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct Envelope {
     /// The node that sent the message.
     pub from: NodeId,
@@ -17,7 +17,7 @@ pub struct Envelope {
 }
 
 /// Everything the heartbeat and election protocol says.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub enum Message {
     /// An AppendEntries RPC with no entries, sent by the leader every heartbeat interval.
     Heartbeat(Heartbeat),
@@ -45,7 +45,7 @@ impl Message {
 }
 
 /// An empty AppendEntries (Raft §5.2): "I am the leader of this term".
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct Heartbeat {
     /// The leader's term.
     pub term: Term,
@@ -60,7 +60,7 @@ pub struct Heartbeat {
 }
 
 /// A follower's answer to a [`Heartbeat`].
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct HeartbeatResponse {
     /// The responder's term after handling the heartbeat.
     pub term: Term,
@@ -72,7 +72,7 @@ pub struct HeartbeatResponse {
 }
 
 /// Which election a vote request or response belongs to.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub enum VoteKind {
     /// A real vote (Raft §5.2): granting it records the vote and may raise the voter's term.
     Vote,
@@ -85,7 +85,7 @@ pub enum VoteKind {
 }
 
 /// A request for a vote (Raft §5.2) or for a pre-vote (thesis §9.6).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct VoteRequest {
     /// The candidate's term; for a pre-vote, the term it would campaign in (its own plus one).
     pub term: Term,
@@ -97,14 +97,14 @@ pub struct VoteRequest {
 
 /// A leader's request that `to` campaign at once, skipping pre-vote: the last step of a
 /// leadership transfer (thesis §3.10).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct TimeoutNow {
     /// The leader's term.
     pub term: Term,
 }
 
 /// The answer to a [`VoteRequest`].
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct VoteResponse {
     /// For a granted pre-vote, the term asked about; otherwise the voter's term.
     pub term: Term,

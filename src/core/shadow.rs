@@ -47,8 +47,14 @@ struct Shadow {
     suspicions: u64,
 }
 
+impl Clone for Shadow {
+    fn clone(&self) -> Self {
+        Shadow { detector: self.detector.boxed_clone(), rng: self.rng.clone(), ..*self }
+    }
+}
+
 /// The shadow detectors of one node.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Shadows {
     list: Vec<Shadow>,
     floor: Duration,

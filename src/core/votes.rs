@@ -23,6 +23,12 @@ impl VoteTally {
         }
     }
 
+    /// The answer of the peer at `index`, if it answered.
+    #[cfg(feature = "model")]
+    pub(crate) fn answer(&self, index: usize) -> Option<bool> {
+        self.answers.get(index).copied().flatten()
+    }
+
     /// Votes granted, this node's own included.
     pub(crate) fn granted(&self) -> usize {
         1 + self.answers.iter().filter(|a| **a == Some(true)).count()

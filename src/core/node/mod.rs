@@ -32,6 +32,7 @@ use super::time::{duration_nanos, Instant};
 use super::types::{HardState, LogPosition, NodeId, Role, Term};
 use super::votes::VoteTally;
 
+mod fork;
 mod protocol;
 
 /// Most heartbeat rounds a leader remembers the send time of. Rounds older than the minimum

@@ -439,3 +439,39 @@ fn a_follower_sees_the_leaders_last_entry_in_its_status_raft_5_3() {
     .unwrap();
     assert_eq!(node.status(at(501)).leader_last_log, Some(pos));
 }
+
+/// Drains every output of `node`, persisting hard state at once, as text.
+fn outputs(node: &mut Node, now: Instant) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(hard) = node.take_hard_state() {
+        out.push(format!("{hard:?}"));
+        node.hard_state_persisted(now, hard);
+    }
+    while let Some(e) = node.poll_transmit() {
+        out.push(format!("{e:?}"));
+    }
+    while let Some(e) = node.poll_event() {
+        out.push(format!("{e:?}"));
+    }
+    out.push(format!("{:?}", node.poll_timeout()));
+    out
+}
+
+#[test]
+fn a_forked_node_gives_the_same_outputs_as_its_original_to_the_same_inputs() {
+    let mut a = Node::new(config(1, 3), Instant::ZERO).unwrap();
+    let t = a.poll_timeout();
+    a.handle_timeout(t);
+    let _ = outputs(&mut a, t);
+    let mut b = a.try_clone().expect("the built-in detector copies");
+    let later = t + Duration::from_millis(7);
+    for node in [&mut a, &mut b] {
+        node.handle_message(later, vote_request(2, 9)).unwrap();
+    }
+    assert_eq!(outputs(&mut a, later), outputs(&mut b, later));
+    let next = a.poll_timeout();
+    a.handle_timeout(next);
+    b.handle_timeout(next);
+    assert_eq!(outputs(&mut a, next), outputs(&mut b, next));
+    assert_eq!(a.status(next), b.status(next));
+}
