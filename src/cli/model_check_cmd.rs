@@ -191,7 +191,7 @@ fn print_report(report: &Report) {
             (Expectation::Sometimes, true) => "example found",
             (Expectation::Sometimes, false) => "no example within the bounds",
         };
-        println!("  {:<28} {:<9} {verdict}", p.name, format!("{:?}", p.expectation).to_lowercase());
+        println!("  {:<42} {:<9} {verdict}", p.name, format!("{:?}", p.expectation).to_lowercase());
     }
     for p in report.properties.iter().filter(|p| p.expectation == Expectation::Always && !p.holds) {
         let Some(trace) = &p.counterexample else { continue };

@@ -119,20 +119,36 @@ pub fn check(
     })
 }
 
+/// The execution `path` that decided property `name`, cut at the first state that decides it
+/// (the checker may report a later state of the same execution).
 fn trace(machine: &Machine, name: &str, path: Vec<(State, Option<Step>)>) -> Trace {
-    let finding = path.last().and_then(|(s, _)| s.ghost.broken.get(name).cloned());
+    let property = machine.properties().into_iter().find(|p| p.name == name);
+    let decides = |state: &State| {
+        property.as_ref().is_some_and(|p| {
+            let holds = (p.condition)(machine, state);
+            if p.expectation.discovery_is_failure() {
+                !holds
+            } else {
+                holds
+            }
+        })
+    };
     let mut steps = Vec::new();
+    let mut finding = None;
     let mut states = path.into_iter();
     let Some((mut state, mut step)) = states.next() else {
         return Trace { finding, steps };
     };
     for (next, next_step) in states {
-        if let Some(s) = step {
-            steps.push(TraceStep {
-                at_ms: state.now.as_nanos() / 1_000_000,
-                step: machine.describe(s),
-                state: format!("{next:?}"),
-            });
+        let Some(s) = step else { break };
+        steps.push(TraceStep {
+            at_ms: state.now.as_nanos() / 1_000_000,
+            step: machine.describe(s),
+            state: format!("{next:?}"),
+        });
+        if decides(&next) {
+            finding = next.ghost.broken.get(name).cloned();
+            break;
         }
         state = next;
         step = next_step;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::options::{Options, STEP};
-use super::state::{index, unshare, Ghost, Renaming, Shared, Slot, State};
+use super::state::{index, unshare, Contact, Ghost, Renaming, Shared, Slot, State};
 use crate::core::{
     Config, Envelope, HardState, Instant, Message, Node, NodeId, Role, Term, VoteKind, VoteResponse,
 };
@@ -17,6 +17,7 @@ pub(crate) const RESTRICTION: &str = "election restriction";
 pub(crate) const CHECK_QUORUM: &str = "check quorum";
 pub(crate) const PRE_VOTE: &str = "pre-vote changes no term";
 pub(crate) const CRASHED: &str = "no input is refused";
+pub(crate) const DISRUPTION: &str = "a leader a majority hears is not deposed";
 
 /// One step of the system.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -216,7 +217,7 @@ impl Machine {
         }
         match e.message {
             Message::Heartbeat(h) if h.term == term && leader == Some(e.from) => {
-                s.ghost.contact.insert(to, now);
+                s.ghost.contact.insert(to, Contact { at: now, leader: e.from, term });
             }
             Message::HeartbeatResponse(r)
                 if r.success && role == Role::Leader && r.term == term =>
@@ -276,6 +277,34 @@ impl Machine {
         }
     }
 
+    /// No disruption (thesis §4.2.3, §9.6): leader `id` of term `led`, deposed by term
+    /// `term`, must not have been heard within a minimum election timeout by a majority of
+    /// the voters (itself included). With pre-vote and stickiness no node that a majority
+    /// out-votes can raise the term; without pre-vote, a node cut off from the leader raises
+    /// its term alone and, back in touch, deposes it: the disruption the thesis warns of.
+    fn judge_disruption(&self, s: &mut State, id: NodeId, led: Term, term: Term) {
+        let heard = s
+            .ghost
+            .contact
+            .iter()
+            .filter(|(&v, c)| {
+                v.0 <= self.options.voters
+                    && c.leader == id
+                    && c.term == led
+                    && s.now < c.at + self.window
+            })
+            .count();
+        let heard = heard + usize::from(id.0 <= self.options.voters);
+        let quorum = usize::try_from(self.options.voters / 2 + 1).unwrap_or(usize::MAX);
+        if heard >= quorum {
+            let text = format!(
+                "{id}, leading {led} and heard by {heard} of {} voters within {:?}, was deposed by {term} at {}",
+                self.options.voters, self.window, s.now
+            );
+            s.ghost.broken.insert(DISRUPTION, text);
+        }
+    }
+
     /// Drains node `id`'s outputs after an input, in the documented order, and records what
     /// the properties need: votes sent, elections won.
     fn after_input(&self, s: &mut State, id: NodeId, before: Option<(Role, Term)>) {
@@ -303,6 +332,11 @@ impl Machine {
         }
         while node.poll_event().is_some() {}
         let (role, term) = (node.role(), node.term());
+        if let Some((Role::Leader, led)) = before {
+            if term > led {
+                self.judge_disruption(s, id, led, term);
+            }
+        }
         for e in sent {
             self.observe_sent(s, e);
             let in_flight: usize = s.net.values().map(|&n| usize::from(n)).sum();
@@ -357,7 +391,7 @@ impl Machine {
         if !self.options.stickiness {
             return;
         }
-        let Some(&contact) = s.ghost.contact.get(&voter) else { return };
+        let Some(contact) = s.ghost.contact.get(&voter).map(|c| c.at) else { return };
         if s.now >= contact + self.window {
             return;
         }

@@ -3,7 +3,9 @@
 
 use stateright::{Model, Property};
 
-use super::machine::{Machine, Step, CHECK_QUORUM, CRASHED, PRE_VOTE, RESTRICTION, STICKINESS};
+use super::machine::{
+    Machine, Step, CHECK_QUORUM, CRASHED, DISRUPTION, PRE_VOTE, RESTRICTION, STICKINESS,
+};
 use super::options::Options;
 use super::state::State;
 use crate::core::Role;
@@ -49,6 +51,9 @@ pub(crate) fn applicable(options: &Options) -> Vec<(&'static str, Expectation)> 
     if options.pre_vote {
         list.push((PRE_VOTE, Always));
     }
+    if options.stickiness {
+        list.push((DISRUPTION, Always));
+    }
     list.push((CRASHED, Always));
     list.push((ELECTED, Sometimes));
     list.push((HANDOVER, Sometimes));
@@ -86,6 +91,7 @@ fn property(name: &'static str, expectation: Expectation) -> Property<Machine> {
         CHECK_QUORUM => |_, s| unbroken(s, CHECK_QUORUM),
         PRE_VOTE => |_, s| unbroken(s, PRE_VOTE),
         CRASHED => |_, s| unbroken(s, CRASHED),
+        DISRUPTION => |_, s| unbroken(s, DISRUPTION),
         ELECTED => |_, s| {
             s.slots.iter().filter_map(|slot| slot.node.as_ref()).any(|n| n.role() == Role::Leader)
         },

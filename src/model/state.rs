@@ -97,7 +97,7 @@ pub(crate) struct Ghost {
     pub(crate) votes: BTreeSet<(NodeId, Term, NodeId)>,
     /// Per node, the latest instant it accepted a leader's heartbeat: kept across its crashes,
     /// which it forgets.
-    pub(crate) contact: BTreeMap<NodeId, Instant>,
+    pub(crate) contact: BTreeMap<NodeId, Contact>,
     /// Per leader, its term and when it last heard a successful answer of that term from
     /// each voter (a voter not heard from yet counts from the election).
     pub(crate) heard: BTreeMap<NodeId, (Term, BTreeMap<NodeId, Instant>)>,
@@ -105,6 +105,14 @@ pub(crate) struct Ghost {
     pub(crate) broken: BTreeMap<&'static str, String>,
     /// Crashes so far.
     pub(crate) crashes: u32,
+}
+
+/// A heartbeat a node accepted: when, and from which leader of which term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Contact {
+    pub(crate) at: Instant,
+    pub(crate) leader: NodeId,
+    pub(crate) term: Term,
 }
 
 /// The whole system at one instant.
@@ -143,7 +151,8 @@ impl State {
                 None => out.push_str("down"),
             }
             let id = NodeId(i as u64 + 1);
-            out.push_str(&format!(" {:?}", self.ghost.contact.get(&id)));
+            let contact = self.ghost.contact.get(&id).map(|c| (c.at, rename(c.leader), c.term));
+            out.push_str(&format!(" {contact:?}"));
             if let Some((term, heard)) = self.ghost.heard.get(&id) {
                 let mut heard: Vec<_> = heard.iter().map(|(&v, at)| (rename(v), at)).collect();
                 heard.sort();
@@ -194,7 +203,7 @@ impl PartialEq for State {
 
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "t={}", self.now)?;
+        write!(f, "{}", self.now)?;
         for (i, slot) in self.slots.iter().enumerate() {
             match &slot.node {
                 Some(n) => write!(
