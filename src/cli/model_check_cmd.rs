@@ -65,6 +65,10 @@ pub struct Args {
     /// Whether a hard-state write is a step of its own (a node may crash before it lands).
     #[arg(long, default_value = "on")]
     async_writes: OnOff,
+    /// Search depth first: memory grows with the depth, not the frontier, but a counterexample
+    /// is no longer a shortest one.
+    #[arg(long)]
+    depth_first: bool,
     /// Stop at the first broken safety property (the run is then reported incomplete).
     #[arg(long)]
     stop_on_failure: bool,
@@ -106,6 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         late_timers: args.late_timers.on(),
         duplicates: args.duplicates.on(),
         async_writes: args.async_writes.on(),
+        depth_first: args.depth_first,
         stop_on_failure: args.stop_on_failure,
         max_states: args.max_states,
         threads: args.threads,

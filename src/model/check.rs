@@ -82,7 +82,21 @@ pub fn check(
     if options.stop_on_failure {
         builder = builder.finish_when(HasDiscoveries::AnyFailures);
     }
-    let checker = builder.spawn_bfs();
+    let report = if options.depth_first {
+        finish(builder.spawn_dfs(), options, started, progress)
+    } else {
+        finish(builder.spawn_bfs(), options, started, progress)
+    };
+    Ok(Report { symmetry, ..report })
+}
+
+/// Waits for `checker` and reports what it found.
+fn finish(
+    checker: impl Checker<Machine>,
+    options: &Options,
+    started: Instant,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Report {
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(200));
         progress(checker.state_count(), checker.unique_state_count());
@@ -107,16 +121,16 @@ pub fn check(
         || (options.stop_on_failure
             && properties.iter().any(|p| p.expectation == Expectation::Always && !p.holds));
     let capped = checker.state_count() >= options.max_states;
-    Ok(Report {
+    Report {
         complete: !capped && !decided_early,
         states: checker.state_count(),
         unique_states: checker.unique_state_count(),
         max_depth: checker.max_depth(),
         wall_ms,
-        symmetry,
+        symmetry: 0,
         options: options.clone(),
         properties,
-    })
+    }
 }
 
 /// The execution `path` that decided property `name`, cut at the first state that decides it

@@ -51,6 +51,9 @@ pub struct Options {
     /// Whether a hard-state write is a step of its own, so that a node can crash before it
     /// lands (otherwise every write is durable at once).
     pub async_writes: bool,
+    /// Depth first instead of breadth first: memory grows with the depth, not the frontier,
+    /// but a counterexample is no longer a shortest one.
+    pub depth_first: bool,
     /// Stop at the first broken safety property (the run is then incomplete).
     pub stop_on_failure: bool,
     /// Stop after this many states (the run is then incomplete).
@@ -78,6 +81,7 @@ impl Default for Options {
             late_timers: false,
             duplicates: true,
             async_writes: true,
+            depth_first: false,
             stop_on_failure: false,
             max_states: 50_000_000,
             threads: 1,

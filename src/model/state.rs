@@ -51,7 +51,7 @@ pub(crate) fn unshare(slot: &mut Option<Arc<Shared>>) -> Option<&mut Node> {
 /// symmetry's renamings, worked out once.
 pub(crate) struct Shared {
     pub(crate) node: Node,
-    digests: OnceLock<Vec<String>>,
+    digests: OnceLock<Vec<u64>>,
 }
 
 impl Shared {
@@ -59,19 +59,22 @@ impl Shared {
         Shared { node, digests: OnceLock::new() }
     }
 
-    /// Its digest under renaming `r` of `symmetry`.
-    fn digest(&self, symmetry: &[Renaming], r: usize) -> &str {
+    /// Its digest under renaming `r` of `symmetry`: a hash of the node's text.
+    fn digest(&self, symmetry: &[Renaming], r: usize) -> u64 {
         let all = self.digests.get_or_init(|| {
+            let mut text = String::new();
             symmetry
                 .iter()
                 .map(|renaming| {
-                    let mut out = String::new();
-                    self.node.model_digest(&|id| rename(renaming, id), &mut out);
-                    out
+                    text.clear();
+                    self.node.model_digest(&|id| rename(renaming, id), &mut text);
+                    let mut h = DefaultHasher::new();
+                    text.hash(&mut h);
+                    h.finish()
                 })
                 .collect()
         });
-        &all[r]
+        all[r]
     }
 }
 
@@ -133,51 +136,52 @@ impl State {
         self.slots.get(index(id)).and_then(|s| s.node.as_deref()).map(|s| &s.node)
     }
 
-    /// The state's text under renaming `r` of the symmetry: equal texts, equal states up to
-    /// that renaming.
-    fn digest(&self, r: usize) -> String {
+    /// The state's digest under renaming `r` of the symmetry: equal digests, equal states up
+    /// to that renaming (a 64-bit hash, as the checker's own fingerprints are).
+    fn digest(&self, r: usize) -> u64 {
         let renaming = &self.symmetry[r];
         let rename = |id: NodeId| rename(renaming, id);
-        let mut out = format!("{:?}|", self.now);
+        let mut h = DefaultHasher::new();
+        self.now.hash(&mut h);
         // Slot j of the renamed state holds the node renamed to j + 1.
         let mut order: Vec<usize> = (0..self.slots.len()).collect();
         order.sort_by_key(|&i| renaming[i]);
         for i in order {
             let slot = &self.slots[i];
             let hard = |h: HardState| (h.term, h.voted_for.map(rename));
-            out.push_str(&format!("{:?} {:?}:", hard(slot.durable), slot.writing.map(hard)));
-            match &slot.node {
-                Some(node) => out.push_str(node.digest(&self.symmetry, r)),
-                None => out.push_str("down"),
-            }
+            (hard(slot.durable), slot.writing.map(hard)).hash(&mut h);
+            slot.node.as_ref().map(|node| node.digest(&self.symmetry, r)).hash(&mut h);
             let id = NodeId(i as u64 + 1);
-            let contact = self.ghost.contact.get(&id).map(|c| (c.at, rename(c.leader), c.term));
-            out.push_str(&format!(" {contact:?}"));
+            self.ghost.contact.get(&id).map(|c| (c.at, rename(c.leader), c.term)).hash(&mut h);
             if let Some((term, heard)) = self.ghost.heard.get(&id) {
-                let mut heard: Vec<_> = heard.iter().map(|(&v, at)| (rename(v), at)).collect();
-                heard.sort();
-                out.push_str(&format!(" {term:?} {heard:?}"));
+                let mut heard: Vec<_> = heard.iter().map(|(&v, &at)| (rename(v), at)).collect();
+                heard.sort_unstable();
+                (term, heard).hash(&mut h);
             }
-            out.push('|');
         }
-        let mut net: Vec<(String, u8)> = self
+        let mut net: Vec<(Envelope, u8)> = self
             .net
             .iter()
-            .map(|(e, &n)| (format!("{:?}>{:?} {:?}", rename(e.from), rename(e.to), e.message), n))
+            .map(|(e, &n)| {
+                (Envelope { from: rename(e.from), to: rename(e.to), message: e.message }, n)
+            })
             .collect();
-        net.sort();
+        net.sort_unstable();
+        net.hash(&mut h);
         let mut leaders: Vec<_> = self.ghost.leaders.iter().map(|&(t, l)| (t, rename(l))).collect();
-        leaders.sort();
+        leaders.sort_unstable();
+        leaders.hash(&mut h);
         let mut votes: Vec<_> =
             self.ghost.votes.iter().map(|&(v, t, c)| (rename(v), t, rename(c))).collect();
-        votes.sort();
-        let broken: Vec<&str> = self.ghost.broken.keys().copied().collect();
-        out.push_str(&format!("{net:?}|{leaders:?}|{votes:?}|{broken:?}|{}", self.ghost.crashes));
-        out
+        votes.sort_unstable();
+        votes.hash(&mut h);
+        self.ghost.broken.keys().for_each(|k| k.hash(&mut h));
+        self.ghost.crashes.hash(&mut h);
+        h.finish()
     }
 
     /// The least digest over the symmetry's renamings: the same for every state in the class.
-    fn canonical(&self) -> String {
+    fn canonical(&self) -> u64 {
         (0..self.symmetry.len()).map(|r| self.digest(r)).min().unwrap_or_default()
     }
 }
@@ -189,9 +193,7 @@ pub(crate) fn index(id: NodeId) -> usize {
 
 impl Hash for State {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut h = DefaultHasher::new();
-        self.canonical().hash(&mut h);
-        state.write_u64(h.finish());
+        state.write_u64(self.canonical());
     }
 }
 
