@@ -3,12 +3,12 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use stateright::{Checker, HasDiscoveries, Model};
+use stateright::{Checker, HasDiscoveries, Model, Property};
 
 use super::error::ModelError;
 use super::machine::{Machine, Step};
 use super::options::Options;
-use super::properties::{applicable, Expectation};
+use super::properties::Expectation;
 use super::state::State;
 
 /// What one run found.
@@ -82,18 +82,17 @@ pub fn check(
     if options.stop_on_failure {
         builder = builder.finish_when(HasDiscoveries::AnyFailures);
     }
-    let report = if options.depth_first {
-        finish(builder.spawn_dfs(), options, started, progress)
+    Ok(if options.depth_first {
+        finish(builder.spawn_dfs(), symmetry, started, progress)
     } else {
-        finish(builder.spawn_bfs(), options, started, progress)
-    };
-    Ok(Report { symmetry, ..report })
+        finish(builder.spawn_bfs(), symmetry, started, progress)
+    })
 }
 
 /// Waits for `checker` and reports what it found.
 fn finish(
     checker: impl Checker<Machine>,
-    options: &Options,
+    symmetry: usize,
     started: Instant,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Report {
@@ -105,16 +104,19 @@ fn finish(
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let discoveries = checker.discoveries();
     let machine = checker.model();
-    let properties: Vec<PropertyReport> = applicable(options)
+    let options = &machine.options;
+    let properties: Vec<PropertyReport> = machine
+        .properties()
         .into_iter()
-        .map(|(name, expectation)| {
-            let path = discoveries.get(name);
-            let holds = match expectation {
-                Expectation::Always => path.is_none(),
-                Expectation::Sometimes => path.is_some(),
+        .map(|p| {
+            let path = discoveries.get(p.name);
+            let (expectation, holds) = if p.expectation.discovery_is_failure() {
+                (Expectation::Always, path.is_none())
+            } else {
+                (Expectation::Sometimes, path.is_some())
             };
-            let counterexample = path.map(|p| trace(machine, name, p.clone().into_vec()));
-            PropertyReport { name, expectation, holds, counterexample }
+            let counterexample = path.map(|path| trace(machine, &p, path.clone().into_vec()));
+            PropertyReport { name: p.name, expectation, holds, counterexample }
         })
         .collect();
     let decided_early = properties.iter().all(|p| p.counterexample.is_some())
@@ -127,26 +129,23 @@ fn finish(
         unique_states: checker.unique_state_count(),
         max_depth: checker.max_depth(),
         wall_ms,
-        symmetry: 0,
+        symmetry,
         options: options.clone(),
         properties,
     }
 }
 
-/// The execution `path` that decided property `name`, cut at the first state that decides it
-/// (the checker may report a later state of the same execution).
-fn trace(machine: &Machine, name: &str, path: Vec<(State, Option<Step>)>) -> Trace {
-    let property = machine.properties().into_iter().find(|p| p.name == name);
+/// The execution `path` that decided `property`, cut at the first state that decides it (the
+/// checker may report a later state of the same execution).
+fn trace(
+    machine: &Machine,
+    property: &Property<Machine>,
+    path: Vec<(State, Option<Step>)>,
+) -> Trace {
     let decides = |state: &State| {
-        property.as_ref().is_some_and(|p| {
-            let holds = (p.condition)(machine, state);
-            if p.expectation.discovery_is_failure() {
-                !holds
-            } else {
-                holds
-            }
-        })
+        (property.condition)(machine, state) != property.expectation.discovery_is_failure()
     };
+    let name = property.name;
     let mut steps = Vec::new();
     let mut finding = None;
     let mut states = path.into_iter();

@@ -16,7 +16,7 @@ pub(crate) const STICKINESS: &str = "leader stickiness";
 pub(crate) const RESTRICTION: &str = "election restriction";
 pub(crate) const CHECK_QUORUM: &str = "check quorum";
 pub(crate) const PRE_VOTE: &str = "pre-vote changes no term";
-pub(crate) const CRASHED: &str = "no input is refused";
+pub(crate) const REFUSED: &str = "no input is refused";
 pub(crate) const DISRUPTION: &str = "a leader a majority hears is not deposed";
 
 /// One step of the system.
@@ -186,7 +186,7 @@ impl Machine {
                 match restarted {
                     Ok(node) => s.slots[index(id)].node = Some(Arc::new(Shared::new(node))),
                     Err(e) => {
-                        s.ghost.broken.insert(CRASHED, format!("restart of {id} refused: {e}"));
+                        s.ghost.broken.insert(REFUSED, format!("restart of {id} refused: {e}"));
                     }
                 }
                 self.after_input(&mut s, id, None);
@@ -200,19 +200,19 @@ impl Machine {
         let Some(node) = s.node(to) else { return };
         let before = Some((node.role(), node.term()));
         let hard_before = node.hard_state();
-        let held = node.held().count();
+        let unsent = node.unsent().count();
         let now = s.now;
         let node = node_mut(s, to).expect("up");
         // A refused input (a stranger, a term out of range) changes nothing: the model sends
         // none, so a refusal here is itself a finding.
         if let Err(error) = node.handle_message(now, e) {
-            s.ghost.broken.insert(CRASHED, format!("{to} refused {e:?}: {error}"));
+            s.ghost.broken.insert(REFUSED, format!("{to} refused {e:?}: {error}"));
         }
         let node = s.node(to).expect("up");
         let (role, term, leader, hard) =
             (node.role(), node.term(), node.leader(), node.hard_state());
         if let Message::VoteRequest(_) = e.message {
-            let decided: Vec<Envelope> = node.held().skip(held).copied().collect();
+            let decided: Vec<Envelope> = node.unsent().skip(unsent).copied().collect();
             self.judge_stickiness(s, to, hard_before, &decided);
         }
         match e.message {

@@ -4,7 +4,7 @@
 use stateright::{Model, Property};
 
 use super::machine::{
-    Machine, Step, CHECK_QUORUM, CRASHED, DISRUPTION, PRE_VOTE, RESTRICTION, STICKINESS,
+    Machine, Step, CHECK_QUORUM, DISRUPTION, PRE_VOTE, REFUSED, RESTRICTION, STICKINESS,
 };
 use super::options::Options;
 use super::state::State;
@@ -35,32 +35,31 @@ pub enum Expectation {
     Sometimes,
 }
 
-/// The properties that apply under `options`, with their expectation.
-pub(crate) fn applicable(options: &Options) -> Vec<(&'static str, Expectation)> {
-    use Expectation::{Always, Sometimes};
-    let mut list = vec![(ELECTION_SAFETY, Always), (ONE_VOTE, Always), (RESTRICTION, Always)];
-    if options.lease {
-        list.push((LEASE_SAFETY, Always));
-    }
-    if options.stickiness {
-        list.push((STICKINESS, Always));
-    }
-    if options.check_quorum {
-        list.push((CHECK_QUORUM, Always));
-    }
-    if options.pre_vote {
-        list.push((PRE_VOTE, Always));
-    }
-    if options.stickiness {
-        list.push((DISRUPTION, Always));
-    }
-    list.push((CRASHED, Always));
-    list.push((ELECTED, Sometimes));
-    list.push((HANDOVER, Sometimes));
-    if options.lease {
-        list.push((LEASE_HELD, Sometimes));
-    }
-    list
+/// The properties that apply under `options`, each with its condition.
+pub(crate) fn applicable(options: &Options) -> Vec<Property<Machine>> {
+    let on = |flag: bool, p: Property<Machine>| flag.then_some(p);
+    [
+        Some(Property::always(ELECTION_SAFETY, |_, s| !two_leaders_in_a_term(s))),
+        Some(Property::always(ONE_VOTE, |_, s| !two_votes_in_a_term(s))),
+        Some(Property::always(RESTRICTION, |_, s| unbroken(s, RESTRICTION))),
+        on(options.lease, Property::always(LEASE_SAFETY, |_, s| leases_held(s) <= 1)),
+        on(options.stickiness, Property::always(STICKINESS, |_, s| unbroken(s, STICKINESS))),
+        on(options.check_quorum, Property::always(CHECK_QUORUM, |_, s| unbroken(s, CHECK_QUORUM))),
+        on(options.pre_vote, Property::always(PRE_VOTE, |_, s| unbroken(s, PRE_VOTE))),
+        on(options.stickiness, Property::always(DISRUPTION, |_, s| unbroken(s, DISRUPTION))),
+        Some(Property::always(REFUSED, |_, s| unbroken(s, REFUSED))),
+        Some(Property::sometimes(ELECTED, |_, s: &State| {
+            s.slots.iter().filter_map(|slot| slot.node.as_ref()).any(|n| n.role() == Role::Leader)
+        })),
+        Some(Property::sometimes(HANDOVER, |_, s: &State| {
+            let mut leaders = s.ghost.leaders.iter().map(|&(_, id)| id);
+            leaders.next().is_some_and(|first| leaders.any(|id| id != first))
+        })),
+        on(options.lease, Property::sometimes(LEASE_HELD, |_, s| leases_held(s) > 0)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn unbroken(s: &State, name: &str) -> bool {
@@ -80,34 +79,6 @@ fn leases_held(s: &State) -> usize {
     s.slots.iter().filter_map(|slot| slot.node.as_ref()).filter(|n| n.lease_valid(s.now)).count()
 }
 
-/// The property named `name` for the checker.
-fn property(name: &'static str, expectation: Expectation) -> Property<Machine> {
-    let condition: fn(&Machine, &State) -> bool = match name {
-        ELECTION_SAFETY => |_, s| !two_leaders_in_a_term(s),
-        ONE_VOTE => |_, s| !two_votes_in_a_term(s),
-        LEASE_SAFETY => |_, s| leases_held(s) <= 1,
-        RESTRICTION => |_, s| unbroken(s, RESTRICTION),
-        STICKINESS => |_, s| unbroken(s, STICKINESS),
-        CHECK_QUORUM => |_, s| unbroken(s, CHECK_QUORUM),
-        PRE_VOTE => |_, s| unbroken(s, PRE_VOTE),
-        CRASHED => |_, s| unbroken(s, CRASHED),
-        DISRUPTION => |_, s| unbroken(s, DISRUPTION),
-        ELECTED => |_, s| {
-            s.slots.iter().filter_map(|slot| slot.node.as_ref()).any(|n| n.role() == Role::Leader)
-        },
-        HANDOVER => |_, s| {
-            let mut leaders = s.ghost.leaders.iter().map(|&(_, id)| id);
-            leaders.next().is_some_and(|first| leaders.any(|id| id != first))
-        },
-        LEASE_HELD => |_, s| leases_held(s) > 0,
-        _ => |_, _| true,
-    };
-    match expectation {
-        Expectation::Always => Property::always(name, condition),
-        Expectation::Sometimes => Property::sometimes(name, condition),
-    }
-}
-
 impl Model for Machine {
     type State = State;
     type Action = Step;
@@ -125,7 +96,7 @@ impl Model for Machine {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        applicable(&self.options).into_iter().map(|(name, e)| property(name, e)).collect()
+        applicable(&self.options)
     }
 
     fn within_boundary(&self, state: &State) -> bool {

@@ -49,10 +49,11 @@ impl Node {
         })
     }
 
-    /// The messages held back until the hard state is durable, oldest first: a model checker
-    /// judges what the node decided at the input that decided it, not when it is sent.
+    /// The messages not yet taken by `poll_transmit`, oldest first (right after an input, the
+    /// ones it produced; later, those held back until the hard state is durable): a model
+    /// checker judges what the node decided at the input that decided it, not when it is sent.
     #[cfg(feature = "model")]
-    pub(crate) fn held(&self) -> impl Iterator<Item = &crate::core::Envelope> {
+    pub(crate) fn unsent(&self) -> impl Iterator<Item = &crate::core::Envelope> {
         self.outbox.iter()
     }
 
