@@ -69,6 +69,9 @@ pub fn draw(base: &Scenario, trial_seed: u64) -> Scenario {
             s.cluster.shadow_detectors = (0..count).map(|_| draw_kind(&mut rng)).collect();
         }
     }
+    if spec.deposed_reads[1] > 0 {
+        s.timeline.extend(deposed_reads(&mut rng, spec, &timing));
+    }
     // Loss and late messages are faults too: they stop with the others, so liveness is judged
     // on a quiet network.
     let until = spec.faults_until_ms;
@@ -442,6 +445,35 @@ fn faults(rng: &mut ChaCha8Rng, spec: &SwarmSpec, s: &Scenario, t: &Timing) -> V
     steps
 }
 
+/// Reads asked of a leader deposed without knowing it, each in five steps (thesis §6.4): a
+/// follower's answers to the leader held; the leader cut off from everyone one to two heartbeat
+/// intervals later, with answers to its old rounds still held; a read asked of whichever node
+/// still believes it leads a term below the current leader's, one and a half to three maximum
+/// timeouts later (time for the others to elect); the held answers released a fraction of a
+/// heartbeat after the read; the cut repaired. With check quorum the deposed leader usually
+/// steps down first and nobody is asked.
+fn deposed_reads(rng: &mut ChaCha8Rng, spec: &SwarmSpec, t: &Timing) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for _ in 0..count(rng, spec.deposed_reads) {
+        let isolate = t.heartbeat * (1.0 + unit(rng));
+        let read = isolate + t.max_timeout * (1.5 + 1.5 * unit(rng));
+        let release = read + t.heartbeat * unit(rng);
+        let a = (spec.faults_until_ms - release) * unit(rng);
+        if a < 0.0 {
+            continue;
+        }
+        let leader = Target::Role(RoleTarget::Leader);
+        let hold = Action::Hold { from: Target::Role(RoleTarget::Follower), to: leader };
+        steps.push(Step { at_ms: a, action: hold });
+        steps.push(Step { at_ms: a + isolate, action: Action::Isolate { node: leader } });
+        let node = Target::Role(RoleTarget::Deposed);
+        steps.push(Step { at_ms: a + read, action: Action::Read { node } });
+        steps.push(Step { at_ms: a + release, action: Action::ReleaseAll });
+        steps.push(Step { at_ms: a + release, action: Action::RepairAll });
+    }
+    steps
+}
+
 /// A crash at `point` (waiting at most `window_ms` for it), restarted `down` ms later.
 fn crash(node: Target, at: CrashPoint, window_ms: Option<f64>, down: f64) -> Action {
     Action::Crash { node, at, window_ms, restart_after_ms: Some(down.max(0.0)) }
@@ -639,5 +671,44 @@ faults_until_ms = 5000
                 assert!(end <= until + 1e-9, "seed {seed}: {step:?} ends at {end}");
             }
         }
+    }
+
+    #[test]
+    fn a_deposed_read_holds_answers_isolates_the_leader_then_reads_before_releasing_thesis_6_4() {
+        let base = shipped();
+        let read = Action::Read { node: Target::Role(RoleTarget::Deposed) };
+        let mut drawn = 0;
+        for seed in 0..200 {
+            let s = draw(&base, seed);
+            let steps = &s.timeline;
+            for (k, step) in steps.iter().enumerate().filter(|(_, t)| t.action == read) {
+                drawn += 1;
+                // Some hold, then an isolation a round or two later, then this read once the
+                // others had time to elect (two deposed reads may interleave).
+                let (heartbeat, max) = (s.cluster.heartbeat_ms, s.cluster.election_timeout_ms[1]);
+                let isolated = |hold: f64| {
+                    steps[..k].iter().any(|t| {
+                        matches!(t.action, Action::Isolate { .. })
+                            && (heartbeat - 1e-9..=2.0 * heartbeat + 1e-9)
+                                .contains(&(t.at_ms - hold))
+                            && (1.5 * max - 1e-9..=3.0 * max + 1e-9)
+                                .contains(&(step.at_ms - t.at_ms))
+                    })
+                };
+                let held = steps[..k].iter().any(|t| {
+                    matches!(t.action, Action::Hold { to, .. }
+                        if to == Target::Role(RoleTarget::Leader))
+                        && isolated(t.at_ms)
+                });
+                assert!(held, "seed {seed}: the read at {} follows a hold and a cut", step.at_ms);
+                let release = steps[k..].iter().find(|t| t.action == Action::ReleaseAll).unwrap();
+                assert!(release.at_ms >= step.at_ms && release.at_ms <= step.at_ms + heartbeat);
+                assert!(release.at_ms <= base.swarm.as_ref().unwrap().faults_until_ms);
+            }
+        }
+        assert!(drawn > 100, "the shipped swarm draws deposed reads ({drawn} in 200 trials)");
+        let mut none = base.clone();
+        none.swarm.as_mut().unwrap().deposed_reads = [0, 0];
+        assert!((0..200).all(|seed| draw(&none, seed).timeline.iter().all(|t| t.action != read)));
     }
 }

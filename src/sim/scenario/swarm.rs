@@ -102,6 +102,13 @@ pub struct SwarmSpec {
     /// Drawn after reads.
     #[serde(default)]
     pub membership_changes: [u32; 2],
+    /// Reads asked of a deposed leader (thesis §6.4): a follower's answers to the leader are
+    /// held, the leader is isolated one to two heartbeat intervals later, a read is asked of it
+    /// once the others may have elected a newer leader (if it still thinks it leads), and the
+    /// held answers of its old rounds are released right after: none of them may confirm the
+    /// read. Drawn after local health (last), and only when the range is not `[0, 0]`.
+    #[serde(default)]
+    pub deposed_reads: [u32; 2],
     /// Draw the followers' detector too: a quarter of the trials run the adaptive one, with 0
     /// to 6 deviations, a quarter the phi one, with a threshold of 0.5 to 16; half of those a
     /// timeout floor below the minimum. Drawn after membership changes, and only when set.

@@ -29,6 +29,9 @@ pub enum RoleTarget {
     /// A node campaigning now (pre-candidate or candidate), chosen by the trial's generator;
     /// any live node if none is.
     Candidate,
+    /// A live node that still believes it leads a term below the current leader's (deposed
+    /// without knowing it, thesis §6.4), chosen by the trial's generator; nobody if none is.
+    Deposed,
 }
 
 impl Action {

@@ -251,6 +251,7 @@ impl SwarmSpec {
             ("swarm.transfers", self.transfers),
             ("swarm.reads", self.reads),
             ("swarm.membership_changes", self.membership_changes),
+            ("swarm.deposed_reads", self.deposed_reads),
         ] {
             if r[0] > r[1] {
                 return invalid(f, format!("range [{}, {}] is empty", r[0], r[1]));

@@ -72,6 +72,15 @@ impl World<'_> {
                     self.pick(&campaigning)
                 }
             }
+            Target::Role(RoleTarget::Deposed) => {
+                let term = |i: usize| self.machines[i].live().map(Node::term);
+                let current = self.current_leader().and_then(term);
+                let deposed: Vec<usize> = (0..self.machines.len())
+                    .filter(|&i| self.machines[i].live().is_some_and(|n| n.role() == Role::Leader))
+                    .filter(|&i| term(i) < current)
+                    .collect();
+                self.pick(&deposed)
+            }
             Target::Role(RoleTarget::Random) => {
                 let live: Vec<usize> =
                     (0..self.machines.len()).filter(|&i| self.machines[i].node.is_some()).collect();
