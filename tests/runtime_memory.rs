@@ -473,3 +473,40 @@ async fn a_running_follower_reports_what_its_shadow_detector_would_have_done() {
         stop(r).await;
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cut_off_leaders_lease_ends_before_the_next_leader_takes_one_thesis_6_4_1() {
+    use std::sync::{Arc, Mutex};
+    let net = MemoryNetwork::new();
+    let nodes = cluster(&net, 5).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    for (&id, r) in &nodes {
+        let (mut rx, seen) = (r.handle.lease.clone(), seen.clone());
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let lease = *rx.borrow_and_update();
+                seen.lock().unwrap().push((id, lease));
+            }
+        });
+    }
+    wait(1000).await;
+    let (old, term) = leaders(&nodes)[0];
+    let held = *nodes[&old.0].handle.lease.borrow();
+    let held = held.expect("the leader holds a lease");
+    assert_eq!(held.term, term);
+    assert!(held.until > held.since, "{held:?}");
+    for (&id, r) in &nodes {
+        assert!(id == old.0 || r.handle.lease.borrow().is_none(), "a follower holds no lease");
+    }
+    net.isolate(old);
+    wait(1000).await;
+    let (new, _) = leaders(&nodes)[0];
+    assert_ne!(new, old);
+    assert_eq!(*nodes[&old.0].handle.lease.borrow(), None, "stepped down, it says so");
+    let seen = seen.lock().unwrap();
+    let of = |n: NodeId| seen.iter().filter(move |(id, _)| *id == n.0).filter_map(|(_, l)| *l);
+    let old_end = of(old).map(|l| l.until).max().unwrap();
+    let new_start = of(new).map(|l| l.since).min().expect("the new leader takes a lease");
+    assert!(old_end < new_start, "the old lease ran out first: {old_end:?} vs {new_start:?}");
+    assert!(of(old).count() > 10, "extended every round, and every extension published");
+}

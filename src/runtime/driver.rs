@@ -105,11 +105,28 @@ struct PendingRead {
     reply: oneshot::Sender<Result<(), ReadError>>,
 }
 
+/// A lease the node holds (thesis §6.4.1), in the host's monotonic time: it may serve reads
+/// from local state until `until`, unless it reports otherwise first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// The term the node leads.
+    pub term: Term,
+    /// When the driver learned of the lease's latest extension.
+    pub since: std::time::Instant,
+    /// When the lease runs out, unless extended.
+    pub until: std::time::Instant,
+}
+
 /// The host's side of a running node: status, events, and inputs.
 #[derive(Debug)]
 pub struct Handle {
     /// The latest status snapshot, updated after every input.
     pub status: watch::Receiver<Status>,
+    /// The lease the node holds, changed only when it is taken, extended or given up (its
+    /// instants are computed when the node decided, so a reader delayed, even by a stopped
+    /// process, still reads when the lease really ends). `None` once the node knows it holds
+    /// none; a lease that runs out without a new input still reads `Some` past `until`.
+    pub lease: watch::Receiver<Option<Lease>>,
     events: broadcast::Sender<Event>,
     inputs: mpsc::Sender<HostInput>,
     requests: mpsc::Sender<Request>,
@@ -158,6 +175,9 @@ pub struct Driver<T, S> {
     store: S,
     origin: TokioInstant,
     status: watch::Sender<Status>,
+    lease: watch::Sender<Option<Lease>>,
+    /// The term and expiry (core time) of the lease last published.
+    lease_published: Option<(Term, Instant)>,
     events: broadcast::Sender<Event>,
     inputs: mpsc::Receiver<HostInput>,
     requests: mpsc::Receiver<Request>,
@@ -179,11 +199,13 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
             Telemetry::new(config.id.0, config.heartbeat_interval, &config.shadow_detectors);
         let node = Node::restart(config, hard_state, last_log, Instant::ZERO)?;
         let (status, status_rx) = watch::channel(node.status(Instant::ZERO));
+        let (lease, lease_rx) = watch::channel(None);
         let (events, _) = broadcast::channel(256);
         let (inputs_tx, inputs) = mpsc::channel(256);
         let (requests_tx, requests) = mpsc::channel(256);
         let handle = Handle {
             status: status_rx,
+            lease: lease_rx,
             events: events.clone(),
             inputs: inputs_tx,
             requests: requests_tx,
@@ -194,6 +216,8 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
             store,
             origin: TokioInstant::now(),
             status,
+            lease,
+            lease_published: None,
             events,
             inputs,
             requests,
@@ -361,8 +385,24 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         self.settle_reads();
         let now = self.now();
         let status = self.node.status(now);
+        self.publish_lease(now, status.term, status.lease_remaining);
         self.telemetry.status(&status);
         self.status.send_replace(status);
         Ok(())
+    }
+
+    /// Publishes the lease when it is taken, extended or given up.
+    fn publish_lease(&mut self, now: Instant, term: Term, remaining: Option<Duration>) {
+        let held = remaining.map(|r| (term, now + r));
+        if held == self.lease_published {
+            return;
+        }
+        self.lease_published = held;
+        let lease = held.map(|(term, until)| Lease {
+            term,
+            since: self.tokio_instant(now).into_std(),
+            until: self.tokio_instant(until).into_std(),
+        });
+        self.lease.send_replace(lease);
     }
 }

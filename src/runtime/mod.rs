@@ -31,7 +31,9 @@ mod telemetry;
 mod transport;
 
 pub use crate::link::Lanes;
-pub use driver::{Driver, Handle, HostInput, MembershipChangeError, ReadError, RuntimeError};
+pub use driver::{
+    Driver, Handle, HostInput, Lease, MembershipChangeError, ReadError, RuntimeError,
+};
 pub use faults::{Faults, FaultyTransport};
 pub use storage::{Corruption, FileStore, HardStateStore, MemoryStore, StorageError};
 pub use tcp::{PayloadSender, TcpConfig, TcpStats, TcpTransport};
