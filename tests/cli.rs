@@ -353,6 +353,34 @@ fn cluster_kills_the_leader_and_reports_each_failover_as_json() {
 }
 
 #[test]
+fn cluster_pauses_the_leader_past_its_lease_and_checks_leases_and_votes_on_one_clock() {
+    // Issue 30, §5: SIGSTOP for longer than the lease, then SIGCONT, interleaved with kills.
+    let out = run(&[
+        "cluster",
+        "--nodes",
+        "3",
+        "--kill-leader",
+        "1",
+        "--pause-leader",
+        "2",
+        "--latency-ms",
+        "5",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!((v["kills"].as_u64(), v["pauses"].as_u64()), (Some(1), Some(2)), "{v}");
+    assert_eq!(v["pause_ms"], 600, "twice the maximum timeout by default");
+    let during = v["pause_failovers"].as_array().unwrap();
+    assert_eq!(during.len(), 2, "600 ms is past the lease and the timeouts: {v}");
+    assert!(v["leases"].as_u64().unwrap() >= 3, "a lease per leader at least: {v}");
+    assert_eq!(v["lease_overlaps"], 0, "{v}");
+    assert!(v["lease_gap_min_ms"].as_f64().unwrap() > 0.0, "{v}");
+    assert_eq!(v["votes_lost"], 0, "{v}");
+    assert_eq!(v["leaders_per_term_max"], 1, "{v}");
+}
+
+#[test]
 fn cluster_checks_an_advice_live_with_its_setting_and_network() {
     // Issue 29, §6: advise's JSON in, its setting run live with its profile's latency drawn
     // from a distribution and its loss, the prediction printed beside the live failovers.

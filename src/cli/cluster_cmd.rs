@@ -1,6 +1,9 @@
 //! `raft-heartbeat cluster`: a live local cluster of `node` processes on 127.0.0.1. It kills the
-//! leader with SIGKILL several times, restarting it after each failover, and measures each
-//! failover from the nodes' own event reports, next to the simulator's prediction.
+//! leader with SIGKILL several times, restarting it after each failover, and pauses it with
+//! SIGSTOP for longer than its lease (a GC pause, a frozen VM), interleaved; measures each
+//! failover from the nodes' own event reports, next to the simulator's prediction; and checks,
+//! on the host's one clock, that no two nodes ever held a valid lease at one instant, that no
+//! term had two leaders and that no vote was lost across a restart.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -19,7 +22,8 @@ use raft_heartbeat::sim::{
 use serde::Serialize;
 
 use super::args::parse_range;
-use super::event_line::EventLine;
+use super::event_line::{unix_us, EventLine, LeaseLine};
+use super::live_checks::{LeaseCheck, Leases, Votes};
 
 /// Options of `cluster`.
 #[derive(clap::Args, Debug)]
@@ -27,9 +31,17 @@ pub struct Args {
     /// Number of node processes.
     #[arg(long, default_value_t = 5)]
     nodes: u64,
-    /// How many times to kill the leader.
+    /// How many times to kill the leader (SIGKILL; restarted after the failover).
     #[arg(long, default_value_t = 3)]
     kill_leader: u32,
+    /// How many times to pause the leader (SIGSTOP, then SIGCONT after `--pause-ms`), as a GC
+    /// pause or a frozen VM would; interleaved with the kills, a kill first.
+    #[arg(long, default_value_t = 0)]
+    pause_leader: u32,
+    /// How long each pause lasts, ms [default: twice the maximum election timeout, longer
+    /// than any lease, so the others elect a new leader meanwhile].
+    #[arg(long)]
+    pause_ms: Option<u64>,
     /// Heartbeat interval, ms.
     #[arg(long, default_value_t = 50)]
     heartbeat_ms: u64,
@@ -75,8 +87,28 @@ struct Report {
     /// With `--advice`: what `advise` predicted for this setting.
     #[serde(skip_serializing_if = "Option::is_none")]
     advised_ms: Option<Advised>,
+    /// Leaders killed.
+    kills: u32,
+    /// Leaders paused, and for how long each, ms.
+    pauses: u32,
+    pause_ms: u64,
+    /// Per kill: from SIGKILL until every live node follows a new leader, ms.
     failovers: Vec<f64>,
-    /// Per failover: the terms it took (more than one: a split vote or a failed candidacy).
+    /// Per pause in which the others elected a new leader: from SIGSTOP until every other
+    /// live node follows it, ms.
+    pause_failovers: Vec<f64>,
+    /// Lease stints reported (a node's lease from when it took it until it ran out or gave it
+    /// up): the lease check is not vacuous when this is well above zero.
+    leases: usize,
+    /// Pairs of stints of two nodes valid at one instant on the host's clock (thesis §6.4.1):
+    /// must be 0.
+    lease_overlaps: usize,
+    /// The shortest time from one node's lease running out to another's taking one, ms.
+    lease_gap_min_ms: Option<f64>,
+    /// Votes a node cast in a term in which it had already voted for another candidate (its
+    /// own campaign included), across restarts: must be 0.
+    votes_lost: usize,
+    /// Per kill: the terms it took (more than one: a split vote or a failed candidacy).
     rounds: Vec<u64>,
     /// Per failover: the election timers that fired on the live nodes before every one
     /// followed the new leader (more than one: a pre-vote or a vote that did not win at once).
@@ -96,12 +128,46 @@ struct Failover {
     election_timeouts: u32,
 }
 
-/// One line of `--events-out`: a node's event, or the moment `cluster` killed a node.
+/// One line of `--events-out`: a node's event or lease, or the moment `cluster` killed,
+/// paused or resumed a node.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Record {
     Event(EventLine),
-    Kill { unix_ms: u128, killed: u64 },
+    Lease(LeaseLine),
+    Kill { unix_ms: u128, unix_us: u64, killed: u64 },
+    Pause { unix_ms: u128, unix_us: u64, paused: u64, for_ms: u64 },
+    Resume { unix_ms: u128, unix_us: u64, resumed: u64 },
+}
+
+/// One line a node printed.
+enum Line {
+    Event(EventLine),
+    Lease(LeaseLine),
+}
+
+/// What `cluster` does to the leader in one round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    Kill,
+    Pause,
+}
+
+/// `kills` kills and `pauses` pauses, alternating while both last, a kill first.
+fn plan(kills: u32, pauses: u32) -> Vec<Fault> {
+    let mut out = Vec::new();
+    let (mut k, mut p) = (kills, pauses);
+    while k + p > 0 {
+        if k > 0 {
+            out.push(Fault::Kill);
+            k -= 1;
+        }
+        if p > 0 {
+            out.push(Fault::Pause);
+            p -= 1;
+        }
+    }
+    out
 }
 
 /// The node processes; every one still running is killed when this is dropped, also on error.
@@ -145,10 +211,22 @@ struct View {
     leaders_by_term: BTreeMap<Term, BTreeSet<u64>>,
     election_timeouts: u32,
     records: Vec<Record>,
+    leases: Leases,
+    votes: Votes,
 }
 
 impl View {
-    fn apply(&mut self, line: &EventLine) {
+    fn apply(&mut self, line: &Line) {
+        match line {
+            Line::Event(event) => self.event(event),
+            Line::Lease(lease) => {
+                self.records.push(Record::Lease(*lease));
+                self.leases.report(lease);
+            }
+        }
+    }
+
+    fn event(&mut self, line: &EventLine) {
         self.records.push(Record::Event(*line));
         match line.event {
             Event::LeaderChanged { term, leader } => {
@@ -161,6 +239,10 @@ impl View {
             Event::RoleChanged { term, to: Role::Leader, .. } => {
                 self.leaders_by_term.entry(term).or_default().insert(line.node);
             }
+            Event::RoleChanged { term, to: Role::Candidate, .. } => {
+                self.votes.cast(line.node, term, NodeId(line.node));
+            }
+            Event::VoteGranted { term, candidate } => self.votes.cast(line.node, term, candidate),
             _ => {}
         }
     }
@@ -192,7 +274,7 @@ fn spawn(
     id: u64,
     ports: &BTreeMap<u64, u16>,
     args: &Args,
-    tx: &mpsc::Sender<EventLine>,
+    tx: &mpsc::Sender<Line>,
 ) -> anyhow::Result<Child> {
     let mut cmd = Command::new(exe);
     cmd.arg("node").arg("--id").arg(id.to_string());
@@ -219,10 +301,15 @@ fn spawn(
     let tx = tx.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(parsed) = serde_json::from_str::<EventLine>(&line) {
-                if tx.send(parsed).is_err() {
-                    return;
-                }
+            let parsed = match serde_json::from_str::<EventLine>(&line) {
+                Ok(event) => Line::Event(event),
+                Err(_) => match serde_json::from_str::<LeaseLine>(&line) {
+                    Ok(lease) => Line::Lease(lease),
+                    Err(_) => continue,
+                },
+            };
+            if tx.send(parsed).is_err() {
+                return;
             }
         }
     });
@@ -231,7 +318,7 @@ fn spawn(
 
 /// Applies reports until `done` holds or `limit` passes.
 fn wait_until(
-    rx: &mpsc::Receiver<EventLine>,
+    rx: &mpsc::Receiver<Line>,
     view: &mut View,
     limit: Duration,
     done: impl Fn(&View) -> bool,
@@ -299,15 +386,32 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let pause_ms = args.pause_ms.unwrap_or(2 * args.election_ms.1);
+    if !(1..=600_000).contains(&pause_ms) {
+        bail!("--pause-ms must be 1 to 600000 ms, got {pause_ms}");
+    }
+    if args.pause_leader > 0 && !cfg!(unix) {
+        bail!("--pause-leader needs SIGSTOP and SIGCONT, which only Unix has");
+    }
     let mut view = View::default();
-    let measured = measure(&args, &mut view);
+    let measured = measure(&args, pause_ms, &mut view);
     if let Some(path) = &args.events_out {
         write_records(path, &view.records)
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("cluster: {} events in {}", view.records.len(), path.display());
     }
-    let (failovers, bumps) = measured?;
+    let Measured { failovers, pause_failovers, bumps, kills, pauses } = measured?;
     let leaders_per_term_max = view.leaders_by_term.values().map(BTreeSet::len).max().unwrap_or(0);
+    let leases: LeaseCheck = view.leases.check();
+    for (a, b) in leases.overlaps.iter().take(5) {
+        eprintln!(
+            "cluster: LEASE OVERLAP: n{} held a lease of {} until {} µs, n{} took one of {} at {} µs",
+            a.node, a.term, a.until_us, b.node, b.term, b.since_us
+        );
+    }
+    for lost in view.votes.lost.iter().take(5) {
+        eprintln!("cluster: VOTE LOST: {lost}");
+    }
     let (min, max) = args.election_ms;
     let (predicted, predicted_rounds) = predict(&args, min, max)?;
     let report = Report {
@@ -316,7 +420,15 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         loss: args.loss,
         advised_ms: advised,
         live_ms: Summary::of(&failovers.iter().map(|f| f.ms).collect::<Vec<_>>()),
+        kills,
+        pauses,
+        pause_ms,
         failovers: failovers.iter().map(|f| f.ms).collect(),
+        pause_failovers,
+        leases: leases.stints,
+        lease_overlaps: leases.overlaps.len(),
+        lease_gap_min_ms: leases.gap_min_us.map(|us| us as f64 / 1000.0),
+        votes_lost: view.votes.lost.len(),
         rounds: failovers.iter().map(|f| f.rounds).collect(),
         election_timeouts: failovers.iter().map(|f| f.election_timeouts).collect(),
         rejoin_term_bumps: bumps,
@@ -359,8 +471,26 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             "rejoins that raised the term: {}; most leaders in one term: {}",
             report.rejoin_term_bumps, report.leaders_per_term_max
         );
+        if report.pauses > 0 {
+            println!(
+                "pauses of {} ms: {}, a new leader during {} of them (p50 {:.0} ms)",
+                report.pause_ms,
+                report.pauses,
+                report.pause_failovers.len(),
+                Summary::of(&report.pause_failovers).p50
+            );
+        }
+        println!(
+            "leases: {} stints, {} overlapping, shortest handover gap {}; votes lost: {}",
+            report.leases,
+            report.lease_overlaps,
+            report.lease_gap_min_ms.map_or("-".to_string(), |g| format!("{g:.1} ms")),
+            report.votes_lost
+        );
     }
-    Ok(if report.leaders_per_term_max <= 1 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let safe =
+        report.leaders_per_term_max <= 1 && report.lease_overlaps == 0 && report.votes_lost == 0;
+    Ok(if safe { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn write_records(path: &Path, records: &[Record]) -> anyhow::Result<()> {
@@ -373,9 +503,47 @@ fn write_records(path: &Path, records: &[Record]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the nodes, kills the leader `--kill-leader` times, and returns the failovers and
-/// how many rejoins raised the term.
-fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<Failover>, u32)> {
+/// What [`measure`] saw.
+struct Measured {
+    failovers: Vec<Failover>,
+    pause_failovers: Vec<f64>,
+    /// Rejoins that raised the term.
+    bumps: u32,
+    kills: u32,
+    pauses: u32,
+}
+
+/// Sends `signal` to a node process.
+#[cfg(unix)]
+fn signal(child: &Child, signal: rustix::process::Signal) -> anyhow::Result<()> {
+    let pid = rustix::process::Pid::from_child(child);
+    rustix::process::kill_process(pid, signal)
+        .with_context(|| format!("cannot signal node process {}", child.id()))
+}
+
+/// Stops (`stop`) or continues a node process.
+fn stop_or_continue(child: &Child, stop: bool) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use rustix::process::Signal;
+        signal(child, if stop { Signal::STOP } else { Signal::CONT })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (child, stop);
+        bail!("pausing a process needs Unix")
+    }
+}
+
+/// Every live node's report of the leader's moment, the latest of them (when the last one
+/// followed), or `from` if none.
+fn followed_at(view: &View, live: &BTreeSet<u64>, from: u128) -> u128 {
+    live.iter().filter_map(|n| view.leader.get(n).map(|x| x.2)).max().unwrap_or(from)
+}
+
+/// Starts the nodes, then kills the leader `--kill-leader` times and pauses it
+/// `--pause-leader` times for `pause_ms`, interleaved.
+fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measured> {
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("raft-heartbeat-cluster-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -410,9 +578,17 @@ fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<Failover>, u32)>
         dir.display()
     );
     let mut live: BTreeSet<u64> = (1..=args.nodes).collect();
-    let mut failovers = Vec::new();
-    let mut bumps = 0;
-    for round in 1..=args.kill_leader {
+    let mut m = Measured {
+        failovers: Vec::new(),
+        pause_failovers: Vec::new(),
+        bumps: 0,
+        kills: 0,
+        pauses: 0,
+    };
+    let faults = plan(args.kill_leader, args.pause_leader);
+    let total = faults.len();
+    for (round, fault) in faults.into_iter().enumerate() {
+        let round = round + 1;
         let l = live.clone();
         if !wait_until(&rx, view, Duration::from_secs(10), |v| v.agreed(&l).is_some()) {
             bail!("no leader agreed on by every node within 10 s (logs in {})", dir.display());
@@ -423,27 +599,83 @@ fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<Failover>, u32)>
         }
         let (leader, term) = view.agreed(&live).context("the leader changed while settling")?;
         let timeouts_before = view.election_timeouts;
-        let killed_at = unix_ms();
-        view.records.push(Record::Kill { unix_ms: killed_at, killed: leader.0 });
+        let struck_at = unix_ms();
+        if fault == Fault::Pause {
+            let others: BTreeSet<u64> = live.iter().copied().filter(|&n| n != leader.0).collect();
+            let child_stopped = {
+                let procs = lock(&procs);
+                let child = procs.children.get(&leader.0).context("the leader's process")?;
+                stop_or_continue(child, true)?;
+                child.id()
+            };
+            let record = Record::Pause {
+                unix_ms: struck_at,
+                unix_us: unix_us(),
+                paused: leader.0,
+                for_ms: pause_ms,
+            };
+            view.records.push(record);
+            let resume_at = Instant::now() + Duration::from_millis(pause_ms);
+            let o = others.clone();
+            let moved_on =
+                move |v: &View| v.agreed(&o).is_some_and(|(n, t)| n != leader && t > term);
+            let moved = wait_until(&rx, view, Duration::from_millis(pause_ms), &moved_on);
+            if moved {
+                let ms = followed_at(view, &others, struck_at).saturating_sub(struck_at) as f64;
+                m.pause_failovers.push(ms);
+            }
+            let rest = resume_at.saturating_duration_since(Instant::now());
+            wait_until(&rx, view, rest, |_| false);
+            {
+                let procs = lock(&procs);
+                let child = procs.children.get(&leader.0).context("the leader's process")?;
+                stop_or_continue(child, false)?;
+            }
+            let record =
+                Record::Resume { unix_ms: unix_ms(), unix_us: unix_us(), resumed: leader.0 };
+            view.records.push(record);
+            m.pauses += 1;
+            let l = live.clone();
+            if !wait_until(&rx, view, Duration::from_secs(10), |v| v.agreed(&l).is_some()) {
+                bail!(
+                    "no leader agreed on by every node within 10 s of resuming {leader} (pid \
+                     {child_stopped}; logs in {})",
+                    dir.display()
+                );
+            }
+            let (now_leading, now_term) = view.agreed(&live).expect("just agreed");
+            eprintln!(
+                "round {round}/{total}: {leader} paused {pause_ms} ms; {now_leading} leads \
+                 {now_term}{}",
+                if moved { " (elected during the pause)" } else { "" }
+            );
+            continue;
+        }
+        view.records.push(Record::Kill {
+            unix_ms: struck_at,
+            unix_us: unix_us(),
+            killed: leader.0,
+        });
         let killed = lock(&procs).children.remove(&leader.0);
         if let Some(mut child) = killed {
             child.kill()?;
             child.wait()?;
         }
+        // Its lease is not cut short: nobody else can tell a killed leader from a paused one,
+        // so no other node may take a lease before this one's would have run out.
+        m.kills += 1;
         live.remove(&leader.0);
         let l = live.clone();
         let moved_on = move |v: &View| v.agreed(&l).is_some_and(|(n, t)| n != leader && t > term);
         if !wait_until(&rx, view, Duration::from_secs(10), moved_on) {
             bail!("no new leader within 10 s of killing {leader} (logs in {})", dir.display());
         }
-        let reported =
-            live.iter().filter_map(|n| view.leader.get(n).map(|x| x.2)).max().unwrap_or(killed_at);
-        let ms = reported.saturating_sub(killed_at) as f64;
+        let ms = followed_at(view, &live, struck_at).saturating_sub(struck_at) as f64;
         let (new_leader, new_term) = view.agreed(&live).expect("just agreed");
         eprintln!(
-            "failover {round}: {leader} killed, {new_leader} leads {new_term} after {ms:.0} ms"
+            "round {round}/{total}: {leader} killed, {new_leader} leads {new_term} after {ms:.0} ms"
         );
-        failovers.push(Failover {
+        m.failovers.push(Failover {
             ms,
             rounds: new_term.0 - term.0,
             election_timeouts: view.election_timeouts - timeouts_before,
@@ -455,11 +687,14 @@ fn measure(args: &Args, view: &mut View) -> anyhow::Result<(Vec<Failover>, u32)>
         let rejoined = wait_until(&rx, view, Duration::from_secs(5), |v| v.agreed(&l).is_some());
         let max_term = view.term.values().copied().max().unwrap_or(new_term);
         if !rejoined || max_term > new_term {
-            bumps += 1;
+            m.bumps += 1;
         }
     }
     drop(std::mem::replace(&mut *lock(&procs), Processes::empty()));
-    Ok((failovers, bumps))
+    while let Ok(line) = rx.try_recv() {
+        view.apply(&line);
+    }
+    Ok(m)
 }
 
 /// The simulator's failover distribution for the same settings on loopback with an SSD.

@@ -1,6 +1,10 @@
-//! One line of a node's event stream on stdout, as `node` prints it and `cluster` reads it.
+//! The lines of a node's stream on stdout, as `node` prints them and `cluster` reads them: its
+//! events, and the lease it holds (both on the host's wall clock, so that `cluster` can compare
+//! nodes' leases on one clock).
 
-use raft_heartbeat::core::Event;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use raft_heartbeat::core::{Event, Term};
 use serde::{Deserialize, Serialize};
 
 /// A core event, when (wall clock, ms since the Unix epoch) and on which node.
@@ -12,4 +16,41 @@ pub struct EventLine {
     pub node: u64,
     /// What happened.
     pub event: Event,
+}
+
+/// The lease a node holds from now on (thesis §6.4.1), or `None` once it holds none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseLine {
+    /// The node.
+    pub node: u64,
+    /// Its lease, times in µs since the Unix epoch.
+    pub lease: Option<LeaseSpan>,
+    /// When the node said so, µs since the Unix epoch.
+    pub unix_us: u64,
+}
+
+/// A lease on the wall clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseSpan {
+    /// The term the node leads.
+    pub term: Term,
+    /// When the node took or last extended the lease, µs since the Unix epoch.
+    pub since_unix_us: u64,
+    /// When it runs out unless extended, µs since the Unix epoch.
+    pub until_unix_us: u64,
+}
+
+/// The wall clock now, µs since the Unix epoch.
+pub fn unix_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
+}
+
+/// `at`, a monotonic instant, on the wall clock (µs since the Unix epoch), by the offset
+/// between the two clocks now.
+pub fn to_unix_us(at: Instant) -> u64 {
+    let (wall, mono) = (unix_us(), Instant::now());
+    match mono.checked_duration_since(at) {
+        Some(ago) => wall.saturating_sub(ago.as_micros() as u64),
+        None => wall.saturating_add(at.duration_since(mono).as_micros() as u64),
+    }
 }

@@ -8,6 +8,7 @@ pub mod detectors_cmd;
 pub mod event_line;
 pub mod false_elections_cmd;
 pub mod figure16_cmd;
+pub mod live_checks;
 pub mod merge_cmd;
 pub mod metrics_source;
 pub mod model_check_cmd;

@@ -1,5 +1,6 @@
 //! `raft-heartbeat node`: one member of a real cluster, over TCP, with durable hard state.
-//! Prints every event of the node as a JSON line on stdout, and logs on stderr (`RUST_LOG`).
+//! Prints every event of the node, and every change of the lease it holds, as a JSON line on
+//! stdout, and logs on stderr (`RUST_LOG`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,7 +14,7 @@ use raft_heartbeat::runtime::{Driver, FaultyTransport, FileStore, TcpConfig, Tcp
 use serde::Deserialize;
 
 use super::args::parse_range;
-use super::event_line::EventLine;
+use super::event_line::{to_unix_us, unix_us, EventLine, LeaseLine, LeaseSpan};
 
 /// Mixed into the seed for the loss generator, so it is not the timeout generator's stream.
 const LOSS_STREAM: u64 = 0x6c6f_7373;
@@ -240,6 +241,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .map(|d| d.as_millis())
                     .unwrap_or(0);
                 if let Ok(line) = serde_json::to_string(&EventLine { unix_ms, node: id, event }) {
+                    println!("{line}");
+                }
+            }
+        });
+        let mut lease = handle.lease.clone();
+        tokio::spawn(async move {
+            while lease.changed().await.is_ok() {
+                let held = *lease.borrow_and_update();
+                let lease = held.map(|l| LeaseSpan {
+                    term: l.term,
+                    since_unix_us: to_unix_us(l.since),
+                    until_unix_us: to_unix_us(l.until),
+                });
+                let line = LeaseLine { node: id, lease, unix_us: unix_us() };
+                if let Ok(line) = serde_json::to_string(&line) {
                     println!("{line}");
                 }
             }
