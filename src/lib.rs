@@ -22,6 +22,7 @@
 //! timeout exceeds the heartbeat interval, which exceeds the network round trip.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "sim")]
 pub mod advise;

@@ -36,8 +36,9 @@ enum Command {
     Advise(advise_cmd::Args),
     /// Run one member of a real cluster over TCP until ctrl-c.
     Node(node_cmd::Args),
-    /// Start a live local cluster of `node` processes, kill its leader repeatedly, and measure
-    /// each failover next to the simulator's prediction.
+    /// Start a live local cluster of `node` processes, kill and pause its leader repeatedly,
+    /// measure each failover next to the simulator's prediction, and check leases, terms and
+    /// votes on the host's clock.
     Cluster(cluster_cmd::Args),
     /// Draw one trial of a `simulate --trace` file as an SVG timeline: a lane per node with
     /// its roles, terms, timeouts, faults and messages.
