@@ -5,7 +5,8 @@ use std::process::{Command, Output};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_raft-heartbeat"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // The workspace's top, where the shipped scenarios are.
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     c
 }
 
