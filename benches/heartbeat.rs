@@ -92,7 +92,7 @@ struct Leader {
 
 impl Leader {
     fn new() -> Self {
-        let config = Config { pre_vote: false, ..Config::new(NodeId(1), MEMBERS) };
+        let config = Config::new(NodeId(1), MEMBERS).with(|c| c.pre_vote = false);
         let mut node = Node::new(config, Instant::ZERO).unwrap();
         let t = node.poll_timeout();
         node.handle_timeout(t);

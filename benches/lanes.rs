@@ -63,7 +63,7 @@ async fn measure(lanes: Lanes) -> serde_json::Value {
         let log = Arc::new(Mutex::new(Vec::new()));
         arrivals.insert(id, log.clone());
         let recording = Recording { inner: transport, arrivals: log };
-        let config = Config { seed: id.0, ..Config::new(id, addrs.keys().copied()) };
+        let config = Config::new(id, addrs.keys().copied()).with(|c| c.seed = id.0);
         let (driver, handle) =
             Driver::new(config, MemoryStore::default(), recording, LogPosition::default())
                 .await

@@ -26,7 +26,7 @@ impl Cluster {
         let nodes = members
             .iter()
             .map(|&id| {
-                let config = Config { seed, ..Config::new(id, members.clone()) };
+                let config = Config::new(id, members.clone()).with(|c| c.seed = seed);
                 (id, Node::new(config, Instant::ZERO).expect("the defaults are valid"))
             })
             .collect();

@@ -70,7 +70,7 @@ async fn main() {
                 .unwrap();
         let payloads = transport.payload_sender();
         let mut inbox = transport.take_payloads().unwrap();
-        let config = Config { seed: id.0, ..Config::new(id, addrs.keys().copied()) };
+        let config = Config::new(id, addrs.keys().copied()).with(|c| c.seed = id.0);
         let (driver, handle) =
             Driver::new(config, MemoryStore::default(), transport, LogPosition::default())
                 .await

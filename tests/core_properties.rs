@@ -71,13 +71,14 @@ impl World {
         let members: Vec<NodeId> = (1..=n as u64).map(NodeId).collect();
         let configs: Vec<Config> = members
             .iter()
-            .map(|&id| Config {
-                pre_vote,
-                check_quorum,
-                leader_stickiness: sticky,
-                leader_lease: sticky,
-                seed,
-                ..Config::new(id, members.clone())
+            .map(|&id| {
+                Config::new(id, members.clone()).with(|c| {
+                    c.pre_vote = pre_vote;
+                    c.check_quorum = check_quorum;
+                    c.leader_stickiness = sticky;
+                    c.leader_lease = sticky;
+                    c.seed = seed;
+                })
             })
             .collect();
         let nodes = configs.iter().map(|c| Node::new(c.clone(), Instant::ZERO).unwrap()).collect();

@@ -20,7 +20,7 @@ struct Running {
 }
 
 fn config(id: u64, n: u64) -> Config {
-    Config { seed: 3, ..Config::new(NodeId(id), (1..=n).map(NodeId)) }
+    Config::new(NodeId(id), (1..=n).map(NodeId)).with(|c| c.seed = 3)
 }
 
 async fn start<S: HardStateStore + 'static>(
@@ -343,11 +343,10 @@ async fn a_running_cluster_promotes_a_learner_and_its_removed_leader_steps_down_
     let net = MemoryNetwork::new();
     let mut nodes = BTreeMap::new();
     for id in 1..=4 {
-        let c = Config {
-            members: (1..=3).map(NodeId).collect(),
-            learners: vec![NodeId(4)],
-            ..config(id, 4)
-        };
+        let c = config(id, 4).with(|c| {
+            c.members = (1..=3).map(NodeId).collect();
+            c.learners = vec![NodeId(4)];
+        });
         nodes.insert(id, start(&net, c, MemoryStore::default()).await);
     }
     wait(2000).await;
@@ -439,11 +438,10 @@ async fn a_running_follower_reports_what_its_shadow_detector_would_have_done() {
     let phi = raft_heartbeat::core::LeaderDetectorKind::Phi { threshold: 1.0 };
     let mut nodes = BTreeMap::new();
     for id in 1..=3 {
-        let c = Config {
-            shadow_detectors: vec![phi],
-            election_timeout_floor: Some(Duration::from_millis(75)),
-            ..config(id, 3)
-        };
+        let c = config(id, 3).with(|c| {
+            c.shadow_detectors = vec![phi];
+            c.election_timeout_floor = Some(Duration::from_millis(75));
+        });
         nodes.insert(id, start(&net, c, MemoryStore::default()).await);
     }
     wait(2000).await;

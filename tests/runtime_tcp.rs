@@ -28,13 +28,12 @@ struct Node {
 }
 
 fn timing(id: u64, n: u64) -> Config {
-    Config {
-        heartbeat_interval: Duration::from_millis(20),
-        election_timeout_min: Duration::from_millis(80),
-        election_timeout_max: Duration::from_millis(160),
-        seed: 5,
-        ..Config::new(NodeId(id), (1..=n).map(NodeId))
-    }
+    Config::new(NodeId(id), (1..=n).map(NodeId)).with(|c| {
+        c.heartbeat_interval = Duration::from_millis(20);
+        c.election_timeout_min = Duration::from_millis(80);
+        c.election_timeout_max = Duration::from_millis(160);
+        c.seed = 5;
+    })
 }
 
 async fn cluster(n: u64) -> BTreeMap<u64, Node> {

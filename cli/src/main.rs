@@ -77,6 +77,7 @@ enum Experiment {
 }
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     // A real node logs its role changes by default; simulations run thousands of nodes, so
     // they log only what RUST_LOG asks for.
@@ -112,4 +113,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A reader that stops early (`simulate ... | head`) closes the pipe: `println!` then panics
+/// with "failed printing to stdout: Broken pipe". End quietly with status 0 instead, as Unix
+/// tools do; every other panic is reported as before.
+fn quiet_on_closed_stdout() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
 }

@@ -544,6 +544,8 @@ fn a_violation_leaves_the_trial_and_a_shrunk_scenario_that_each_replay_it() {
         let line = err.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{err}"));
         PathBuf::from(line[prefix.len()..].split(' ').next().unwrap())
     };
+    // Where the files go is said, as an absolute path (issue 31, §4).
+    assert!(err.contains(&format!("scenarios to {} (choose with --shrink-dir)", dir.display())));
     let trial_file = path_after("trial scenario: ");
     let minimal = path_after("minimal scenario: ");
     assert!(minimal.starts_with(&dir), "{err}");
@@ -949,4 +951,88 @@ fn timeline_refuses_a_bad_line_an_unknown_trial_and_an_empty_window_with_exit_2(
     let err = draw(&["--from=-3"]);
     assert!(err.contains("--from"), "{err}");
     assert!(!svg.exists(), "nothing is written on an error");
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_the_program_quietly() {
+    // Issue 31, §4: `simulate ... | head` used to panic with exit status 101.
+    let mut child = bin()
+        .args(["simulate", "simulations/leader-crash.toml", "--trials", "20"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "status {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn cluster_refuses_bad_settings_and_an_empty_plan_before_starting_any_node() {
+    // Issue 31, §4: these used to start five nodes and fail ten seconds later.
+    let started = std::time::Instant::now();
+    let out = run(&["cluster", "--heartbeat-ms", "0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid cluster settings") && stderr.contains("heartbeat"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("nodes on 127.0.0.1"), "no node was started: {stderr}");
+    let out = run(&["cluster", "--kill-leader", "0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing to measure"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused at once");
+}
+
+#[test]
+fn node_says_it_listens_only_once_it_does() {
+    // Issue 31, §4: "listening on ..." used to come before "Address already in use".
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let data = temp("node-taken");
+    let out = run(&[
+        "node",
+        "--id",
+        "1",
+        "--listen",
+        &addr,
+        "--peer",
+        "2=127.0.0.1:9",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    assert!(!stderr.contains("listening on"), "{stderr}");
+}
+
+#[test]
+fn experiments_take_fractions_of_an_hour_and_refuse_an_unwritable_figure_before_running() {
+    // Issue 31, §4: `--hours 0.1` was refused; a bad `--svg` failed only after the run.
+    let out = run(&["experiment", "false-elections", "--hours", "0.1", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let rows = v.as_array().or_else(|| v["rows"].as_array()).expect("rows");
+    for r in rows {
+        let hours = r["hours"].as_f64().unwrap();
+        assert!((0.09..0.11).contains(&hours), "six minutes simulated: {r}");
+    }
+    let started = std::time::Instant::now();
+    let out = run(&[
+        "experiment",
+        "false-elections",
+        "--hours",
+        "100000",
+        "--svg",
+        "/nonexistent-raft-heartbeat-dir/figure.svg",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write /nonexistent-raft-heartbeat-dir/figure.svg"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused before running");
 }

@@ -38,11 +38,11 @@ pub fn settings(w: &Whole, drift: f64, lease_ms: f64) -> Settings {
         format!("Duration::from_millis({step})")
     };
     let config_rust = format!(
-        "Config {{\n    heartbeat_interval: Duration::from_millis({h}),\n    \
-         election_timeout_min: Duration::from_millis({min}),\n    \
-         election_timeout_max: Duration::from_millis({max}),\n    \
-         max_clock_drift: {drift},\n    timer_granularity: {granularity},\n    \
-         ..Config::new(id, members)\n}}"
+        "Config::new(id, members).with(|c| {{\n    \
+         c.heartbeat_interval = Duration::from_millis({h});\n    \
+         c.election_timeout_min = Duration::from_millis({min});\n    \
+         c.election_timeout_max = Duration::from_millis({max});\n    \
+         c.max_clock_drift = {drift};\n    c.timer_granularity = {granularity};\n}})"
     );
     let node_toml = format!("heartbeat_ms = {h}\nelection_ms = [{min}, {max}]");
     let peers = peers::all(w, lease_ms);
@@ -71,6 +71,6 @@ mod tests {
         let (etcd, differs) = written("etcd");
         assert_eq!(etcd, "--heartbeat-interval=20 --election-timeout=100");
         assert!(differs.contains("[100, 180] ms, not [60, 90]"), "{differs}");
-        assert!(s.config_rust.contains("election_timeout_max: Duration::from_millis(90)"));
+        assert!(s.config_rust.contains("c.election_timeout_max = Duration::from_millis(90);"));
     }
 }

@@ -77,11 +77,14 @@ pub fn steady_scenario(profile: &Profile, timing: &Timing) -> Scenario {
     s
 }
 
-/// No fault at all, `hours` trials of one hour each (so they run in parallel), for counting
-/// false timeouts and elections where they are frequent enough to count.
-pub fn steady_hours_scenario(profile: &Profile, timing: &Timing, hours: u64) -> Scenario {
-    let mut s = base(profile, timing, "steady-hours", settled_ms(timing) + 3_600_000.0);
-    s.trials = hours;
+/// No fault at all, `hours` in trials of at most one hour each (so they run in parallel; a
+/// fraction of an hour is one shorter trial), for counting false timeouts and elections where
+/// they are frequent enough to count.
+pub fn steady_hours_scenario(profile: &Profile, timing: &Timing, hours: f64) -> Scenario {
+    let trials = hours.ceil().max(1.0);
+    let each_ms = 3_600_000.0 * hours / trials;
+    let mut s = base(profile, timing, "steady-hours", settled_ms(timing) + each_ms);
+    s.trials = trials as u64;
     s
 }
 
@@ -264,7 +267,7 @@ mod tests {
         let p = Profile { loss: 0.2, host: Host::Ideal, ..Profile::new(5, 0.3, 1.0) };
         let t = Timing { heartbeat_ms: 50.0, min_ms: 150.0, max_ms: 300.0, step_ms: 1.0 };
         let opts = RunOptions { seed: 1, keep_trial_results: true, ..RunOptions::default() };
-        let report = run(&steady_hours_scenario(&p, &t, 2), &opts, &|_| {}).unwrap();
+        let report = run(&steady_hours_scenario(&p, &t, 2.0), &opts, &|_| {}).unwrap();
         let elections: u64 =
             report.trial_results.iter().map(|r| r.leaders_elected.saturating_sub(1)).sum();
         let simulated = elections as f64 / (report.sim_seconds / 3600.0);

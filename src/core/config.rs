@@ -21,6 +21,7 @@ use super::types::{NodeId, Term};
 /// How one node behaves. Build it, adjust fields, then hand it to
 /// [`Node::new`](crate::core::Node::new), which validates it.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// This node's id; must be one of `members` or `learners`.
     pub id: NodeId,
@@ -107,6 +108,7 @@ pub struct Config {
 /// the events a host sees under each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum TimerRule {
     /// Raft's Figure 2, as LogCabin (the implementation behind the paper's Figure 16) does it:
     /// a candidate stays a candidate until it wins, hears from a leader of its term or newer,
@@ -125,6 +127,16 @@ impl Config {
     /// A configuration with the defaults for node `id` of a cluster of `members`.
     pub fn new(id: NodeId, members: impl IntoIterator<Item = NodeId>) -> Self {
         Config { id, members: members.into_iter().collect(), ..Config::default() }
+    }
+
+    /// This configuration with the fields `set` changes, in one expression:
+    /// `Config::new(NodeId(1), members).with(|c| c.seed = 42)`. `Config` is
+    /// `#[non_exhaustive]` (a new field is not a breaking change), so it is built this way or
+    /// by assigning its fields, not with a struct literal.
+    #[must_use]
+    pub fn with(mut self, set: impl FnOnce(&mut Config)) -> Config {
+        set(&mut self);
+        self
     }
 
     /// Checks every rule and names the first one broken.

@@ -8,6 +8,7 @@ use super::types::{NodeId, Role, Term};
 
 /// Something that happened inside the node that its host may want to act on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Event {
     /// The node's role changed.
     RoleChanged {

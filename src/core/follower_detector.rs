@@ -14,6 +14,7 @@ use super::types::NodeId;
 
 /// A change in a detector's verdict on one peer.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
 pub enum Verdict {
     /// The peer is now suspected of having failed; it has been silent this long.
     Suspected(Duration),

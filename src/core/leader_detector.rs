@@ -23,6 +23,7 @@ use super::time::{duration_nanos, Instant};
 /// Which detector a follower runs; see [`Config::leader_detector`](crate::core::Config).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
+#[non_exhaustive]
 pub enum LeaderDetectorKind {
     /// Raft's randomized timeout: `[election_timeout_min, election_timeout_max]` after every
     /// contact.

@@ -18,6 +18,7 @@ pub struct Envelope {
 
 /// Everything the heartbeat and election protocol says.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Message {
     /// An AppendEntries RPC with no entries, sent by the leader every heartbeat interval.
     Heartbeat(Heartbeat),
@@ -73,6 +74,7 @@ pub struct HeartbeatResponse {
 
 /// Which election a vote request or response belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum VoteKind {
     /// A real vote (Raft §5.2): granting it records the vote and may raise the voter's term.
     Vote,

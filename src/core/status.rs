@@ -10,6 +10,7 @@ use super::types::{LogPosition, NodeId, Role, Term};
 
 /// What a node knows about itself and, when it leads, its followers.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Status {
     /// This node.
     pub id: NodeId,
@@ -49,6 +50,7 @@ pub struct Status {
 
 /// A leader's view of one follower.
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PeerStatus {
     /// The follower.
     pub id: NodeId,
@@ -65,6 +67,7 @@ pub struct PeerStatus {
 
 /// Counts of inputs the node dropped or declined, so misbehaviour is visible.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Counters {
     /// Messages from senders that are not members.
     pub from_strangers: u64,

@@ -63,6 +63,7 @@ impl LogPosition {
 
 /// What a node is doing in the protocol.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Role {
     /// Follows the leader it hears from, and times out when it hears nothing.
     Follower,

@@ -212,8 +212,8 @@ pub struct Row {
 pub struct Options {
     /// Leader crashes per row.
     pub trials: u64,
-    /// Fault-free simulated hours per row (one trial each).
-    pub hours: u64,
+    /// Fault-free simulated hours per row (in trials of at most one hour).
+    pub hours: f64,
     /// The adaptive and phi detectors' timeout floor, in heartbeat intervals (above 1, at
     /// most the usual minimum timeout's).
     pub floor_heartbeats: f64,
@@ -232,7 +232,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             trials: 1000,
-            hours: 10,
+            hours: 10.0,
             floor_heartbeats: 1.5,
             only: Vec::new(),
             local_health_heartbeats: None,
@@ -260,8 +260,8 @@ impl Options {
         if self.trials == 0 {
             return bad("trials", "must be at least 1".into());
         }
-        if self.hours == 0 {
-            return bad("hours", "must be at least 1".into());
+        if !(self.hours.is_finite() && self.hours > 0.0) {
+            return bad("hours", format!("must be a positive number of hours, got {}", self.hours));
         }
         if let Some(k) = self.local_health_heartbeats.filter(|k| !(k.is_finite() && *k > 0.0)) {
             return bad("local_health_heartbeats", format!("must be a positive number, got {k}"));

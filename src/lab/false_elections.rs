@@ -87,8 +87,8 @@ pub struct Row {
 /// How to run the experiment.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Fault-free simulated hours per setting (one trial each).
-    pub hours: u64,
+    /// Fault-free simulated hours per setting (in trials of at most one hour).
+    pub hours: f64,
     /// The run's seed.
     pub seed: u64,
     /// Worker threads; the figures are the same for any number.
@@ -97,7 +97,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { hours: 50, seed: 1, jobs: 1 }
+        Options { hours: 50.0, seed: 1, jobs: 1 }
     }
 }
 
@@ -137,8 +137,9 @@ pub fn settings() -> Vec<Setting> {
 
 /// Runs the experiment: a row per setting (stage `"settings"`).
 pub fn run(opts: &Options, progress: Progress) -> Result<Vec<Row>, LabError> {
-    if opts.hours == 0 {
-        return Err(LabError::Invalid { option: "hours", problem: "must be at least 1".into() });
+    if !(opts.hours.is_finite() && opts.hours > 0.0) {
+        let problem = format!("must be a positive number of hours, got {}", opts.hours);
+        return Err(LabError::Invalid { option: "hours", problem });
     }
     each(&settings(), "settings", progress, |s| measure(s, opts))
 }

@@ -4,6 +4,7 @@ use thiserror::Error;
 
 /// Why a model-checking run could not start.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ModelError {
     /// An option is out of its range.
     #[error("--{option}: {rule}")]

@@ -108,6 +108,7 @@ struct PendingRead {
 /// A lease the node holds (thesis §6.4.1), in the host's monotonic time: it may serve reads
 /// from local state until `until`, unless it reports otherwise first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Lease {
     /// The term the node leads.
     pub term: Term,

@@ -31,6 +31,7 @@ pub enum DropReason {
 /// The kind of a message, for the trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum MessageKind {
     /// Heartbeat.
     Heartbeat,

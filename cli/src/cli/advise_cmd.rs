@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use raft_heartbeat::advise::{self, Advice, Options, Profile};
 use raft_heartbeat::closed_form;
 
+use super::args::check_output;
 use super::metrics_source;
 use super::plot;
 use super::progress::Bar;
@@ -164,6 +165,9 @@ impl Args {
 
 /// Runs `advise`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.svg {
+        check_output(path)?;
+    }
     let started = std::time::Instant::now();
     let profile = args.profile()?;
     let defaults = Options::default();

@@ -14,7 +14,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use raft_heartbeat::core::{Event, NodeId, Role, Term};
+use raft_heartbeat::core::{Config, Event, NodeId, Role, Term};
 use raft_heartbeat::sim::{
     self, ClusterSpec, CrashPoint, Lanes, Latency, NetworkSpec, RunOptions, Scenario, Step,
     Summary, Target,
@@ -386,6 +386,20 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    if args.kill_leader == 0 && args.pause_leader == 0 {
+        bail!("nothing to measure: give --kill-leader or --pause-leader a count above 0");
+    }
+    // The nodes' own check, before any is started: a bad setting fails here, not as "no
+    // leader" ten seconds later.
+    let (min, max) = args.election_ms;
+    Config::new(NodeId(1), (1..=args.nodes).map(NodeId))
+        .with(|c| {
+            c.heartbeat_interval = Duration::from_millis(args.heartbeat_ms);
+            c.election_timeout_min = Duration::from_millis(min);
+            c.election_timeout_max = Duration::from_millis(max);
+        })
+        .validate()
+        .context("invalid cluster settings")?;
     let pause_ms = args.pause_ms.unwrap_or(2 * args.election_ms.1);
     if !(1..=600_000).contains(&pause_ms) {
         bail!("--pause-ms must be 1 to 600000 ms, got {pause_ms}");
@@ -412,7 +426,6 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     for lost in view.votes.lost.iter().take(5) {
         eprintln!("cluster: VOTE LOST: {lost}");
     }
-    let (min, max) = args.election_ms;
     let (predicted, predicted_rounds) = predict(&args, min, max)?;
     let report = Report {
         latency_ms: args.latency_ms,
@@ -544,12 +557,11 @@ fn followed_at(view: &View, live: &BTreeSet<u64>, from: u128) -> u128 {
 /// Starts the nodes, then kills the leader `--kill-leader` times and pauses it
 /// `--pause-leader` times for `pause_ms`, interleaved.
 fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measured> {
-    let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("raft-heartbeat-cluster-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let procs = Arc::new(Mutex::new(Processes { children: BTreeMap::new(), dir: dir.clone() }));
     // On any return, error included, every node started is killed and the data removed.
-    let _cleanup = Cleanup(procs.clone());
+    let cleanup = Cleanup(procs.clone());
     // Ctrl-c (or SIGTERM) does the same, then exits.
     let on_signal = procs.clone();
     std::thread::spawn(move || {
@@ -564,12 +576,31 @@ fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measur
         eprintln!("cluster: interrupted; every node stopped");
         std::process::exit(130);
     });
+    let measured = rounds(args, pause_ms, view, &procs, &dir);
+    if measured.is_err() {
+        // The nodes' logs say why: the processes are killed, their logs kept.
+        lock(&procs).dir = PathBuf::new();
+        eprintln!("cluster: the nodes' logs are kept in {}", dir.display());
+    }
+    drop(cleanup);
+    measured
+}
+
+/// Starts the nodes in `dir` and runs the rounds of kills and pauses.
+fn rounds(
+    args: &Args,
+    pause_ms: u64,
+    view: &mut View,
+    procs: &Arc<Mutex<Processes>>,
+    dir: &Path,
+) -> anyhow::Result<Measured> {
+    let exe = std::env::current_exe()?;
     let ports: BTreeMap<u64, u16> =
         (1..=args.nodes).map(|id| Ok((id, free_port()?))).collect::<anyhow::Result<_>>()?;
     let (tx, rx) = mpsc::channel();
     for id in 1..=args.nodes {
-        let child = spawn(&exe, &dir, id, &ports, args, &tx)?;
-        lock(&procs).children.insert(id, child);
+        let child = spawn(&exe, dir, id, &ports, args, &tx)?;
+        lock(procs).children.insert(id, child);
     }
     eprintln!(
         "cluster: {} nodes on 127.0.0.1 ports {:?}, data in {}",
@@ -603,8 +634,8 @@ fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measur
         if fault == Fault::Pause {
             let others: BTreeSet<u64> = live.iter().copied().filter(|&n| n != leader.0).collect();
             let child_stopped = {
-                let procs = lock(&procs);
-                let child = procs.children.get(&leader.0).context("the leader's process")?;
+                let guard = lock(procs);
+                let child = guard.children.get(&leader.0).context("the leader's process")?;
                 stop_or_continue(child, true)?;
                 child.id()
             };
@@ -627,8 +658,8 @@ fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measur
             let rest = resume_at.saturating_duration_since(Instant::now());
             wait_until(&rx, view, rest, |_| false);
             {
-                let procs = lock(&procs);
-                let child = procs.children.get(&leader.0).context("the leader's process")?;
+                let guard = lock(procs);
+                let child = guard.children.get(&leader.0).context("the leader's process")?;
                 stop_or_continue(child, false)?;
             }
             let record =
@@ -656,7 +687,7 @@ fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measur
             unix_us: unix_us(),
             killed: leader.0,
         });
-        let killed = lock(&procs).children.remove(&leader.0);
+        let killed = lock(procs).children.remove(&leader.0);
         if let Some(mut child) = killed {
             child.kill()?;
             child.wait()?;
@@ -680,8 +711,8 @@ fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measur
             rounds: new_term.0 - term.0,
             election_timeouts: view.election_timeouts - timeouts_before,
         });
-        let child = spawn(&exe, &dir, leader.0, &ports, args, &tx)?;
-        lock(&procs).children.insert(leader.0, child);
+        let child = spawn(&exe, dir, leader.0, &ports, args, &tx)?;
+        lock(procs).children.insert(leader.0, child);
         live.insert(leader.0);
         let l = live.clone();
         let rejoined = wait_until(&rx, view, Duration::from_secs(5), |v| v.agreed(&l).is_some());
@@ -690,7 +721,7 @@ fn measure(args: &Args, pause_ms: u64, view: &mut View) -> anyhow::Result<Measur
             m.bumps += 1;
         }
     }
-    drop(std::mem::replace(&mut *lock(&procs), Processes::empty()));
+    drop(std::mem::replace(&mut *lock(procs), Processes::empty()));
     while let Ok(line) = rx.try_recv() {
         view.apply(&line);
     }

@@ -19,7 +19,7 @@ use raft_heartbeat::lab::detectors::{self, Condition, Row};
 use raft_heartbeat::lab::LabError;
 use serde::Serialize;
 
-use super::args::ExperimentArgs;
+use super::args::{parse_hours, ExperimentArgs};
 use super::{plot, progress};
 
 /// Options of `experiment detectors`.
@@ -28,9 +28,10 @@ pub struct Args {
     /// Leader crashes per row.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     trials: u64,
-    /// Fault-free simulated hours per row (one trial each).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    hours: u64,
+    /// Fault-free simulated hours per row, in trials of at most one hour (`0.1` is six
+    /// minutes).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_hours)]
+    hours: f64,
     /// The adaptive and phi detectors' timeout floor, in heartbeat intervals (above 1, at
     /// most the usual minimum timeout's).
     #[arg(long, default_value_t = 1.5)]
@@ -54,6 +55,7 @@ struct Output<'a> {
 
 /// Runs the experiment.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.common.check_outputs()?;
     let started = std::time::Instant::now();
     let opts = detectors::Options {
         trials: args.trials,
@@ -142,7 +144,7 @@ fn print_table(envs: &[Condition], rows: &[Row]) {
 
 /// One panel per environment: failover p50 against false elections per hour (log), each
 /// detector a curve through its thresholds, each point labelled with its threshold.
-fn draw(path: &PathBuf, envs: &[Condition], rows: &[Row], hours: u64) -> anyhow::Result<()> {
+fn draw(path: &PathBuf, envs: &[Condition], rows: &[Row], hours: f64) -> anyhow::Result<()> {
     let columns = envs.len().min(4);
     let lines = envs.len().div_ceil(columns);
     let root =
@@ -150,7 +152,7 @@ fn draw(path: &PathBuf, envs: &[Condition], rows: &[Row], hours: u64) -> anyhow:
     root.fill(&WHITE)?;
     let panels = root.split_evenly((lines, columns));
     // A rate of none in the hours run is drawn at half the least rate it could have shown.
-    let none = 0.5 / hours as f64;
+    let none = 0.5 / hours;
     let series: [(&str, RGBColor); 3] = [("fixed", BLACK), ("adaptive", BLUE), ("phi", RED)];
     let x = |r: &Row| r.false_elections_per_hour.max(none);
     // One scale for every panel, so environments compare at a glance.

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use raft_heartbeat::lab::false_elections::{self, Family, PerHour, Row};
 use serde::Serialize;
 
-use super::args::ExperimentArgs;
+use super::args::{parse_hours, ExperimentArgs};
 use super::{plot, progress};
 
 /// Values under this per hour are drawn at it (a log axis has no zero).
@@ -20,9 +20,10 @@ const FLOOR_PER_HOUR: f64 = 1e-3;
 /// Options of `experiment false-elections`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Fault-free simulated hours per setting (one trial each).
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    hours: u64,
+    /// Fault-free simulated hours per setting, in trials of at most one hour (`0.1` is six
+    /// minutes).
+    #[arg(long, default_value_t = 50.0, value_parser = parse_hours)]
+    hours: f64,
     #[command(flatten)]
     common: ExperimentArgs,
 }
@@ -34,6 +35,7 @@ struct Output<'a> {
 
 /// Runs the experiment.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.common.check_outputs()?;
     let started = std::time::Instant::now();
     let all = false_elections::settings();
     eprintln!(

@@ -10,7 +10,7 @@ use raft_heartbeat::lab::figure16::{self, CurveResult, Figure16, Model};
 use raft_heartbeat::sim::{Latency, VoteWrites};
 use serde::Serialize;
 
-use super::args::ExperimentArgs;
+use super::args::{check_output, ExperimentArgs};
 use super::progress;
 
 /// Options of `experiment figure16`.
@@ -131,6 +131,10 @@ struct Output<'a> {
 
 /// Runs the experiment.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.common.check_outputs()?;
+    if let Some(path) = &args.lateness_svg {
+        check_output(path)?;
+    }
     let started = std::time::Instant::now();
     let curves = figure16::curves();
     let total: u64 = curves.iter().map(|c| figure16::trials_for(c, args.trials)).sum();

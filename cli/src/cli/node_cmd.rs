@@ -164,17 +164,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         now ^ (u64::from(std::process::id()) << 32)
     });
     let members = peers.keys().copied().chain([NodeId(id)]);
-    let config = Config {
-        heartbeat_interval: heartbeat,
-        election_timeout_min: Duration::from_millis(min),
-        election_timeout_max: Duration::from_millis(max),
-        seed,
-        leader_detector: file.leader_detector,
-        election_timeout_floor: file.election_timeout_floor_ms.map(Duration::from_millis),
-        local_pause_threshold: file.local_pause_threshold_ms.map(Duration::from_millis),
-        shadow_detectors: file.shadow_detectors,
-        ..Config::new(NodeId(id), members)
-    };
+    let config = Config::new(NodeId(id), members).with(|c| {
+        c.heartbeat_interval = heartbeat;
+        c.election_timeout_min = Duration::from_millis(min);
+        c.election_timeout_max = Duration::from_millis(max);
+        c.seed = seed;
+        c.leader_detector = file.leader_detector;
+        c.election_timeout_floor = file.election_timeout_floor_ms.map(Duration::from_millis);
+        c.local_pause_threshold = file.local_pause_threshold_ms.map(Duration::from_millis);
+        c.shadow_detectors = file.shadow_detectors;
+    });
     config.validate().context("invalid node settings")?;
     let cluster_id = args.cluster_id.or(file.cluster_id).unwrap_or(1);
     let latency_ms = args.latency_ms.or(file.latency_ms).unwrap_or(0.0);
@@ -194,11 +193,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(0.0..1.0).contains(&loss) {
         bail!("--loss must be a probability in [0, 1), got {loss}");
     }
-    eprintln!(
-        "node {id}: listening on {listen}, {} peers, cluster {cluster_id}, seed {seed}, \
-         injected latency {latency_ms} ms, loss {loss}",
-        peers.len()
-    );
 
     let metrics_addr = args.metrics_addr.or(file.metrics_addr);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -219,6 +213,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        // Said only once it is true.
+        eprintln!(
+            "node {id}: listening on {listen}, {} peers, cluster {cluster_id}, seed {seed}, \
+             injected latency {latency_ms} ms, loss {loss}",
+            peers.len()
+        );
         let tcp = TcpTransport::start(
             listener,
             TcpConfig::new(cluster_id, NodeId(id), peers, heartbeat),

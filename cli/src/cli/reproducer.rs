@@ -29,7 +29,13 @@ pub fn write(v: &ViolationReport, opts: &Options) -> anyhow::Result<()> {
             v.trial, v.scenario, v.seed, v.invariant, v.detail
         )
     };
-    let path = opts.dir.join(format!("{stem}.toml"));
+    // Said as an absolute path: the files land in the current folder unless told otherwise.
+    let dir = std::path::absolute(opts.dir).unwrap_or_else(|_| opts.dir.to_path_buf());
+    eprintln!(
+        "writing the violating trial's scenarios to {} (choose with --shrink-dir)",
+        dir.display()
+    );
+    let path = dir.join(format!("{stem}.toml"));
     save(&path, &header("The whole scenario"), &trial)?;
     eprintln!("trial scenario: {}", path.display());
     eprintln!("replay: {}", replay(&path, v));
@@ -43,7 +49,7 @@ pub fn write(v: &ViolationReport, opts: &Options) -> anyhow::Result<()> {
     shrunk.scenario.name = format!("{}-minimal", v.scenario);
     shrunk.scenario.description =
         format!("Trial {} of {} (seed {}), shrunk.", v.trial, v.scenario, v.seed);
-    let path = opts.dir.join(format!("{stem}-minimal.toml"));
+    let path = dir.join(format!("{stem}-minimal.toml"));
     save(&path, &header("A shrunk form"), &shrunk.scenario)?;
     eprintln!(
         "minimal scenario: {} ({} of {} timeline steps, {} nodes, {} ms; {} trials run)",

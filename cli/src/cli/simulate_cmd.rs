@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 use raft_heartbeat::sim::{self, RunOptions, Scenario, Shard};
 
-use super::args::at_least_one;
+use super::args::{at_least_one, check_output};
 use super::{report, reproducer};
 
 /// Options of `simulate`.
@@ -72,6 +72,9 @@ fn progress_bar(total: u64, what: &str) -> Option<ProgressBar> {
 /// Runs the scenario's trials and prints the report; exit 1 on a violation.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::load(&args.scenario)?;
+    if let Some(path) = &args.trace {
+        check_output(path)?;
+    }
     let opts = RunOptions {
         seed: args.seed,
         trials: args.trials,

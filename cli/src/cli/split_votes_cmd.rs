@@ -30,6 +30,7 @@ struct Output<'a> {
 
 /// Runs the experiment.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.common.check_outputs()?;
     let started = std::time::Instant::now();
     eprintln!(
         "split-votes: 5 servers, leader crashed, timeouts {MIN_MS}-{} ms, {} latencies x {} \

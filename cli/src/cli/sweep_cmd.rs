@@ -30,6 +30,7 @@ struct Output<'a> {
 
 /// Runs the experiment.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.common.check_outputs()?;
     let started = std::time::Instant::now();
     let settings = sweep::settings();
     eprintln!(

@@ -164,6 +164,16 @@ impl Scenario {
         let n = self.cluster.nodes;
         let field = |f: &str| format!("timeline[{i}].{f}");
         check_ms(&field("at_ms"), step.at_ms)?;
+        if step.at_ms > self.duration_ms {
+            return invalid(
+                &field("at_ms"),
+                format!(
+                    "{} ms is after the scenario ends (duration_ms = {}): the step would never \
+                     happen",
+                    step.at_ms, self.duration_ms
+                ),
+            );
+        }
         // No node is in two of a partition's groups.
         let disjoint = matches!(step.action, Action::Partition { .. });
         let mut seen = BTreeSet::new();
@@ -359,5 +369,16 @@ mod tests {
         let text = format!("{MINIMAL}[[timeline]]\nat_ms = 10\naction = \"crash\"\nnode = 9\n");
         let err = Scenario::parse(&text).unwrap_err().to_string();
         assert!(err.contains("timeline[0].node") && err.contains('9'), "{err}");
+    }
+
+    #[test]
+    fn a_step_after_the_end_is_refused_by_name_and_one_at_the_end_is_kept() {
+        let duration = Scenario::parse(MINIMAL).unwrap().duration_ms;
+        let step = |at: f64| {
+            format!("{MINIMAL}[[timeline]]\nat_ms = {at}\naction = \"crash\"\nnode = 1\n")
+        };
+        let err = Scenario::parse(&step(duration + 1.0)).unwrap_err().to_string();
+        assert!(err.contains("timeline[0].at_ms") && err.contains("never happen"), "{err}");
+        assert!(Scenario::parse(&step(duration)).is_ok());
     }
 }
