@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether the protocol has a lane of its own on every link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Lanes {
     /// Heartbeats and votes on a lane of their own, the host's payloads on another: a large
@@ -35,6 +36,7 @@ pub enum Lanes {
 
 /// One lane of a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Lane {
     /// Heartbeats, votes and their answers, under [`Lanes::Dedicated`].
     Protocol,
@@ -44,6 +46,7 @@ pub enum Lane {
 
 /// Which way a one-way fault applies, seen from the member that holds the controls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// What this member sends to the peer.

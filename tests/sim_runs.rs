@@ -269,7 +269,7 @@ fn a_vote_granted_after_the_last_heartbeat_moves_the_detection_bound_raft_figure
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle));
     let heartbeat =
         line_of(r#""t_ns":328134186,"kind":"deliver","from":3,"to":5,"message":"heartbeat""#);
-    let grant = line_of(r#""node":5,"event":{"VoteGranted":{"term":2,"candidate":3}}"#);
+    let grant = line_of(r#""node":5,"event":{"kind":"vote-granted","term":2,"candidate":3}"#);
     assert!(heartbeat.is_some() && heartbeat < grant, "the history is the one described");
     let many = go(&s, 1, 300, 2);
     assert!(many.violations.is_empty(), "{:#?}", many.violations);
@@ -441,11 +441,12 @@ fn a_scenario_naming_a_learner_outside_the_cluster_is_refused() {
 fn the_followers_detection_is_measured_by_chen_toueg_and_aguilera_qos() {
     // No false suspicion on a clean LAN: perfect accuracy, no recurrence to speak of.
     let clean = go(&load("leader-crash.toml"), 1, 50, 2);
-    assert_eq!((clean.qos.t_mr_s, clean.qos.t_m_ms, clean.qos.p_a), (None, None, 1.0));
+    assert_eq!((clean.qos.t_mr_seconds, clean.qos.t_m_ms, clean.qos.p_a), (None, None, 1.0));
     // 20% loss: mistakes recur every few tens of seconds per node and end at the next
     // heartbeat that gets through (one to a few 50 ms intervals).
     let lossy = go(&load("flaky-link.toml"), 1, 50, 2);
-    let (t_mr, t_m, p_a) = (lossy.qos.t_mr_s.unwrap(), lossy.qos.t_m_ms.unwrap(), lossy.qos.p_a);
+    let (t_mr, t_m, p_a) =
+        (lossy.qos.t_mr_seconds.unwrap(), lossy.qos.t_m_ms.unwrap(), lossy.qos.p_a);
     assert!((5.0..200.0).contains(&t_mr), "T_MR {t_mr} s");
     assert!((1.0..200.0).contains(&t_m), "T_M {t_m} ms");
     // P_A and the other two agree: the share of time in mistakes is about T_M / T_MR.

@@ -11,7 +11,8 @@ mod cli;
 
 use cli::{
     advise_cmd, cluster_cmd, defaults_cmd, detectors_cmd, false_elections_cmd, figure16_cmd,
-    merge_cmd, model_check_cmd, node_cmd, simulate_cmd, split_votes_cmd, sweep_cmd, timeline_cmd,
+    merge_cmd, model_check_cmd, node_cmd, schema_cmd, simulate_cmd, split_votes_cmd, sweep_cmd,
+    timeline_cmd,
 };
 
 /// Leader heartbeats and failure detection for Raft-style consensus.
@@ -52,6 +53,13 @@ enum Command {
         /// Reports written by `simulate --shard I/N --json`.
         #[arg(required = true)]
         reports: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of an output (`--json`, a trace line, a node's line), as kept in
+    /// docs/schemas/.
+    Schema {
+        /// Which output.
+        #[arg(value_enum)]
+        output: schema_cmd::Name,
     },
 }
 
@@ -105,6 +113,7 @@ fn main() -> ExitCode {
         Command::Timeline(args) => timeline_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),
         Command::Cluster(args) => cluster_cmd::run(args),
+        Command::Schema { output } => schema_cmd::run(output),
     };
     match outcome {
         Ok(code) => code,

@@ -20,6 +20,7 @@ use crate::closed_form::Delay;
 
 /// The host assumed where the profile gives no figure.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Host {
     /// A cloud VM with an SSD, in a container with a CPU limit: the defaults in the table.
@@ -59,6 +60,7 @@ impl FromStr for Host {
 
 /// Where a figure came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The profile (a flag or the TOML file).
@@ -71,6 +73,7 @@ pub enum Source {
 
 /// One figure of the host and where it came from.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Assumed {
     /// The figure, ms.
     pub value: f64,
@@ -83,6 +86,7 @@ pub struct Assumed {
 
 /// The host `advise` planned for, one source per figure.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Assumptions {
     /// The host the defaults are those of.
     pub host: Host,

@@ -31,6 +31,7 @@ pub const LONGEST_MS: f64 = 50_000.0;
 
 /// One setting and what the closed forms predict for it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Estimate {
     /// Heartbeat interval, ms.
     pub heartbeat_ms: f64,

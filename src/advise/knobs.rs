@@ -7,6 +7,7 @@ use super::peers::{self, Peer};
 
 /// A setting in whole milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Whole {
     /// Heartbeat interval.
     pub heartbeat_ms: u64,
@@ -20,6 +21,7 @@ pub struct Whole {
 
 /// Everything ready to paste.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Settings {
     /// A `core::Config` for node `id` of `members`.
     pub config_rust: String,

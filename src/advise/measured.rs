@@ -115,6 +115,7 @@ pub struct Scrape {
 
 /// The figures measured, in ms, each with how many observations it rests on.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Measured {
     /// Nodes whose metrics were read.
     pub nodes: usize,

@@ -16,6 +16,7 @@ const DRAWS: usize = 200_000;
 /// A deployment as an operator measures it, and what they want from failover. Every field has
 /// the name of its `advise` flag (with `_` for `-`); a TOML file of the same keys is accepted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Voting members.

@@ -79,6 +79,7 @@ fn pick(finals: &[(Estimate, Failover)]) -> (Estimate, Failover) {
 
 /// One candidate the search simulated, at one rung.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Tried {
     /// Heartbeat interval, ms.
     pub heartbeat_ms: f64,
@@ -99,6 +100,7 @@ pub struct Tried {
 
 /// One rung of the search.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rung {
     /// `"screen"`, `"climb"` or `"final"`.
     pub name: &'static str,

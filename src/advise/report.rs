@@ -22,6 +22,7 @@ use crate::core::{Config, NodeId};
 
 /// The setting `advise` recommends.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recommended {
     /// Heartbeat interval, ms.
     pub heartbeat_ms: u64,
@@ -43,6 +44,7 @@ pub struct Recommended {
 
 /// Three percentiles, ms.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Percentiles {
     /// Median.
     pub p50: f64,
@@ -56,6 +58,7 @@ pub struct Percentiles {
 /// closed forms where events are too rare to simulate (false timeouts and elections are the
 /// fault-free run's count where it saw ten or more and the closed form is over twice off).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Predicted {
     /// Failover (crash → every survivor follows a new leader), simulated.
     pub failover_ms: Percentiles,
@@ -76,6 +79,7 @@ pub struct Predicted {
 
 /// What the recommendation costs the host.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Cost {
     /// Heartbeats the leader sends each follower, per second.
     pub heartbeats_per_second_per_follower: f64,
@@ -102,6 +106,7 @@ impl Cost {
 
 /// How the search went.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Search {
     /// `"robust-within-failover-budget"` or `"fastest-within-false-election-budget"`.
     pub objective: &'static str,
@@ -123,6 +128,7 @@ pub struct Search {
 
 /// The full answer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Advice {
     /// The seed of every simulation.
     pub seed: u64,

@@ -104,6 +104,7 @@ pub fn pause_scenario(profile: &Profile, timing: &Timing, trials: u64) -> Scenar
 
 /// What the failover scenario measured.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Failover {
     /// Trials run.
     pub trials: u64,
@@ -197,6 +198,7 @@ fn banded_quantile(sorted: &[f64], n: usize, p: f64) -> f64 {
 
 /// What the steady-state and pause scenarios measured.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Quiet {
     /// Simulated hours without a fault.
     pub steady_hours: f64,

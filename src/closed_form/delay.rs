@@ -13,6 +13,7 @@ const Z_999: f64 = 3.090_232_306_167_813;
 /// A log-normal delay, `exp(N(ln median, sigma))`, fitted through the median and the upper
 /// percentiles an operator measures; `sigma = 0` is a constant.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Delay {
     /// Median, ms (zero: no delay at all).
     pub median_ms: f64,

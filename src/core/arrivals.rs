@@ -90,15 +90,22 @@ impl Arrivals {
 
 /// Heartbeat inter-arrival figures for one peer, in [`Status`](crate::core::Status).
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArrivalStats {
     /// Gaps measured since the figures started: a leadership's start, for a leader's view of a
     /// follower; a leader followed in a new term, for a follower's view of its leader.
     pub gaps: u64,
     /// Median gap over the latest [`ARRIVAL_WINDOW`] gaps.
+    #[serde(rename = "p50_ms", with = "super::millis")]
+    #[cfg_attr(feature = "schema", schemars(with = "f64"))]
     pub p50: Duration,
     /// 99th-percentile gap (nearest rank) over the same window.
+    #[serde(rename = "p99_ms", with = "super::millis")]
+    #[cfg_attr(feature = "schema", schemars(with = "f64"))]
     pub p99: Duration,
     /// Longest gap in the same window.
+    #[serde(rename = "max_ms", with = "super::millis")]
+    #[cfg_attr(feature = "schema", schemars(with = "f64"))]
     pub max: Duration,
     /// The largest share of the election timeout a gap used since the figures started: at 1.0
     /// the silence would have been taken for a failure. For a follower, of the timeout it had

@@ -107,6 +107,7 @@ pub struct Config {
 /// candidate does when its campaign fails before its timer fires. See docs/architecture.md for
 /// the events a host sees under each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum TimerRule {

@@ -8,6 +8,8 @@ use super::types::{NodeId, Role, Term};
 
 /// Something that happened inside the node that its host may want to act on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Event {
     /// The node's role changed.
@@ -39,6 +41,8 @@ pub enum Event {
         /// The term in which the timer fired.
         term: Term,
         /// Time since this node last heard from a leader.
+        #[serde(rename = "silence_ms", with = "super::millis::option")]
+        #[cfg_attr(feature = "schema", schemars(with = "Option<f64>"))]
         silence: Option<Duration>,
     },
     /// The election timer fired after this node was itself stalled (local health, see
@@ -50,6 +54,8 @@ pub enum Event {
         term: Term,
         /// How late the periodic check that saw the stall was: the node did not run for at
         /// least this long.
+        #[serde(rename = "stalled_ms", with = "super::millis")]
+        #[cfg_attr(feature = "schema", schemars(with = "f64"))]
         stalled: Duration,
     },
     /// A shadow detector ([`Config::shadow_detectors`](crate::core::Config::shadow_detectors))
@@ -58,6 +64,8 @@ pub enum Event {
         /// The detector's position in `shadow_detectors`.
         index: usize,
         /// Time since this node last heard from a leader.
+        #[serde(rename = "silence_ms", with = "super::millis")]
+        #[cfg_attr(feature = "schema", schemars(with = "f64"))]
         silence: Duration,
     },
     /// This node granted its vote (not a pre-vote) to `candidate` in `term`, and reset its
@@ -73,6 +81,8 @@ pub enum Event {
         /// The silent follower.
         peer: NodeId,
         /// How long it has been silent.
+        #[serde(rename = "silence_ms", with = "super::millis")]
+        #[cfg_attr(feature = "schema", schemars(with = "f64"))]
         silence: Duration,
     },
     /// A suspected follower answered again.
@@ -125,6 +135,8 @@ pub enum Event {
     /// An input carried a `now` earlier than a previous one; the node used the previous one.
     ClockWentBackwards {
         /// How far back the input's `now` was.
+        #[serde(rename = "by_ms", with = "super::millis")]
+        #[cfg_attr(feature = "schema", schemars(with = "f64"))]
         by: Duration,
     },
 }

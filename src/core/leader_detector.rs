@@ -22,6 +22,7 @@ use super::time::{duration_nanos, Instant};
 
 /// Which detector a follower runs; see [`Config::leader_detector`](crate::core::Config).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 #[non_exhaustive]
 pub enum LeaderDetectorKind {

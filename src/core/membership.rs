@@ -11,6 +11,7 @@ use super::types::NodeId;
 
 /// The voters and learners of a cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Membership {
     /// Members whose votes and acknowledgements count towards majorities.
     pub voters: Vec<NodeId>,

@@ -7,6 +7,7 @@ use super::types::{LogPosition, NodeId, Term};
 
 /// A message with its sender and addressee.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Envelope {
     /// The node that sent the message.
     pub from: NodeId,
@@ -18,6 +19,7 @@ pub struct Envelope {
 
 /// Everything the heartbeat and election protocol says.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum Message {
     /// An AppendEntries RPC with no entries, sent by the leader every heartbeat interval.
@@ -47,6 +49,7 @@ impl Message {
 
 /// An empty AppendEntries (Raft §5.2): "I am the leader of this term".
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Heartbeat {
     /// The leader's term.
     pub term: Term,
@@ -62,6 +65,7 @@ pub struct Heartbeat {
 
 /// A follower's answer to a [`Heartbeat`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HeartbeatResponse {
     /// The responder's term after handling the heartbeat.
     pub term: Term,
@@ -74,6 +78,7 @@ pub struct HeartbeatResponse {
 
 /// Which election a vote request or response belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum VoteKind {
     /// A real vote (Raft §5.2): granting it records the vote and may raise the voter's term.
@@ -88,6 +93,7 @@ pub enum VoteKind {
 
 /// A request for a vote (Raft §5.2) or for a pre-vote (thesis §9.6).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VoteRequest {
     /// The candidate's term; for a pre-vote, the term it would campaign in (its own plus one).
     pub term: Term,
@@ -100,6 +106,7 @@ pub struct VoteRequest {
 /// A leader's request that `to` campaign at once, skipping pre-vote: the last step of a
 /// leadership transfer (thesis §3.10).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimeoutNow {
     /// The leader's term.
     pub term: Term,
@@ -107,6 +114,7 @@ pub struct TimeoutNow {
 
 /// The answer to a [`VoteRequest`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VoteResponse {
     /// For a granted pre-vote, the term asked about; otherwise the voter's term.
     pub term: Term,

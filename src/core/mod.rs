@@ -66,6 +66,7 @@ mod leader_detector;
 mod local_health;
 mod membership;
 mod message;
+mod millis;
 mod node;
 mod outcome;
 mod read_ticket;

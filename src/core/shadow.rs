@@ -22,6 +22,7 @@ pub const MAX_SHADOWS: usize = 8;
 
 /// What one shadow detector would have done, in [`Status::shadows`](crate::core::Status).
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ShadowStatus {
     /// The detector.

@@ -10,6 +10,7 @@ use super::types::{LogPosition, NodeId, Role, Term};
 
 /// What a node knows about itself and, when it leads, its followers.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Status {
     /// This node.
@@ -23,6 +24,8 @@ pub struct Status {
     /// The leader it follows (itself when leading), if it knows one.
     pub leader: Option<NodeId>,
     /// Time since the last valid heartbeat (or reported replication) from a leader.
+    #[serde(rename = "since_leader_contact_ms", with = "super::millis::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<f64>"))]
     pub since_leader_contact: Option<Duration>,
     /// The leader's last log entry, as its latest heartbeat carried it (`None` until a
     /// heartbeat of the current leader arrives): how far behind this node's log is.
@@ -34,8 +37,12 @@ pub struct Status {
     /// Per follower (voters and learners), when this node leads; empty otherwise.
     pub peers: Vec<PeerStatus>,
     /// When leading: time since a majority was last heard from (`None` in a one-node cluster).
+    #[serde(rename = "majority_ack_age_ms", with = "super::millis::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<f64>"))]
     pub majority_ack_age: Option<Duration>,
     /// When leading with a lease: how long the lease still lasts (`None` if not held).
+    #[serde(rename = "lease_remaining_ms", with = "super::millis::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<f64>"))]
     pub lease_remaining: Option<Duration>,
     /// When leading: the member a leadership transfer under way hands over to.
     pub transfer_target: Option<NodeId>,
@@ -50,6 +57,7 @@ pub struct Status {
 
 /// A leader's view of one follower.
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PeerStatus {
     /// The follower.
@@ -57,6 +65,8 @@ pub struct PeerStatus {
     /// Whether it votes; learners count in no majority.
     pub voter: bool,
     /// Time since its last acknowledgement, if it sent one in this term.
+    #[serde(rename = "last_ack_age_ms", with = "super::millis::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<f64>"))]
     pub last_ack_age: Option<Duration>,
     /// Whether the failure detector suspects it.
     pub suspected: bool,
@@ -67,6 +77,7 @@ pub struct PeerStatus {
 
 /// Counts of inputs the node dropped or declined, so misbehaviour is visible.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Counters {
     /// Messages from senders that are not members.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// A point on one node's monotonic clock, in nanoseconds since the driver's origin.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Instant(u64);
 
 impl Instant {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The identity of one cluster member. Ids are chosen by the operator and never reused.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NodeId(pub u64);
 
 impl fmt::Display for NodeId {
@@ -18,6 +19,7 @@ impl fmt::Display for NodeId {
 #[derive(
     Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Term(pub u64);
 
 impl Term {
@@ -47,6 +49,7 @@ impl fmt::Display for Term {
 #[derive(
     Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LogPosition {
     /// Term of the last entry (zero for an empty log).
     pub term: Term,
@@ -63,6 +66,8 @@ impl LogPosition {
 
 /// What a node is doing in the protocol.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Role {
     /// Follows the leader it hears from, and times out when it hears nothing.
@@ -91,6 +96,7 @@ impl fmt::Display for Role {
 /// A node that forgot its vote could vote twice in one term and let two leaders be elected.
 /// See [`Node::take_hard_state`](crate::core::Node::take_hard_state) for the persistence contract.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HardState {
     /// The latest term this node has seen.
     pub term: Term,

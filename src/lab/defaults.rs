@@ -20,6 +20,7 @@ use crate::closed_form::{self, Timing};
 
 /// One network.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Network {
     /// Its name in the rows.
     pub name: &'static str,
@@ -43,6 +44,7 @@ pub fn networks() -> Vec<Network> {
 
 /// One system's setting on one network.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Row {
     /// The network.
     pub network: &'static str,

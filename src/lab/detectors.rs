@@ -159,6 +159,7 @@ pub fn detectors() -> Vec<Detector> {
 
 /// Failover percentiles, ms.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailoverPercentiles {
     /// Median.
     pub p50: f64,
@@ -168,6 +169,7 @@ pub struct FailoverPercentiles {
 
 /// One detector at one threshold in one environment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Row {
     /// `fixed`, `adaptive` or `phi`.
     pub detector: &'static str,
@@ -198,7 +200,7 @@ pub struct Row {
     /// Detection time: leader crash → first election timeout, mean.
     pub t_d_ms: f64,
     /// Mistake recurrence time, up seconds per false suspicion; null when none was seen.
-    pub t_mr_s: Option<f64>,
+    pub t_mr_seconds: Option<f64>,
     /// Mistake duration, ms; null when none was seen.
     pub t_m_ms: Option<f64>,
     /// Query accuracy probability.
@@ -388,7 +390,7 @@ pub fn measure(condition: &Condition, d: Detector, opts: &Options) -> Result<Row
         false_suspicions_per_hour: healthy.false_suspicions.per_hour,
         spurious_leader_changes_per_hour: healthy.spurious_leader_changes.per_hour,
         t_d_ms: failover.detection_ms.mean,
-        t_mr_s: healthy.qos.t_mr_s,
+        t_mr_seconds: healthy.qos.t_mr_seconds,
         t_m_ms: healthy.qos.t_m_ms,
         p_a: healthy.qos.p_a,
         hours,

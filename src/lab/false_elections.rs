@@ -23,6 +23,7 @@ pub const LOSS_OF_HEARTBEATS_FAMILY: f64 = 0.2;
 
 /// What a family of rows varies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     /// Message loss, at 150-300 ms timeouts.
@@ -46,6 +47,7 @@ impl Family {
 
 /// A rate per hour, simulated and by the closed form.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PerHour {
     /// Counted in the simulator.
     pub simulated: f64,
@@ -55,6 +57,7 @@ pub struct PerHour {
 
 /// One setting.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Row {
     /// What the family varies.
     pub family: Family,

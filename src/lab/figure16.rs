@@ -149,6 +149,7 @@ pub fn scenario(curve: Curve, model: &Model) -> Scenario {
 
 /// One curve's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CurveResult {
     /// The range, e.g. `150-155`.
     pub label: String,

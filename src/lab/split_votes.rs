@@ -62,6 +62,7 @@ pub fn scenario(latency_ms: f64, trials: u64) -> Scenario {
 
 /// One latency's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Row {
     /// One-way latency, ms.
     pub latency_ms: f64,

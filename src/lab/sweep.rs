@@ -15,6 +15,7 @@ pub const MINIMUMS_MS: [f64; 4] = [50.0, 100.0, 150.0, 300.0];
 
 /// What a row varies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     /// The range's width, at a 150 ms minimum.
@@ -35,6 +36,7 @@ impl Family {
 
 /// One setting's failovers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Row {
     /// What the row varies.
     pub family: Family,

@@ -13,6 +13,7 @@ use super::state::State;
 
 /// What one run found.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Whether every state within the bounds was explored (no state cap, no early stop).
     pub complete: bool,
@@ -34,6 +35,7 @@ pub struct Report {
 
 /// One property's verdict.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PropertyReport {
     /// Its name.
     pub name: &'static str,
@@ -48,6 +50,7 @@ pub struct PropertyReport {
 
 /// An execution, step by step.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Trace {
     /// What broke, in the words of the transition that broke it (for properties judged on a
     /// transition).
@@ -58,6 +61,7 @@ pub struct Trace {
 
 /// One step of a trace.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TraceStep {
     /// The clock when the step was taken, ms.
     pub at_ms: u64,

@@ -14,6 +14,7 @@ pub const STEP: Duration = Duration::from_millis(10);
 
 /// The cluster and bounds of one model-checking run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Options {
     /// Voters, ids `1..=voters`.
     pub voters: u64,

@@ -27,6 +27,7 @@ pub const LEASE_HELD: &str = "a lease is held";
 /// Whether the property is a safety property (must hold in every state) or a liveness one
 /// (some execution must reach it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Expectation {
     /// Holds in every reachable state.

@@ -10,6 +10,7 @@ use super::error::ScenarioError;
 
 /// A distribution of delays, in milliseconds, as written in a scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Latency {
     /// Always the same.

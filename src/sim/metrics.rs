@@ -7,6 +7,7 @@ use super::trace_hash::TraceHash;
 
 /// The measurements of one trial.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrialResult {
     /// The trial's index within the run.
     pub trial: u64,
@@ -67,6 +68,7 @@ pub struct TrialResult {
 
 /// What one shadow detector would have done in one trial, over every node.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShadowResult {
     /// Times it would have suspected a leader.
     pub suspicions: u64,
@@ -79,6 +81,7 @@ pub struct ShadowResult {
 /// A violation as reported: enough to understand it, and to replay it (the same scenario with
 /// `seed` and `trial`, or `trial_scenario` on its own).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ViolationReport {
     /// The scenario's name.
     pub scenario: String,
@@ -103,6 +106,7 @@ pub struct ViolationReport {
 
 /// Mean and percentiles of a sample.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Summary {
     /// Number of values.
     pub count: usize,

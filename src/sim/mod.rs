@@ -85,4 +85,6 @@ pub use scenario::{
 };
 pub use shrink::{shrink, shrink_with, Shrunk};
 pub use simulation::Simulation;
+#[cfg(feature = "schema")]
+pub use trace::trace_line_schema;
 pub use trace_hash::{BadTraceHash, TraceHash};

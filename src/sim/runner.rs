@@ -61,6 +61,7 @@ impl Default for RunOptions {
 
 /// One of `count` slices of a run's trials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Shard {
     /// This slice, from 0.
     pub index: u64,
@@ -88,6 +89,7 @@ impl std::str::FromStr for Shard {
 
 /// Totals with a per-hour rate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rate {
     /// Over all trials.
     pub total: u64,
@@ -98,10 +100,11 @@ pub struct Rate {
 /// Quality of service of the followers' failure detection (Chen, Toueg & Aguilera 2002), over
 /// every node's up time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Qos {
     /// Mistake recurrence time `T_MR`: up seconds per false suspicion (a node's mean time
     /// between mistakes); `None` without a false suspicion.
-    pub t_mr_s: Option<f64>,
+    pub t_mr_seconds: Option<f64>,
     /// Mistake duration `T_M`: mean ms from a false suspicion until the node followed a leader
     /// again, led, or crashed, over the mistakes that ended; `None` if none did.
     pub t_m_ms: Option<f64>,
@@ -111,6 +114,7 @@ pub struct Qos {
 
 /// What a shadow detector would have done over a run (`cluster.shadow_detectors`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShadowReport {
     /// The detector.
     pub detector: LeaderDetectorKind,
@@ -119,7 +123,7 @@ pub struct ShadowReport {
     /// Of those, while a healthy leader could reach the node.
     pub false_suspicions: Rate,
     /// Its mistake recurrence time `T_MR`: up seconds per false suspicion; `None` without one.
-    pub t_mr_s: Option<f64>,
+    pub t_mr_seconds: Option<f64>,
     /// Leader crash → its first suspicion on a survivor, ms, over the failovers where it
     /// suspected before the failover ended (every live node following the new leader); a
     /// shadow slower than the detector in charge is reset by the new leader's heartbeats
@@ -129,6 +133,7 @@ pub struct ShadowReport {
 
 /// The report of a run, as `--json` prints it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
     /// The scenario's name.
     pub scenario: String,
@@ -501,7 +506,7 @@ fn summarize(
                     detector,
                     suspicions: rate(results.iter().map(|r| of(r).suspicions).sum()),
                     false_suspicions: rate(false_suspicions),
-                    t_mr_s: (false_suspicions > 0).then(|| up / false_suspicions as f64),
+                    t_mr_seconds: (false_suspicions > 0).then(|| up / false_suspicions as f64),
                     detection_ms: Summary::of(&collect(&|r| of(r).detection_ms)),
                 }
             })
@@ -527,7 +532,7 @@ fn qos(results: &[TrialResult]) -> Qos {
     let ended_s: f64 = results.iter().map(|r| r.ended_mistake_seconds).sum();
     let in_mistake: f64 = results.iter().map(|r| r.mistake_seconds).sum();
     Qos {
-        t_mr_s: (mistakes > 0).then(|| up / mistakes as f64),
+        t_mr_seconds: (mistakes > 0).then(|| up / mistakes as f64),
         t_m_ms: (ended > 0).then(|| ended_s * 1e3 / ended as f64),
         p_a: if up > 0.0 { 1.0 - in_mistake / up } else { 1.0 },
     }

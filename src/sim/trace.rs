@@ -16,6 +16,7 @@ pub const TAIL: usize = 24;
 
 /// Why the network did not deliver a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum DropReason {
     /// The link is cut.
@@ -30,6 +31,7 @@ pub enum DropReason {
 
 /// The kind of a message, for the trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum MessageKind {
@@ -98,6 +100,7 @@ impl MessageKind {
 
 /// A fault the simulator injected.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", tag = "fault")]
 pub enum Fault {
     /// A node crashed.
@@ -129,6 +132,7 @@ pub enum Fault {
 
 /// One thing that happened.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Record {
     /// A node sent a message.
@@ -322,11 +326,21 @@ fn event_words(e: &Event) -> (u64, u64, u64) {
 
 /// A record with its time, as written to the trace file.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct Line<'a> {
+    /// The trial, by its index in the run.
     trial: u64,
+    /// Virtual time since the trial started, ns.
     t_ns: u64,
+    /// What happened, tagged by `kind`.
     #[serde(flatten)]
     record: &'a Record,
+}
+
+/// The JSON Schema of a line of a trace file (`simulate --trace`, one object per line).
+#[cfg(feature = "schema")]
+pub fn trace_line_schema() -> schemars::Schema {
+    schemars::schema_for!(Line<'static>)
 }
 
 /// Encoded records hashed at once: the streaming hash gives the same digest whatever the chunks,

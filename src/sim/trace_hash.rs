@@ -55,6 +55,21 @@ impl Serialize for TraceHash {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for TraceHash {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TraceHash".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9a-f]{32}$",
+            "description": "XXH3-128 of the trace's records, 32 hexadecimal digits",
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for TraceHash {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TraceHash, D::Error> {
         let text = String::deserialize(d)?;

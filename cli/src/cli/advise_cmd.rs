@@ -11,8 +11,19 @@ use raft_heartbeat::closed_form;
 
 use super::args::check_output;
 use super::metrics_source;
+use super::output;
 use super::plot;
 use super::progress::Bar;
+
+/// The JSON Schema of `advise --json`.
+pub fn schema() -> schemars::Schema {
+    output::schema_of::<raft_heartbeat::advise::Advice>(
+        "raft-heartbeat advise --json",
+        "The recommended heartbeat interval, election timeouts and lease for a measured network and \
+         host, with the assumptions made, the search that chose them, the closed forms and the \
+         simulator's measurements, and the settings for this crate and its peers.",
+    )
+}
 
 /// Options of `advise`. Flags override the `--config` file.
 #[derive(clap::Args, Debug)]
@@ -184,7 +195,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         advise::advise_with(&profile, &opts, &|stage, done, total| bar.at(stage, done, total))?;
     drop(bar);
     if args.json {
-        println!("{}", serde_json::to_string(&advice)?);
+        output::print_json(&advice)?;
     } else {
         print!("{}", render(&advice));
     }

@@ -11,7 +11,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use raft_heartbeat::core::{Config, Event, NodeId, Role, Term};
@@ -19,11 +19,13 @@ use raft_heartbeat::sim::{
     self, ClusterSpec, CrashPoint, Lanes, Latency, NetworkSpec, RunOptions, Scenario, Step,
     Summary, Target,
 };
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
 use super::args::parse_range;
-use super::event_line::{unix_us, EventLine, LeaseLine};
+use super::event_line::{unix_us, EventLine, LeaseLine, NodeLine};
 use super::live_checks::{LeaseCheck, Leases, Votes};
+use super::output;
 
 /// Options of `cluster`.
 #[derive(clap::Args, Debug)]
@@ -72,13 +74,13 @@ pub struct Args {
 }
 
 /// The failover `advise` predicted, ms.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, JsonSchema)]
 struct Advised {
     p50: f64,
     p99: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Report {
     latency_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,9 +95,11 @@ struct Report {
     pauses: u32,
     pause_ms: u64,
     /// Per kill: from SIGKILL until every live node follows a new leader, ms.
+    #[serde(rename = "failovers_ms")]
     failovers: Vec<f64>,
     /// Per pause in which the others elected a new leader: from SIGSTOP until every other
     /// live node follows it, ms.
+    #[serde(rename = "pause_failovers_ms")]
     pause_failovers: Vec<f64>,
     /// Lease stints reported (a node's lease from when it took it until it ran out or gave it
     /// up): the lease check is not vacuous when this is well above zero.
@@ -121,6 +125,24 @@ struct Report {
     leaders_per_term_max: usize,
 }
 
+/// The JSON Schema of `cluster --json`.
+pub fn schema() -> Schema {
+    output::schema_of::<Report>(
+        "raft-heartbeat cluster --json",
+        "A live local cluster whose leader was killed and paused: each failover measured beside \
+         the simulator's prediction, and the lease, term and vote checks on the host's clock.",
+    )
+}
+
+/// The JSON Schema of a line of `cluster --events-out`.
+pub fn events_schema() -> Schema {
+    output::line_schema_of::<Record>(
+        "a line of raft-heartbeat cluster --events-out",
+        "One object per line: a node's event or lease as the node printed it, or the moment \
+         cluster killed, paused or resumed a node (µs since the Unix epoch).",
+    )
+}
+
 /// One failover as measured.
 struct Failover {
     ms: f64,
@@ -130,20 +152,14 @@ struct Failover {
 
 /// One line of `--events-out`: a node's event or lease, or the moment `cluster` killed,
 /// paused or resumed a node.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(untagged)]
 enum Record {
     Event(EventLine),
     Lease(LeaseLine),
-    Kill { unix_ms: u128, unix_us: u64, killed: u64 },
-    Pause { unix_ms: u128, unix_us: u64, paused: u64, for_ms: u64 },
-    Resume { unix_ms: u128, unix_us: u64, resumed: u64 },
-}
-
-/// One line a node printed.
-enum Line {
-    Event(EventLine),
-    Lease(LeaseLine),
+    Kill { unix_us: u64, killed: u64 },
+    Pause { unix_us: u64, paused: u64, for_ms: u64 },
+    Resume { unix_us: u64, resumed: u64 },
 }
 
 /// What `cluster` does to the leader in one round.
@@ -206,7 +222,7 @@ impl Drop for Processes {
 /// What the nodes have reported so far.
 #[derive(Default)]
 struct View {
-    leader: BTreeMap<u64, (Option<NodeId>, Term, u128)>,
+    leader: BTreeMap<u64, (Option<NodeId>, Term, u64)>,
     term: BTreeMap<u64, Term>,
     leaders_by_term: BTreeMap<Term, BTreeSet<u64>>,
     election_timeouts: u32,
@@ -216,10 +232,10 @@ struct View {
 }
 
 impl View {
-    fn apply(&mut self, line: &Line) {
+    fn apply(&mut self, line: &NodeLine) {
         match line {
-            Line::Event(event) => self.event(event),
-            Line::Lease(lease) => {
+            NodeLine::Event(event) => self.event(event),
+            NodeLine::Lease(lease) => {
                 self.records.push(Record::Lease(*lease));
                 self.leases.report(lease);
             }
@@ -230,7 +246,7 @@ impl View {
         self.records.push(Record::Event(*line));
         match line.event {
             Event::LeaderChanged { term, leader } => {
-                self.leader.insert(line.node, (leader, term, line.unix_ms));
+                self.leader.insert(line.node, (leader, term, line.unix_us));
             }
             Event::TermChanged { to, .. } => {
                 self.term.insert(line.node, to);
@@ -260,10 +276,6 @@ fn lock(procs: &Mutex<Processes>) -> std::sync::MutexGuard<'_, Processes> {
     procs.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn unix_ms() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
-}
-
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -274,7 +286,7 @@ fn spawn(
     id: u64,
     ports: &BTreeMap<u64, u16>,
     args: &Args,
-    tx: &mpsc::Sender<Line>,
+    tx: &mpsc::Sender<NodeLine>,
 ) -> anyhow::Result<Child> {
     let mut cmd = Command::new(exe);
     cmd.arg("node").arg("--id").arg(id.to_string());
@@ -301,13 +313,7 @@ fn spawn(
     let tx = tx.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let parsed = match serde_json::from_str::<EventLine>(&line) {
-                Ok(event) => Line::Event(event),
-                Err(_) => match serde_json::from_str::<LeaseLine>(&line) {
-                    Ok(lease) => Line::Lease(lease),
-                    Err(_) => continue,
-                },
-            };
+            let Ok(parsed) = serde_json::from_str::<NodeLine>(&line) else { continue };
             if tx.send(parsed).is_err() {
                 return;
             }
@@ -318,7 +324,7 @@ fn spawn(
 
 /// Applies reports until `done` holds or `limit` passes.
 fn wait_until(
-    rx: &mpsc::Receiver<Line>,
+    rx: &mpsc::Receiver<NodeLine>,
     view: &mut View,
     limit: Duration,
     done: impl Fn(&View) -> bool,
@@ -450,7 +456,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         leaders_per_term_max,
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        output::print_json(&report)?;
     } else {
         println!("failovers (ms): {:?}", report.failovers);
         println!(
@@ -550,7 +556,7 @@ fn stop_or_continue(child: &Child, stop: bool) -> anyhow::Result<()> {
 
 /// Every live node's report of the leader's moment, the latest of them (when the last one
 /// followed), or `from` if none.
-fn followed_at(view: &View, live: &BTreeSet<u64>, from: u128) -> u128 {
+fn followed_at(view: &View, live: &BTreeSet<u64>, from: u64) -> u64 {
     live.iter().filter_map(|n| view.leader.get(n).map(|x| x.2)).max().unwrap_or(from)
 }
 
@@ -630,7 +636,7 @@ fn rounds(
         }
         let (leader, term) = view.agreed(&live).context("the leader changed while settling")?;
         let timeouts_before = view.election_timeouts;
-        let struck_at = unix_ms();
+        let struck_at = unix_us();
         if fault == Fault::Pause {
             let others: BTreeSet<u64> = live.iter().copied().filter(|&n| n != leader.0).collect();
             let child_stopped = {
@@ -639,12 +645,7 @@ fn rounds(
                 stop_or_continue(child, true)?;
                 child.id()
             };
-            let record = Record::Pause {
-                unix_ms: struck_at,
-                unix_us: unix_us(),
-                paused: leader.0,
-                for_ms: pause_ms,
-            };
+            let record = Record::Pause { unix_us: struck_at, paused: leader.0, for_ms: pause_ms };
             view.records.push(record);
             let resume_at = Instant::now() + Duration::from_millis(pause_ms);
             let o = others.clone();
@@ -652,7 +653,8 @@ fn rounds(
                 move |v: &View| v.agreed(&o).is_some_and(|(n, t)| n != leader && t > term);
             let moved = wait_until(&rx, view, Duration::from_millis(pause_ms), &moved_on);
             if moved {
-                let ms = followed_at(view, &others, struck_at).saturating_sub(struck_at) as f64;
+                let ms =
+                    followed_at(view, &others, struck_at).saturating_sub(struck_at) as f64 / 1e3;
                 m.pause_failovers.push(ms);
             }
             let rest = resume_at.saturating_duration_since(Instant::now());
@@ -662,8 +664,7 @@ fn rounds(
                 let child = guard.children.get(&leader.0).context("the leader's process")?;
                 stop_or_continue(child, false)?;
             }
-            let record =
-                Record::Resume { unix_ms: unix_ms(), unix_us: unix_us(), resumed: leader.0 };
+            let record = Record::Resume { unix_us: unix_us(), resumed: leader.0 };
             view.records.push(record);
             m.pauses += 1;
             let l = live.clone();
@@ -682,11 +683,7 @@ fn rounds(
             );
             continue;
         }
-        view.records.push(Record::Kill {
-            unix_ms: struck_at,
-            unix_us: unix_us(),
-            killed: leader.0,
-        });
+        view.records.push(Record::Kill { unix_us: struck_at, killed: leader.0 });
         let killed = lock(procs).children.remove(&leader.0);
         if let Some(mut child) = killed {
             child.kill()?;
@@ -701,7 +698,7 @@ fn rounds(
         if !wait_until(&rx, view, Duration::from_secs(10), moved_on) {
             bail!("no new leader within 10 s of killing {leader} (logs in {})", dir.display());
         }
-        let ms = followed_at(view, &live, struck_at).saturating_sub(struck_at) as f64;
+        let ms = followed_at(view, &live, struck_at).saturating_sub(struck_at) as f64 / 1e3;
         let (new_leader, new_term) = view.agreed(&live).expect("just agreed");
         eprintln!(
             "round {round}/{total}: {leader} killed, {new_leader} leads {new_term} after {ms:.0} ms"

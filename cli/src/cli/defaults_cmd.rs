@@ -5,8 +5,10 @@
 use std::process::ExitCode;
 
 use raft_heartbeat::lab::defaults::{self, Row};
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
+use super::output;
 use super::progress;
 
 /// Options of `experiment defaults`.
@@ -26,9 +28,17 @@ pub struct Args {
     json: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Output<'a> {
     rows: &'a [Row],
+}
+
+/// The JSON Schema of `--json`'s output.
+pub fn schema() -> Schema {
+    output::schema_of::<Output<'static>>(
+        "raft-heartbeat experiment defaults --json",
+        "advise beside etcd's, hashicorp/raft's and openraft's defaults and etcd's tuning rule on four networks.",
+    )
 }
 
 /// Runs the experiment.
@@ -43,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows = defaults::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     drop(bar);
     if args.json {
-        println!("{}", serde_json::to_string(&Output { rows: &rows })?);
+        output::print_json(&Output { rows: &rows })?;
     } else {
         println!(
             "{:<11}{:<20}{:>10}{:>15}{:>7}{:>10}{:>10}{:>12}{:>9}{:>9}",

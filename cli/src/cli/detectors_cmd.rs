@@ -17,10 +17,11 @@ use anyhow::Context;
 use plotters::prelude::*;
 use raft_heartbeat::lab::detectors::{self, Condition, Row};
 use raft_heartbeat::lab::LabError;
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
 use super::args::{parse_hours, ExperimentArgs};
-use super::{plot, progress};
+use super::{output, plot, progress};
 
 /// Options of `experiment detectors`.
 #[derive(clap::Args, Debug)]
@@ -48,9 +49,17 @@ pub struct Args {
     common: ExperimentArgs,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Output<'a> {
     rows: &'a [Row],
+}
+
+/// The JSON Schema of `--json`'s output.
+pub fn schema() -> Schema {
+    output::schema_of::<Output<'static>>(
+        "raft-heartbeat experiment detectors --json",
+        "The followers' failure detectors over their thresholds in eight environments: failover, false elections and Chen, Toueg & Aguilera's quality of service.",
+    )
 }
 
 /// Runs the experiment.
@@ -81,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bar = progress::Bar::new("detectors");
     let rows = detectors::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     if args.common.json {
-        println!("{}", serde_json::to_string(&Output { rows: &rows })?);
+        output::print_json(&Output { rows: &rows })?;
     } else {
         print_table(&conditions, &rows);
     }
@@ -134,7 +143,7 @@ fn print_table(envs: &[Condition], rows: &[Row]) {
                 r.failover_ms.p99,
                 r.false_elections_per_hour,
                 r.t_d_ms,
-                opt(r.t_mr_s, 1),
+                opt(r.t_mr_seconds, 1),
                 opt(r.t_m_ms, 1),
                 r.p_a
             );

@@ -5,13 +5,35 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use raft_heartbeat::core::{Event, Term};
+use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 
-/// A core event, when (wall clock, ms since the Unix epoch) and on which node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+use super::output;
+
+/// A line of a node's stream: an event or a lease.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NodeLine {
+    /// A core event.
+    Event(EventLine),
+    /// A change of the lease the node holds.
+    Lease(LeaseLine),
+}
+
+/// The JSON Schema of a line `node` prints on stdout.
+pub fn schema() -> Schema {
+    output::line_schema_of::<NodeLine>(
+        "a line of raft-heartbeat node's stdout",
+        "One object per line: a core event, or a change of the lease the node holds, each with \
+         the host's wall-clock time in µs since the Unix epoch.",
+    )
+}
+
+/// A core event, when (wall clock, µs since the Unix epoch) and on which node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EventLine {
-    /// Wall-clock time of the event, ms since the Unix epoch.
-    pub unix_ms: u128,
+    /// Wall-clock time of the event, µs since the Unix epoch.
+    pub unix_us: u64,
     /// The node.
     pub node: u64,
     /// What happened.
@@ -19,7 +41,7 @@ pub struct EventLine {
 }
 
 /// The lease a node holds from now on (thesis §6.4.1), or `None` once it holds none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LeaseLine {
     /// The node.
     pub node: u64,
@@ -30,7 +52,7 @@ pub struct LeaseLine {
 }
 
 /// A lease on the wall clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LeaseSpan {
     /// The term the node leads.
     pub term: Term,

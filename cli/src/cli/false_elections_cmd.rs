@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use plotters::prelude::*;
 use raft_heartbeat::lab::false_elections::{self, Family, PerHour, Row};
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
 use super::args::{parse_hours, ExperimentArgs};
-use super::{plot, progress};
+use super::{output, plot, progress};
 
 /// Values under this per hour are drawn at it (a log axis has no zero).
 const FLOOR_PER_HOUR: f64 = 1e-3;
@@ -28,9 +29,17 @@ pub struct Args {
     common: ExperimentArgs,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Output<'a> {
     rows: &'a [Row],
+}
+
+/// The JSON Schema of `--json`'s output.
+pub fn schema() -> Schema {
+    output::schema_of::<Output<'static>>(
+        "raft-heartbeat experiment false-elections --json",
+        "False timeouts and false elections per hour under a healthy leader, simulated beside the closed forms.",
+    )
 }
 
 /// Runs the experiment.
@@ -52,7 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bar = progress::Bar::new("false-elections");
     let rows = false_elections::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     if args.common.json {
-        println!("{}", serde_json::to_string(&Output { rows: &rows })?);
+        output::print_json(&Output { rows: &rows })?;
     } else {
         println!(
             "{:<11}{:>8}{:>11}{:>6}{:>8}{:>7}{:>13}{:>13}{:>13}{:>13}",

@@ -8,9 +8,11 @@ use plotters::prelude::*;
 use raft_heartbeat::core::TimerRule;
 use raft_heartbeat::lab::figure16::{self, CurveResult, Figure16, Model};
 use raft_heartbeat::sim::{Latency, VoteWrites};
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
 use super::args::{check_output, ExperimentArgs};
+use super::output;
 use super::progress;
 
 /// Options of `experiment figure16`.
@@ -117,7 +119,7 @@ impl From<Rule> for TimerRule {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Output<'a> {
     seed: u64,
     timer_rule: TimerRule,
@@ -127,6 +129,14 @@ struct Output<'a> {
     vote_writes: VoteWrites,
     curves: &'a [CurveResult],
     wall_ms: f64,
+}
+
+/// The JSON Schema of `--json`'s output.
+pub fn schema() -> Schema {
+    output::schema_of::<Output<'static>>(
+        "raft-heartbeat experiment figure16 --json",
+        "Figure 16 of the Raft paper reproduced: the time without a leader after a crash, per timeout range.",
+    )
 }
 
 /// Runs the experiment.
@@ -164,19 +174,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let wall_ms = curves_ms.get().unwrap_or_else(|| started.elapsed().as_secs_f64() * 1e3);
     if args.common.json {
-        println!(
-            "{}",
-            serde_json::to_string(&Output {
-                seed: args.common.seed,
-                timer_rule: rule,
-                timer_lateness_ms: model.timer_lateness_ms,
-                timer_granularity_ms: model.timer_granularity_ms,
-                disk: &model.disk,
-                vote_writes: model.vote_writes,
-                curves: &results,
-                wall_ms
-            })?
-        );
+        output::print_json(&Output {
+            seed: args.common.seed,
+            timer_rule: rule,
+            timer_lateness_ms: model.timer_lateness_ms,
+            timer_granularity_ms: model.timer_granularity_ms,
+            disk: &model.disk,
+            vote_writes: model.vote_writes,
+            curves: &results,
+            wall_ms,
+        })?;
     } else {
         println!(
             "{:<10}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}   (time without leader, ms)",

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use raft_heartbeat::sim::{self, Report};
 
-use super::report;
+use super::{output, report};
 
 /// Merges the `--json` reports of a run's shards and prints the whole run's report.
 pub fn run(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -15,7 +15,7 @@ pub fn run(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     for path in &paths {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let report: Report = serde_json::from_str(&text)
+        let report: Report = output::read_json(&text)
             .with_context(|| format!("{} is not a simulate --json report", path.display()))?;
         reports.push(report);
     }

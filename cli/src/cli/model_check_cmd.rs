@@ -12,6 +12,7 @@ use raft_heartbeat::core::TimerRule;
 use raft_heartbeat::model::{self, Expectation, Options, Report, STEP};
 
 use super::args::OnOff;
+use super::output;
 
 /// Options of `model-check`.
 #[derive(clap::Args, Debug)]
@@ -159,7 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        output::print_json(&report)?;
     } else {
         print_report(&report);
     }
@@ -177,6 +178,15 @@ fn spinner() -> Option<ProgressBar> {
     }
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(bar)
+}
+
+/// The JSON Schema of `model-check --json`.
+pub fn schema() -> schemars::Schema {
+    output::schema_of::<Report>(
+        "raft-heartbeat model-check --json",
+        "Every interleaving of a small cluster of real core nodes explored within bounds \
+         (stateright): each property held or broken, with the shortest counterexample.",
+    )
 }
 
 fn print_report(report: &Report) {

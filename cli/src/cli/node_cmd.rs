@@ -236,11 +236,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut events = handle.events();
         tokio::spawn(async move {
             while let Ok(event) = events.recv().await {
-                let unix_ms = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_millis())
-                    .unwrap_or(0);
-                if let Ok(line) = serde_json::to_string(&EventLine { unix_ms, node: id, event }) {
+                let line = EventLine { unix_us: unix_us(), node: id, event };
+                if let Ok(line) = serde_json::to_string(&line) {
                     println!("{line}");
                 }
             }

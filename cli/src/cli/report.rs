@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use raft_heartbeat::sim::Report;
 
-use super::table;
+use super::{output, table};
 
 /// Prints the report, and on stderr each violation with the command that replays its trial
 /// from `scenario_path`.
 pub fn print(report: &Report, json: bool, scenario_path: &str) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string(report)?);
+        output::print_json(report)?;
     } else {
         print!("{}", table::render(report));
     }
@@ -30,6 +30,15 @@ pub fn print(report: &Report, json: bool, scenario_path: &str) -> anyhow::Result
         );
     }
     Ok(())
+}
+
+/// The JSON Schema of `simulate --json` and `merge`.
+pub fn schema() -> schemars::Schema {
+    output::schema_of::<Report>(
+        "raft-heartbeat simulate --json (and merge)",
+        "A scenario's trials under virtual time: failure-detection timing, elections, false \
+         alarms, the detector's quality of service, violations and the trace hash.",
+    )
 }
 
 /// 0 for a clean run, 1 when an invariant broke.

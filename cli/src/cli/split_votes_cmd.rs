@@ -8,10 +8,11 @@ use anyhow::Context;
 use plotters::prelude::*;
 use raft_heartbeat::closed_form::split_votes::first_round_fails;
 use raft_heartbeat::lab::split_votes::{self, Row, LATENCIES_MS, MIN_MS, RANGE_MS};
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
-use super::{plot, progress};
+use super::{output, plot, progress};
 
 /// Options of `experiment split-votes`.
 #[derive(clap::Args, Debug)]
@@ -23,9 +24,17 @@ pub struct Args {
     common: ExperimentArgs,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Output<'a> {
     rows: &'a [Row],
+}
+
+/// The JSON Schema of `--json`'s output.
+pub fn schema() -> Schema {
+    output::schema_of::<Output<'static>>(
+        "raft-heartbeat experiment split-votes --json",
+        "Elections needing more than one round against the latency, simulated beside the thesis's closed form (§9.2).",
+    )
 }
 
 /// Runs the experiment.
@@ -49,7 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows = split_votes::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     if args.common.json {
-        println!("{}", serde_json::to_string(&Output { rows: &rows })?);
+        output::print_json(&Output { rows: &rows })?;
     } else {
         println!(
             "{:>10}{:>9}{:>12}{:>13}{:>8}   (elections needing more than one round)",

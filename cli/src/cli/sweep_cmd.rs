@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use plotters::prelude::*;
 use raft_heartbeat::lab::sweep::{self, Family, Row};
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
 use super::args::ExperimentArgs;
-use super::{plot, progress};
+use super::{output, plot, progress};
 
 /// Options of `experiment sweep`.
 #[derive(clap::Args, Debug)]
@@ -23,9 +24,17 @@ pub struct Args {
     common: ExperimentArgs,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Output<'a> {
     rows: &'a [Row],
+}
+
+/// The JSON Schema of `--json`'s output.
+pub fn schema() -> Schema {
+    output::schema_of::<Output<'static>>(
+        "raft-heartbeat experiment sweep --json",
+        "Failover on a LAN against the width of the election timeout range and against its minimum.",
+    )
 }
 
 /// Runs the experiment.
@@ -43,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let bar = progress::Bar::new("sweep");
     let rows = sweep::run(&opts, &|s, d, t| bar.at(s, d, t))?;
     if args.common.json {
-        println!("{}", serde_json::to_string(&Output { rows: &rows })?);
+        output::print_json(&Output { rows: &rows })?;
     } else {
         println!(
             "{:<8}{:>10}{:>13}{:>8}{:>10}{:>10}{:>10}{:>8}   (failover, ms)",

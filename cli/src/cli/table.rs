@@ -34,7 +34,7 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(
         out,
         "detector QoS: mistake every {} s (T_MR), lasting {} ms (T_M), accuracy {:.6} (P_A)",
-        or_dash(q.t_mr_s, 1),
+        or_dash(q.t_mr_seconds, 1),
         or_dash(q.t_m_ms, 1),
         q.p_a
     );
@@ -53,7 +53,7 @@ pub fn render(r: &Report) -> String {
             s.suspicions.total,
             s.false_suspicions.total,
             s.false_suspicions.per_hour,
-            or_dash(s.t_mr_s, 1)
+            or_dash(s.t_mr_seconds, 1)
         );
         row(&mut out, &format!("  shadow {i} detection (ms)"), &s.detection_ms);
     }

@@ -20,6 +20,7 @@ pub const MIN_HEARTBEATS_PER_TIMEOUT: u64 = 5;
 
 /// The two flags, in ms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Flags {
     /// `--heartbeat-interval`.
     pub heartbeat_interval_ms: u64,

@@ -13,6 +13,7 @@ use super::{fine_tick, gcd};
 
 /// The host's tick and the node's tick counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ticks {
     /// How often the host calls `Tick()`, ms.
     pub tick_ms: u64,

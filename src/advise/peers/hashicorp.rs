@@ -19,6 +19,7 @@ pub const DEFAULT_COMMIT_TIMEOUT_MS: u64 = 50;
 
 /// The four timeouts, ms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Timeouts {
     /// `HeartbeatTimeout`: a follower's timeout is drawn from `[HT, 2·HT)`.
     pub heartbeat_timeout_ms: u64,

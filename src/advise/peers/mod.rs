@@ -24,6 +24,7 @@ use crate::closed_form::Timing;
 
 /// One peer's setting: its values, and what they change from the recommendation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Peer {
     /// The system and its values.
     #[serde(flatten)]
@@ -38,6 +39,7 @@ pub struct Peer {
 /// What a peer's setting gives, simulated under that peer's timer semantics
 /// ([`PeerSetting::timing`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PeerPredicted {
     /// Failover trials simulated.
     pub trials: u64,
@@ -51,6 +53,7 @@ pub struct PeerPredicted {
 
 /// A peer's values, typed; in JSON `{"system": "etcd", "values": {...}}`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "system", content = "values", rename_all = "kebab-case")]
 pub enum PeerSetting {
     /// The etcd server's flags.

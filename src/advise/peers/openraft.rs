@@ -11,6 +11,7 @@ use super::super::knobs::Whole;
 
 /// The three fields, ms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Timeouts {
     /// `heartbeat_interval`.
     pub heartbeat_interval_ms: u64,

@@ -15,6 +15,7 @@ use super::{fine_tick, gcd};
 
 /// The host's tick and the node's tick counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ticks {
     /// How often the host calls `tick()`, ms.
     pub tick_ms: u64,

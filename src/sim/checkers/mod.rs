@@ -65,6 +65,7 @@ pub(crate) use self::user::MAX_DISPATCHES;
 
 /// The invariants the simulator checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Invariant {
     /// At most one leader per term (Raft §5.2).

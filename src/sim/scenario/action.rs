@@ -7,6 +7,7 @@ use crate::sim::latency::Latency;
 
 /// One fault at one time. (Unknown keys are rejected by [`Action`]'s variants.)
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Step {
     /// When, in ms from the start of the trial.
     pub at_ms: f64,
@@ -17,6 +18,7 @@ pub struct Step {
 
 /// When a crash happens once its step is reached.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum CrashPoint {
     /// At the step's time.
@@ -51,6 +53,7 @@ impl CrashPoint {
 
 /// Which side of a majority/minority split the leader ends up on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Side {
     /// The leader is cut off with a minority.
@@ -61,6 +64,7 @@ pub enum Side {
 
 /// The faults a timeline can inject.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Action {
     /// Stop a node; it loses everything not persisted. `at` says when (default: now).

@@ -6,6 +6,7 @@ use crate::core::{LeaderDetectorKind, TimerRule};
 
 /// The cluster's size and the core's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClusterSpec {
     /// Number of nodes, with ids `1..=nodes`.

@@ -37,6 +37,7 @@ pub use target::{RoleTarget, Target};
 
 /// A whole scenario file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Short name, printed in reports.
@@ -86,6 +87,7 @@ fn default_trials() -> u64 {
 
 /// Optional checks.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
     /// Require a leader known to a connected majority within this many ms after the last fault

@@ -7,6 +7,7 @@ use crate::sim::latency::Latency;
 
 /// The network model shared by every link unless a link overrides it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// One-way latency.
@@ -40,6 +41,7 @@ pub struct NetworkSpec {
 /// How many disk writes a voter's hard state costs when a request raises its term and it
 /// grants the vote in the same step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum VoteWrites {
     /// Term and vote in one write.
@@ -78,6 +80,7 @@ fn zero_latency() -> Latency {
 
 /// Settings of one node.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     /// The node.
@@ -99,6 +102,7 @@ pub struct NodeSpec {
 
 /// Overrides for the directed link `from → to`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LinkSpec {
     /// Sender.

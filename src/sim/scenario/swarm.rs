@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// (after TigerBeetle's VOPR). Every range is `[low, high]`; an absent cluster range keeps the
 /// scenario's own value. See `docs/simulation.md` for what each draw means.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SwarmSpec {
     /// Cluster size range.

@@ -8,6 +8,7 @@ use super::action::Action;
 
 /// A node named in a fault: by id, or by its role when the fault happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Target {
     /// A node id.
@@ -18,6 +19,7 @@ pub enum Target {
 
 /// A node chosen by role at the moment the fault happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RoleTarget {
     /// The current leader (the one of the highest term).

@@ -316,22 +316,26 @@ fn message_kind(name: &str) -> Option<MessageKind> {
     serde_json::from_value(Value::String(name.to_string())).ok()
 }
 
-/// The item a core event holds (externally tagged: `{"RoleChanged": {..}}`).
+/// The item a core event holds (tagged by its `kind` field: `{"kind": "role-changed", ..}`).
 fn event(node: NodeId, event: Value) -> Result<Option<Item>, String> {
-    let Value::Object(map) = event else { return Ok(None) };
-    let Some((name, fields)) = map.into_iter().next() else { return Ok(None) };
+    let Value::Object(mut fields) = event else { return Ok(None) };
+    let name = match fields.remove("kind") {
+        Some(Value::String(name)) => name,
+        _ => return Err("an event without its name (`kind`)".into()),
+    };
+    let fields = Value::Object(fields);
     Ok(match name.as_str() {
-        "RoleChanged" => {
+        "role-changed" => {
             let f: RoleFields = parse(fields)?;
             Some(Item::RoleChanged { node, term: f.term, to: f.to })
         }
-        "TermChanged" => {
+        "term-changed" => {
             let f: TermFields = parse(fields)?;
             Some(Item::TermChanged { node, to: f.to })
         }
-        "ElectionTimeout" => Some(Item::ElectionTimeout { node }),
-        "ElectionTimeoutDeferred" => Some(Item::ElectionTimeoutDeferred { node }),
-        "LeaseExpired" => Some(Item::LeaseExpired { node }),
+        "election-timeout" => Some(Item::ElectionTimeout { node }),
+        "election-timeout-deferred" => Some(Item::ElectionTimeoutDeferred { node }),
+        "lease-expired" => Some(Item::LeaseExpired { node }),
         _ => None,
     })
 }
@@ -405,8 +409,8 @@ mod tests {
     fn records_of_every_kind_the_picture_draws_are_read() {
         let text = r#"{"trial":0,"t_ns":1,"kind":"send","from":2,"to":1,"message":"pre-vote","term":1}
 {"trial":0,"t_ns":2,"kind":"drop","from":2,"to":3,"message":"heartbeat","reason":"loss"}
-{"trial":0,"t_ns":3,"kind":"node","node":2,"event":{"RoleChanged":{"term":0,"from":"Follower","to":"PreCandidate"}}}
-{"trial":0,"t_ns":4,"kind":"node","node":2,"event":{"ElectionTimeout":{"term":0,"silence":null}}}
+{"trial":0,"t_ns":3,"kind":"node","node":2,"event":{"kind":"role-changed","term":0,"from":"follower","to":"pre-candidate"}}
+{"trial":0,"t_ns":4,"kind":"node","node":2,"event":{"kind":"election-timeout","term":0,"silence":null}}
 {"trial":0,"t_ns":5,"kind":"fault","node":3,"fault":{"fault":"pause","for_ns":7}}
 {"trial":0,"t_ns":6,"kind":"fault","node":null,"fault":{"fault":"network"}}
 "#;
@@ -459,10 +463,10 @@ mod tests {
         let text = r#"{"trial":0,"t_ns":1,"kind":"payload-send","from":1,"to":2,"bytes":5}
 {"trial":0,"t_ns":1,"kind":"payload-drop","from":1,"to":2,"reason":"loss"}
 {"trial":0,"t_ns":1,"kind":"host-timer","node":1,"token":3}
-{"trial":0,"t_ns":2,"kind":"node","node":1,"event":{"SomethingNew":{"x":1}}}
+{"trial":0,"t_ns":2,"kind":"node","node":1,"event":{"kind":"something-new","x":1}}
 {"trial":0,"t_ns":3,"kind":"send","from":1,"to":2,"message":"append","term":1}
 {"trial":0,"t_ns":4,"kind":"fault","node":1,"fault":{"fault":"disk-full"}}
-{"trial":0,"t_ns":5,"kind":"node","node":1,"event":{"LeaderChanged":{"term":1,"leader":2}}}
+{"trial":0,"t_ns":5,"kind":"node","node":1,"event":{"kind":"leader-changed","term":1,"leader":2}}
 "#;
         assert_eq!(read_str(text, None).unwrap().entries, vec![]);
     }
