@@ -380,7 +380,7 @@ impl<T: Transport, S: HardStateStore> Driver<T, S> {
         }
         while let Some(event) = self.node.poll_event() {
             tracing::debug!(?event, "event");
-            self.telemetry.event(&event);
+            self.telemetry.event(&event, self.now());
             let _ = self.events.send(event);
         }
         self.settle_reads();

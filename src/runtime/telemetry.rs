@@ -106,6 +106,10 @@ fn describe() {
             "A heartbeat's send to its answer, at the leader.",
         ),
         ("raft_heartbeat_hard_state_write_seconds", "A durable write of the term and vote."),
+        (
+            "raft_heartbeat_leaderless_seconds",
+            "A failover as this node saw it: from losing its leader to following or becoming the next.",
+        ),
     ];
     for (name, help) in histograms {
         describe_histogram!(name, Unit::Seconds, help);
@@ -135,6 +139,10 @@ pub(crate) struct Telemetry {
     heartbeat_interval: Duration,
     timer_lateness: Histogram,
     hard_state_write: Histogram,
+    /// From losing a leader to having the next one.
+    leaderless: Histogram,
+    /// When this node lost the leader it had, while it has none.
+    leaderless_since: Option<Instant>,
     /// Per follower, registered when the leader first sends it a heartbeat.
     round_trips: BTreeMap<NodeId, RoundTrips>,
     heartbeats_late: Counter,
@@ -180,6 +188,8 @@ impl Telemetry {
             heartbeat_interval,
             timer_lateness: histogram!("raft_heartbeat_timer_lateness_seconds", &labels),
             hard_state_write: histogram!("raft_heartbeat_hard_state_write_seconds", &labels),
+            leaderless: histogram!("raft_heartbeat_leaderless_seconds", &labels),
+            leaderless_since: None,
             round_trips: BTreeMap::new(),
             heartbeats_late: counter!("raft_heartbeat_heartbeats_late_total", &labels),
             heartbeats_sent: counter!("raft_heartbeat_heartbeats_sent_total", &labels),
@@ -256,7 +266,21 @@ impl Telemetry {
         }
     }
 
-    pub(crate) fn event(&self, event: &Event) {
+    /// Counts `event`, and times a failover: from a `LeaderChanged` to no leader (this node's
+    /// timer fired, or a higher term arrived) to the next `LeaderChanged` naming one. A node
+    /// that starts without a leader records nothing until it has had one.
+    pub(crate) fn event(&mut self, event: &Event, now: Instant) {
+        match event {
+            Event::LeaderChanged { leader: None, .. } => {
+                self.leaderless_since.get_or_insert(now);
+            }
+            Event::LeaderChanged { leader: Some(_), .. } => {
+                if let Some(since) = self.leaderless_since.take() {
+                    self.leaderless.record(now.saturating_duration_since(since).as_secs_f64());
+                }
+            }
+            _ => {}
+        }
         let counter = match event {
             Event::ElectionTimeout { .. } => &self.election_timeouts,
             Event::ElectionTimeoutDeferred { .. } => &self.election_timeouts_deferred,

@@ -65,6 +65,18 @@ pub struct Args {
     /// the live one. Overrides those flags.
     #[arg(long)]
     advice: Option<PathBuf>,
+    /// How long the cluster runs with an agreed leader before each kill or pause, and before
+    /// it stops, ms: long enough for a scraper to see each leader (`--metrics-port-base`).
+    #[arg(long, default_value_t = 500)]
+    settle_ms: u64,
+    /// Node `i` serves its Prometheus metrics on 127.0.0.1:(BASE + i) (each node's
+    /// `--metrics-addr`), for a Prometheus server or a dashboard to watch the soak.
+    #[arg(long)]
+    metrics_port_base: Option<u16>,
+    /// A `node` configuration file given to every node (`--config`; the flags `cluster` sets
+    /// win): detectors, shadow detectors, local health.
+    #[arg(long)]
+    node_config: Option<PathBuf>,
     /// Write every node's events and every kill, one JSON line each, to this file.
     #[arg(long)]
     events_out: Option<PathBuf>,
@@ -306,6 +318,12 @@ fn spawn(
     if let Some(p99) = args.latency_p99_ms {
         cmd.arg("--latency-p99-ms").arg(p99.to_string());
     }
+    if let Some(base) = args.metrics_port_base {
+        cmd.arg("--metrics-addr").arg(format!("127.0.0.1:{}", u64::from(base) + id));
+    }
+    if let Some(path) = &args.node_config {
+        cmd.arg("--config").arg(path);
+    }
     let log = std::fs::File::create(dir.join(format!("n{id}.log")))?;
     cmd.stdout(Stdio::piped()).stderr(log).stdin(Stdio::null());
     let mut child = cmd.spawn().with_context(|| format!("cannot start node {id}"))?;
@@ -406,6 +424,19 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         })
         .validate()
         .context("invalid cluster settings")?;
+    if !(1..=600_000).contains(&args.settle_ms) {
+        bail!("--settle-ms must be 1 to 600000 ms, got {}", args.settle_ms);
+    }
+    if let Some(base) = args.metrics_port_base {
+        if u64::from(base) + args.nodes > u64::from(u16::MAX) {
+            bail!("--metrics-port-base {base} leaves no port for node {}", args.nodes);
+        }
+    }
+    if let Some(path) = &args.node_config {
+        if !path.is_file() {
+            bail!("--node-config {}: no such file", path.display());
+        }
+    }
     let pause_ms = args.pause_ms.unwrap_or(2 * args.election_ms.1);
     if !(1..=600_000).contains(&pause_ms) {
         bail!("--pause-ms must be 1 to 600000 ms, got {pause_ms}");
@@ -630,7 +661,7 @@ fn rounds(
         if !wait_until(&rx, view, Duration::from_secs(10), |v| v.agreed(&l).is_some()) {
             bail!("no leader agreed on by every node within 10 s (logs in {})", dir.display());
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(args.settle_ms));
         while let Ok(line) = rx.try_recv() {
             view.apply(&line);
         }
@@ -717,6 +748,10 @@ fn rounds(
         if !rejoined || max_term > new_term {
             m.bumps += 1;
         }
+    }
+    let l = live.clone();
+    if wait_until(&rx, view, Duration::from_secs(10), |v| v.agreed(&l).is_some()) {
+        wait_until(&rx, view, Duration::from_millis(args.settle_ms), |_| false);
     }
     drop(std::mem::replace(&mut *lock(procs), Processes::empty()));
     while let Ok(line) = rx.try_recv() {
