@@ -503,3 +503,50 @@ fn shadow_detectors_report_what_they_would_have_done_and_change_nothing_raft_5_2
     assert!(adaptive.false_suspicions.total < phi.false_suspicions.total);
     assert!(phi.detection_ms.count > 0 && adaptive.detection_ms.count > 0);
 }
+
+fn shards_of(s: &Scenario, seed: u64, trials: u64, count: u64) -> Vec<Report> {
+    (0..count)
+        .map(|index| {
+            let opts = RunOptions {
+                seed,
+                trials: Some(trials),
+                shard: Some(Shard { index, count }),
+                ..RunOptions::default()
+            };
+            run(s, &opts, &|_| {}).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn merge_refuses_a_missing_shard_a_duplicate_and_shards_of_other_runs() {
+    let s = load("leader-crash.toml");
+    let shards = shards_of(&s, 3, 8, 4);
+    let message = |reports: &[Report]| merge(reports).unwrap_err().to_string();
+    assert!(merge(&shards).is_ok());
+
+    let e = message(&[shards[0].clone(), shards[2].clone()]);
+    assert_eq!(e, "2 of 4 shards missing: 1/4, 3/4 (the merged run would be incomplete)");
+    let e = message(&[shards[0].clone(), shards[1].clone(), shards[1].clone(), shards[3].clone()]);
+    assert_eq!(e, "shard 1/4 is given twice: merge each shard once");
+
+    // The same scenario and seed but another number of trials: not one run.
+    let longer = shards_of(&s, 3, 16, 4);
+    let e = message(&[shards[0].clone(), shards[1].clone(), longer[2].clone(), shards[3].clone()]);
+    assert!(e.contains("the run's trials differs (8 and 16)"), "{e}");
+    let other_seed = shards_of(&s, 4, 8, 4);
+    let e = message(&[shards[0].clone(), other_seed[1].clone()]);
+    assert!(e.contains("the seed differs (3 and 4)"), "{e}");
+
+    // Another scenario under the same name: its content differs.
+    let mut edited = s.clone();
+    edited.cluster.heartbeat_ms += 1.0;
+    assert_eq!(edited.name, s.name);
+    let e = message(&[shards[0].clone(), shards_of(&edited, 3, 8, 4)[1].clone()]);
+    assert!(e.contains("the scenario's content differs"), "{e}");
+
+    let mut whole = go(&s, 3, 8, 1);
+    assert!(whole.manifest.is_none());
+    whole.trial_results = shards[0].trial_results.clone();
+    assert!(message(&[whole]).contains("only reports made with --shard"));
+}

@@ -185,8 +185,16 @@ fn merging_shard_reports_gives_the_whole_runs_hash() {
         std::fs::write(&path, &out.stdout).unwrap();
         paths.push(path.to_str().unwrap().to_string());
     }
-    let merged = json(&run(&["merge", &paths[0], &paths[1]]));
+    let out = run(&["merge", &paths[0], &paths[1]]);
+    let provenance = String::from_utf8_lossy(&out.stderr);
+    assert!(provenance.contains("merged 2 shards: scenario swarm (content xxh3 "), "{provenance}");
+    assert!(provenance.contains("seed 1, 4 trials, raft-heartbeat 0.1.0"), "{provenance}");
+    let merged = json(&out);
     assert_eq!(merged["trace_hash"], whole["trace_hash"]);
+    let out = run(&["merge", &paths[0]]);
+    assert_eq!(out.status.code(), Some(2), "one shard of two is not the run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 of 2 shards missing: 1/2"), "{err}");
     assert_eq!(merged["time_without_leader_ms"], whole["time_without_leader_ms"]);
     let out = run(&["simulate", "simulations/swarm.toml", "--shard", "2/2"]);
     assert_eq!(out.status.code(), Some(2), "a shard index out of range is refused");

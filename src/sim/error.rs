@@ -75,27 +75,48 @@ pub enum SimError {
         /// The number of shards.
         count: u64,
     },
+    /// The scenario could not be encoded to hash it for a shard's manifest.
+    #[error("cannot hash the scenario for the shard's manifest: {0}")]
+    Unhashable(String),
     /// `merge` was given no report.
     #[error("nothing to merge")]
     NothingToMerge,
-    /// `merge` was given reports of different runs.
-    #[error(
-        "cannot merge runs of different scenarios or seeds: {first} seed {first_seed} and \
-         {other} seed {other_seed}"
-    )]
+    /// `merge` was given shards of different runs: their manifests differ in `what`.
+    #[error("cannot merge shards of different runs: {what} differs ({first} and {other})")]
     DifferentRuns {
-        /// The first report's scenario.
+        /// What differs: the scenario's content, the seed, the trials, the shard count, the
+        /// version that ran it.
+        what: &'static str,
+        /// The first shard's value.
         first: String,
-        /// Its seed.
-        first_seed: u64,
-        /// The scenario of a report that differs.
+        /// The value of a shard that differs.
         other: String,
-        /// Its seed.
-        other_seed: u64,
     },
-    /// `merge` was given a report made without `--shard`, which has no per-trial results.
-    #[error("only reports made with --shard carry per-trial results to merge")]
+    /// `merge` was given a report made without `--shard`, which has no manifest and no
+    /// per-trial results.
+    #[error("only reports made with --shard carry the manifest and per-trial results to merge")]
     NotAShard,
+    /// `merge` was given the same shard twice.
+    #[error("shard {index}/{count} is given twice: merge each shard once")]
+    ShardTwice {
+        /// The shard's index.
+        index: u64,
+        /// The run's shard count.
+        count: u64,
+    },
+    /// `merge` was not given every shard of the run.
+    #[error(
+        "{absent} of {count} shards missing: {} (the merged run would be incomplete)",
+        missing_list(.first, *.absent, *.count)
+    )]
+    ShardsMissing {
+        /// The first missing shards' indices (at most ten).
+        first: Vec<u64>,
+        /// How many are missing.
+        absent: u64,
+        /// The run's shard count.
+        count: u64,
+    },
     /// `merge` was given the same trial twice.
     #[error("two reports contain trial {0}: merge each shard once")]
     DuplicateTrial(u64),
@@ -119,4 +140,14 @@ pub enum SimError {
         /// What the panic said.
         message: String,
     },
+}
+
+fn missing_list(first: &[u64], absent: u64, count: u64) -> String {
+    let shown: Vec<String> = first.iter().map(|i| format!("{i}/{count}")).collect();
+    let more = absent.saturating_sub(shown.len() as u64);
+    if more > 0 {
+        format!("{}, and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
 }

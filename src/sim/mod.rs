@@ -77,7 +77,8 @@ pub use latency::Latency;
 pub use metrics::{ShadowResult, Summary, TrialResult, ViolationReport};
 pub use rng::trial_seed;
 pub use runner::{
-    merge, run, run_checked, run_trial, Qos, Rate, Report, RunOptions, ShadowReport, Shard,
+    merge, run, run_checked, run_trial, Manifest, Qos, Rate, Report, RunOptions, ShadowReport,
+    Shard,
 };
 pub use scenario::{
     Action, CheckSpec, ClusterSpec, CrashPoint, LinkSpec, NetworkSpec, NodeSpec, RoleTarget,

@@ -69,6 +69,51 @@ pub struct Shard {
     pub count: u64,
 }
 
+/// What a shard report says of the run it is a slice of: shards merge only when their
+/// manifests agree and every index of the count is there once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Manifest {
+    /// XXH3-128 of the scenario's content as parsed (its name, cluster, network, timeline:
+    /// comments and layout do not count), 32 hexadecimal digits: two files with one name but
+    /// different content do not merge.
+    pub scenario_hash: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Trials in the whole run, over all shards.
+    pub trials: u64,
+    /// This slice and the number of slices.
+    pub shard: Shard,
+    /// The version of this crate that ran it: another version may draw other trials.
+    pub version: String,
+}
+
+impl Manifest {
+    fn of(scenario: &Scenario, seed: u64, trials: u64, shard: Shard) -> Result<Self, SimError> {
+        let content =
+            serde_json::to_vec(scenario).map_err(|e| SimError::Unhashable(e.to_string()))?;
+        Ok(Manifest {
+            scenario_hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&content)),
+            seed,
+            trials,
+            shard,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+    }
+
+    /// The first field in which `other` belongs to another run, with both values.
+    fn differs(&self, other: &Manifest) -> Option<(&'static str, String, String)> {
+        let fields = [
+            ("the scenario's content", self.scenario_hash.clone(), other.scenario_hash.clone()),
+            ("the seed", self.seed.to_string(), other.seed.to_string()),
+            ("the run's trials", self.trials.to_string(), other.trials.to_string()),
+            ("the shard count", self.shard.count.to_string(), other.shard.count.to_string()),
+            ("the version that ran it", self.version.clone(), other.version.clone()),
+        ];
+        fields.into_iter().find(|(_, a, b)| a != b)
+    }
+}
+
 impl std::str::FromStr for Shard {
     type Err = String;
 
@@ -185,6 +230,9 @@ pub struct Report {
     /// The shard this report covers, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// In a shard report: the run it is a slice of, checked by [`merge`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Manifest>,
     /// Per-trial results: present in sharded reports, so they can be merged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trial_results: Vec<TrialResult>,
@@ -409,6 +457,9 @@ pub fn run(
         summarize(scenario.name.clone(), opts.seed, &scenario.cluster.shadow_detectors, &results);
     report.wall_ms = started.elapsed().as_secs_f64() * 1e3;
     report.shard = opts.shard;
+    if let (Some(shard), None) = (opts.shard, opts.only_trial) {
+        report.manifest = Some(Manifest::of(scenario, opts.seed, total, shard)?);
+    }
     if opts.shard.is_some() || opts.keep_trial_results {
         report.trial_results = results;
     }
@@ -442,20 +493,27 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Merges sharded reports of one run into the report of the whole run.
 pub fn merge(reports: &[Report]) -> Result<Report, SimError> {
     let first = reports.first().ok_or(SimError::NothingToMerge)?;
+    let manifest = first.manifest.as_ref().ok_or(SimError::NotAShard)?;
+    let count = manifest.shard.count;
+    let mut seen = std::collections::BTreeSet::new();
     let mut results = Vec::new();
     for r in reports {
-        if (r.scenario.as_str(), r.seed) != (first.scenario.as_str(), first.seed) {
-            return Err(SimError::DifferentRuns {
-                first: first.scenario.clone(),
-                first_seed: first.seed,
-                other: r.scenario.clone(),
-                other_seed: r.seed,
-            });
+        let m = r.manifest.as_ref().ok_or(SimError::NotAShard)?;
+        if let Some((what, first, other)) = manifest.differs(m) {
+            return Err(SimError::DifferentRuns { what, first, other });
         }
-        if r.shard.is_none() {
-            return Err(SimError::NotAShard);
+        if m.shard.index >= count {
+            return Err(SimError::BadShard { index: m.shard.index, count });
+        }
+        if !seen.insert(m.shard.index) {
+            return Err(SimError::ShardTwice { index: m.shard.index, count });
         }
         results.extend(r.trial_results.iter().cloned());
+    }
+    let absent = count - seen.len() as u64;
+    if absent > 0 {
+        let first = (0..count).filter(|i| !seen.contains(i)).take(10).collect();
+        return Err(SimError::ShardsMissing { first, absent, count });
     }
     results.sort_by_key(|r| r.trial);
     if let Some(w) = results.windows(2).find(|w| w[0].trial == w[1].trial) {
@@ -521,6 +579,7 @@ fn summarize(
         events: results.iter().map(|r| r.events).sum(),
         wall_ms: 0.0,
         shard: None,
+        manifest: None,
         trial_results: Vec::new(),
     }
 }

@@ -20,6 +20,12 @@ pub fn run(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
         reports.push(report);
     }
     let merged = sim::merge(&reports)?;
+    if let Some(m) = reports.first().and_then(|r| r.manifest.as_ref()) {
+        eprintln!(
+            "merged {} shards: scenario {} (content xxh3 {}), seed {}, {} trials, raft-heartbeat {}",
+            m.shard.count, merged.scenario, m.scenario_hash, m.seed, m.trials, m.version
+        );
+    }
     report::print(&merged, true, "SCENARIO")?;
     Ok(report::exit_code(&merged))
 }
