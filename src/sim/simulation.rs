@@ -11,7 +11,7 @@
 //! | `RAFT_HEARTBEAT_TRIALS` | trials to run | the scenario's |
 //! | `RAFT_HEARTBEAT_TRIAL` | run only this trial (a replay) | all |
 //! | `RAFT_HEARTBEAT_JOBS` | worker threads (results are the same for any number) | 1 |
-//! | `RAFT_HEARTBEAT_DETERMINISM` | `1`: run twice and compare every trace hash (madsim's self-check) | off |
+//! | `RAFT_HEARTBEAT_DETERMINISM` | `1`, `true`, `yes` or `on`: run twice and compare every trace hash (madsim's self-check); any other value but `0`, `false`, `no`, `off` is refused | off |
 //! | `RAFT_HEARTBEAT_SHRINK` | most trials shrinking may run; `0` skips it | 500 |
 //! | `RAFT_HEARTBEAT_TRACE` | write the trace here as JSON lines, for `raft-heartbeat timeline` | none |
 //!
@@ -235,7 +235,7 @@ impl Env {
             trials: number("RAFT_HEARTBEAT_TRIALS"),
             trial: number("RAFT_HEARTBEAT_TRIAL"),
             jobs: number("RAFT_HEARTBEAT_JOBS").map_or(1, |j| j.max(1) as usize),
-            determinism: std::env::var("RAFT_HEARTBEAT_DETERMINISM").is_ok_and(|v| v == "1"),
+            determinism: flag("RAFT_HEARTBEAT_DETERMINISM"),
             shrink_runs: number("RAFT_HEARTBEAT_SHRINK").unwrap_or(SHRINK_RUNS),
             trace: std::env::var_os("RAFT_HEARTBEAT_TRACE").map(PathBuf::from),
         }
@@ -248,7 +248,41 @@ fn number(name: &str) -> Option<u64> {
     Some(value.trim().parse().unwrap_or_else(|_| panic!("{name}={value:?} is not a whole number")))
 }
 
+/// The variable `name` as a switch: unset is off; a value that is not one of the usual
+/// spellings of a boolean stops the test, naming it, rather than leaving the switch off.
+fn flag(name: &str) -> bool {
+    let Ok(value) = std::env::var(name) else { return false };
+    parse_flag(name, &value).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn parse_flag(name: &str, value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!(
+            "{name}={value:?} is not a switch: use 1, true, yes or on (or 0, false, no, off)"
+        )),
+    }
+}
+
 /// A scenario name made safe for a file name.
 fn file_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_switch_reads_the_usual_spellings_and_refuses_the_rest_by_name() {
+        for on in ["1", "true", "TRUE", "yes", "On", " on "] {
+            assert_eq!(parse_flag("RAFT_HEARTBEAT_DETERMINISM", on), Ok(true), "{on:?}");
+        }
+        for off in ["", "0", "false", "No", "off"] {
+            assert_eq!(parse_flag("RAFT_HEARTBEAT_DETERMINISM", off), Ok(false), "{off:?}");
+        }
+        let e = parse_flag("RAFT_HEARTBEAT_DETERMINISM", "ja").unwrap_err();
+        assert!(e.starts_with("RAFT_HEARTBEAT_DETERMINISM=\"ja\" is not a switch"), "{e}");
+    }
 }
